@@ -1,0 +1,121 @@
+/*
+ * internal.h - libgreen's private declarations. Never included by green.h.
+ */
+#ifndef GREEN_INTERNAL_H
+#define GREEN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "green.h"
+
+#define GREEN_HIDDEN __attribute__((visibility("hidden")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- machine layer (libgreen/arch/<arch>_<abi>.S) ---------------------- */
+
+/*
+ * Saves the callee-saved registers and the resume address on the current
+ * stack, stores the stack pointer in *save_sp, loads new_sp and resumes
+ * what was saved there. Returns (on the resumed side) the arg passed by
+ * the side that switched to it.
+ */
+GREEN_HIDDEN void *green_arch_switch(void **save_sp, void *new_sp, void *arg);
+
+/*
+ * Prepares a fresh stack [base, base+size) so that switching to the
+ * returned stack pointer enters green__entry(arg) on it.
+ */
+GREEN_HIDDEN void *green_arch_init_stack(void *base, size_t size);
+
+/* Entered on a new greenlet's stack by the machine layer; never returns. */
+GREEN_HIDDEN void green__entry(void *arg) __attribute__((noreturn));
+
+/* ---- stacks (stack.c) --------------------------------------------------- */
+
+struct green_stack {
+    void *base; /* lowest usable address (the guard page lies below) */
+    size_t size; /* usable bytes */
+};
+
+#define GREEN_STACK_CACHE 16
+
+struct green_stack_cache {
+    unsigned count;
+    struct green_stack slots[GREEN_STACK_CACHE];
+};
+
+/* Gives st a stack of `size` usable bytes (page-rounded), from the cache
+ * when one of that size is there. GREEN_OK or GREEN_ENOSTACK. */
+GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
+                                 struct green_stack *st, size_t size);
+/* Returns st to the cache, or unmaps it if the cache is full. */
+GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
+                                  struct green_stack *st);
+/* Unmaps st. */
+GREEN_HIDDEN void green_stack_unmap(struct green_stack *st);
+/* Unmaps every cached stack. */
+GREEN_HIDDEN void green_stack_cache_flush(struct green_stack_cache *cache);
+/* Rounds size up to the page size (0 if it overflows). */
+GREEN_HIDDEN size_t green_stack_round(size_t size);
+
+/* ---- sanitizer and valgrind annotations (annotate.h) --------------------
+ */
+#include "annotate.h"
+
+/* ---- greenlets and threads ---------------------------------------------- */
+
+struct green_thread;
+
+enum {
+    GF_MAIN = 1u << 0,   /* the main greenlet of its thread */
+    GF_ORPHAN = 1u << 1, /* last reference dropped while it ran */
+    GF_LEAKED = 1u << 2, /* survived its kill; never freed */
+};
+
+struct green {
+    atomic_long refs;
+    struct green_thread *thread; /* owner; holds a reference to it */
+    struct green *parent;        /* holds a reference; NULL for main */
+    green_run_fn run;
+    void *sp; /* saved stack pointer while suspended */
+    int state;
+    unsigned flags; /* GF_*, touched by the owning thread only */
+    struct green_stack stack;
+    void *userdata;
+    void (*userdata_free)(void *);
+    struct green *live_prev, *live_next; /* thread's started greenlets */
+    struct green *pending_next;          /* thread's pending-release list */
+    GREEN_ANNOTATE_FIELDS
+};
+
+struct green_hook {
+    green_hook_fn fn;
+    void *data;
+};
+
+struct green_thread {
+    struct green *current;
+    struct green *main;
+    /* what the last switch delivered */
+    int xfer_kind;
+    void *xfer_value;
+    struct green *xfer_origin; /* origin of the switch that resumed us */
+    int xfer_event;
+    struct green *dying; /* finished greenlet whose stack awaits release */
+    unsigned in_hook;
+    unsigned nhooks;
+    struct green_hook hooks[GREEN_HOOKS_MAX];
+    struct green_stack_cache cache;
+    struct green live; /* sentinel of the list of started greenlets */
+    /* releases from other threads, processed by the owner */
+    atomic_int pending_flag;
+    pthread_mutex_t lock; /* guards pending, exited */
+    struct green *pending;
+    int exited;
+    atomic_long refs; /* the thread itself + one per greenlet */
+};
+
+#endif /* GREEN_INTERNAL_H */
