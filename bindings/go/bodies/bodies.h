@@ -1,0 +1,20 @@
+/* bodies.h - small greenlet bodies in C for the tests and examples. */
+#ifndef GB_BODIES_H
+#define GB_BODIES_H
+
+#include <stdint.h>
+
+#include <green.h>
+
+int gb_counter(green_t *self, void *in, void **out);
+int gb_echo(green_t *self, void *in, void **out);
+int gb_accumulator(green_t *self, void *in, void **out);
+int gb_catcher(green_t *self, void *in, void **out);
+int gb_doubler(green_t *self, void *in, void **out);
+int gb_thrower(green_t *self, void *in, void **out);
+
+long gb_cleanups(void);
+long gb_cleanup_tid(void);
+void *gb_cell(void);
+
+#endif

@@ -1,0 +1,121 @@
+package green
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a libgreen error code. The package's Err* values are the only
+// *Error values it returns, so errors.Is(err, ErrDead) and plain
+// comparison both work.
+type Error struct {
+	code int
+	name string
+	text string
+}
+
+// Code is libgreen's return code (a negative GREEN_E* value).
+func (e *Error) Code() int { return e.code }
+
+// Error implements error.
+func (e *Error) Error() string { return "green: " + e.text + " (" + e.name + ")" }
+
+// The libgreen error codes.
+var (
+	// ErrInvalid: an invalid argument (nil handle, nil run function,
+	// stack size out of range). GREEN_EINVAL.
+	ErrInvalid = &Error{C.GREEN_EINVAL, "GREEN_EINVAL", "invalid argument"}
+	// ErrNoMem: out of memory. GREEN_ENOMEM.
+	ErrNoMem = &Error{C.GREEN_ENOMEM, "GREEN_ENOMEM", "out of memory"}
+	// ErrDead: the target greenlet is dead. GREEN_EDEAD.
+	ErrDead = &Error{C.GREEN_EDEAD, "GREEN_EDEAD", "the greenlet is dead"}
+	// ErrThread: the greenlet belongs to another OS thread than the
+	// caller. GREEN_ETHREAD.
+	ErrThread = &Error{C.GREEN_ETHREAD, "GREEN_ETHREAD", "the greenlet belongs to another thread"}
+	// ErrCycle: the new parent would make the parent chain a cycle.
+	// GREEN_ECYCLE.
+	ErrCycle = &Error{C.GREEN_ECYCLE, "GREEN_ECYCLE", "the parent chain would be a cycle"}
+	// ErrMain: not allowed on a main greenlet. GREEN_EMAIN.
+	ErrMain = &Error{C.GREEN_EMAIN, "GREEN_EMAIN", "not allowed on a main greenlet"}
+	// ErrNoStack: no stack could be mapped. GREEN_ENOSTACK.
+	ErrNoStack = &Error{C.GREEN_ENOSTACK, "GREEN_ENOSTACK", "no stack could be mapped"}
+	// ErrBusy: not allowed now (inside a hook, or while the thread
+	// ends). GREEN_EBUSY.
+	ErrBusy = &Error{C.GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook or while the thread ends"}
+)
+
+// ErrClosed is returned for a handle that was closed. It matches
+// ErrInvalid too: errors.Is(ErrClosed, ErrInvalid) is true.
+var ErrClosed error = closedError{}
+
+type closedError struct{}
+
+func (closedError) Error() string        { return "green: use of a closed greenlet handle" }
+func (closedError) Is(target error) bool { return target == ErrInvalid }
+
+// ErrThrown matches (errors.Is) a *ThrownError carrying an ordinary
+// error payload; ErrExit matches one carrying the exit error.
+var (
+	ErrThrown = errors.New("green: an error payload was thrown")
+	ErrExit   = errors.New("green: the exit error was thrown")
+)
+
+// ThrownError is what a switch or throw returns when an error arrives
+// instead of a value: a payload thrown with Throw (or returned by a run
+// function with GREEN_THROWN), or the exit error (ThrowExit, or the
+// release of the last reference to the caller).
+type ThrownError struct {
+	// Payload is the opaque payload, as at the C level.
+	Payload uintptr
+	// Exit is true for the exit error (GREEN_EXIT), false for an
+	// ordinary error payload (GREEN_THROWN).
+	Exit bool
+}
+
+func (e *ThrownError) Error() string {
+	if e.Exit {
+		return fmt.Sprintf("green: exit thrown (payload %#x)", e.Payload)
+	}
+	return fmt.Sprintf("green: error thrown (payload %#x)", e.Payload)
+}
+
+// Is makes errors.Is(err, ErrThrown) and errors.Is(err, ErrExit) work.
+func (e *ThrownError) Is(target error) bool {
+	return (target == ErrThrown && !e.Exit) || (target == ErrExit && e.Exit)
+}
+
+var codes = []*Error{ErrInvalid, ErrNoMem, ErrDead, ErrThread, ErrCycle, ErrMain, ErrNoStack, ErrBusy}
+
+// errOf maps a negative return code to its error, nil for the others.
+func errOf(rc C.int) error {
+	if rc >= 0 {
+		return nil
+	}
+	if rc == C.GG_ECLOSED {
+		return ErrClosed
+	}
+	for _, e := range codes {
+		if C.int(e.code) == rc {
+			return e
+		}
+	}
+	return &Error{int(rc), C.GoString(C.green_error_name(rc)), C.GoString(C.green_strerror(rc))}
+}
+
+// transfer turns a switch/throw outcome into (value, error).
+func transfer(rc C.int, v uintptr) (uintptr, error) {
+	switch rc {
+	case C.GREEN_OK:
+		return v, nil
+	case C.GREEN_THROWN:
+		return v, &ThrownError{Payload: v}
+	case C.GREEN_EXIT:
+		return v, &ThrownError{Payload: v, Exit: true}
+	}
+	return 0, errOf(rc)
+}

@@ -1,0 +1,3 @@
+module libgreen.dev/green
+
+go 1.24

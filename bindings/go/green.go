@@ -1,0 +1,323 @@
+// Package green lets Go programs drive greenlets of libgreen: C functions
+// running on their own stacks that suspend by switching to one another.
+//
+// # Greenlet bodies are C functions
+//
+// Go code never runs on a greenlet stack. cgo assumes that a thread's C
+// stack is one contiguous region and that calls from C into Go nest last
+// in, first out; a greenlet switch under a Go callback breaks both and
+// corrupts the goroutine (the runtime dies with "morestack on g0"). So the
+// body of a greenlet is always a C function of type green_run_fn, given to
+// this package as a RunFunc built from a C function pointer. There is no
+// way to make a RunFunc from a Go func, and the package installs no hooks
+// or callbacks that could call Go while a greenlet runs. The one rule the
+// package cannot check for you: a C body must not call Go (an //export
+// function) itself.
+//
+// When Go code runs, the thread is always on its main greenlet: every
+// switch from Go returns only when some greenlet switches back to main.
+//
+// # Greenlets belong to an OS thread
+//
+// A greenlet belongs to the OS thread that created it, and only that
+// thread may switch to it, throw into it, re-parent it, query it or close
+// it. Goroutines move between threads, so a goroutine that uses greenlets
+// must hold runtime.LockOSThread for as long as it uses them, or run its
+// work on a Thread, which owns one locked OS thread. A call from another
+// thread changes nothing and returns ErrThread: the check is made in C,
+// in the same cgo call that does the work.
+//
+// # Values
+//
+// Values and payloads are opaque words, as at the C level: uintptr
+// (Switch, Throw) or unsafe.Pointer (SwitchPointer). The cgo rules apply:
+// a C body must not keep a Go pointer after the call that passed it
+// returns, so pass C memory, integers, or a runtime/cgo.Handle.
+//
+// # Releasing
+//
+// A Greenlet holds one reference to its greenlet. Close releases it (on
+// the owning thread). A Greenlet that becomes unreachable without Close
+// is released by a cleanup, which never runs libgreen code that could
+// switch off the owning thread: it queues the handle, and the owning
+// thread releases it on its next call into this package (or in Reap, or
+// when it ends). Releasing the last reference to a suspended greenlet
+// kills it: the exit error is thrown into it so that its C body can
+// clean up.
+package green
+
+/*
+#cgo pkg-config: green
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// RunFunc is the body of a greenlet: a pointer to a C function of type
+//
+//	int run(green_t *self, void *in, void **out);
+//
+// (green_run_fn in green.h). It can only be made from a C function
+// pointer, never from a Go func.
+type RunFunc struct {
+	fn unsafe.Pointer
+}
+
+// RunFuncOf wraps a pointer to a C green_run_fn, typically
+// unsafe.Pointer(C.my_body) in a cgo file. A nil pointer gives a RunFunc
+// that New rejects with ErrInvalid.
+func RunFuncOf(cfn unsafe.Pointer) RunFunc { return RunFunc{cfn} }
+
+// Pointer returns the C function pointer.
+func (r RunFunc) Pointer() unsafe.Pointer { return r.fn }
+
+// States of a greenlet (GREEN_STATE_* in green.h).
+type State int
+
+const (
+	New       State = C.GREEN_STATE_NEW       // created, never started
+	Running   State = C.GREEN_STATE_RUNNING   // the current greenlet of its thread
+	Suspended State = C.GREEN_STATE_SUSPENDED // started, switched away, resumable
+	Dead      State = C.GREEN_STATE_DEAD      // finished, killed, or its thread ended
+)
+
+func (s State) String() string {
+	switch s {
+	case New:
+		return "new"
+	case Running:
+		return "running"
+	case Suspended:
+		return "suspended"
+	case Dead:
+		return "dead"
+	}
+	return "State(?)"
+}
+
+// Started reports whether the greenlet has started (not New).
+func (s State) Started() bool { return s != New }
+
+// Active reports whether the greenlet is running or suspended.
+func (s State) Active() bool { return s == Running || s == Suspended }
+
+// Options are the creation options of New. The zero value (or nil) means
+// the defaults.
+type Options struct {
+	// Parent is the new greenlet's parent; nil means the current greenlet
+	// of the calling thread (its main greenlet, when called from Go).
+	Parent *Greenlet
+	// StackSize is the usable stack size in bytes; 0 means libgreen's
+	// default (256 KiB). Otherwise it must be within [16 KiB, 4 GiB].
+	StackSize int
+}
+
+// A Greenlet is a handle holding one reference to a greenlet. Its methods
+// must be called on the OS thread that owns the greenlet; they return
+// ErrThread from any other thread and ErrClosed after Close. A nil
+// *Greenlet gives ErrInvalid.
+type Greenlet struct {
+	h *C.gg_handle
+}
+
+func wrap(h *C.gg_handle) *Greenlet {
+	g := &Greenlet{h}
+	runtime.AddCleanup(g, func(h *C.gg_handle) { C.gg_drop(h) }, h)
+	return g
+}
+
+func handle(g *Greenlet) *C.gg_handle {
+	if g == nil {
+		return nil
+	}
+	return g.h
+}
+
+// NewGreenlet creates a greenlet that will run body, owned by the calling
+// thread. It does not start it: the first Switch into it does, passing
+// the switched value as the body's `in`.
+func NewGreenlet(body RunFunc, opts *Options) (*Greenlet, error) {
+	var parent *Greenlet
+	var stack C.size_t
+	if opts != nil {
+		if opts.StackSize < 0 {
+			return nil, ErrInvalid
+		}
+		parent, stack = opts.Parent, C.size_t(opts.StackSize)
+		if opts.Parent != nil && opts.Parent.h == nil {
+			return nil, ErrInvalid
+		}
+	}
+	var h *C.gg_handle
+	rc := C.gg_new(&h, body.fn, handle(parent), stack)
+	runtime.KeepAlive(parent)
+	if rc != C.GREEN_OK {
+		return nil, errOf(rc)
+	}
+	return wrap(h), nil
+}
+
+// Current returns a handle to the calling thread's current greenlet,
+// which, from Go, is always its main greenlet.
+func Current() (*Greenlet, error) {
+	var h *C.gg_handle
+	if rc := C.gg_current(&h); rc != C.GREEN_OK {
+		return nil, errOf(rc)
+	}
+	return wrap(h), nil
+}
+
+// Main returns a handle to the calling thread's main greenlet (the
+// thread's own stack), creating it on the thread's first use.
+func Main() (*Greenlet, error) {
+	var h *C.gg_handle
+	if rc := C.gg_main(&h); rc != C.GREEN_OK {
+		return nil, errOf(rc)
+	}
+	return wrap(h), nil
+}
+
+func (g *Greenlet) xfer(kind C.int, v uintptr) (uintptr, error) {
+	var res C.uintptr_t
+	rc := C.gg_xfer(kind, handle(g), C.uintptr_t(v), &res)
+	runtime.KeepAlive(g)
+	return transfer(rc, uintptr(res))
+}
+
+// Switch switches to g, passing v, and returns what arrives when the
+// calling (main) greenlet is resumed. If g never started, it starts with
+// v as its input. An ordinary value returns (value, nil): a switch back,
+// or the result of a greenlet that finished. An error payload returns
+// (payload, *ThrownError). Misuse returns (0, ErrDead, ErrThread,
+// ErrClosed, ErrNoStack...) with nothing switched.
+func (g *Greenlet) Switch(v uintptr) (uintptr, error) { return g.xfer(C.GG_SWITCH, v) }
+
+// SwitchInt is Switch for integer values.
+func (g *Greenlet) SwitchInt(v int) (int, error) {
+	r, err := g.xfer(C.GG_SWITCH, uintptr(v))
+	return int(r), err
+}
+
+// SwitchPointer is Switch for pointer values. The pointer must point to
+// C memory, or the body must not keep it past the switch (cgo rules).
+func (g *Greenlet) SwitchPointer(p unsafe.Pointer) (unsafe.Pointer, error) {
+	var res unsafe.Pointer
+	rc := C.gg_xferp(C.GG_SWITCH, handle(g), p, &res)
+	runtime.KeepAlive(g)
+	switch rc {
+	case C.GREEN_OK:
+		return res, nil
+	case C.GREEN_THROWN, C.GREEN_EXIT:
+		return res, &ThrownError{Payload: uintptr(res), Exit: rc == C.GREEN_EXIT}
+	}
+	return nil, errOf(rc)
+}
+
+// Throw throws an error payload into g: its pending switch returns
+// GREEN_THROWN with the payload. The caller is suspended as by Switch and
+// returns what arrives when it is resumed. A g that never started dies
+// without running and the error goes to its parent; a dead g passes it to
+// its first live ancestor. If that is the caller, Throw returns the
+// payload as a *ThrownError at once.
+func (g *Greenlet) Throw(payload uintptr) (uintptr, error) { return g.xfer(C.GG_THROW, payload) }
+
+// ThrowExit kills g: it throws the exit error (greenlet's GreenletExit)
+// carrying payload; g's pending switch returns GREEN_EXIT. A body that
+// lets it reach its top finishes normally, and its parent receives its
+// result as an ordinary value. ErrMain for a main greenlet.
+func (g *Greenlet) ThrowExit(payload uintptr) (uintptr, error) {
+	return g.xfer(C.GG_THROW_EXIT, payload)
+}
+
+// State returns g's state.
+func (g *Greenlet) State() (State, error) {
+	rc := C.gg_state(handle(g))
+	runtime.KeepAlive(g)
+	if rc < 0 {
+		return 0, errOf(rc)
+	}
+	return State(rc), nil
+}
+
+// IsMain reports whether g is a main greenlet.
+func (g *Greenlet) IsMain() (bool, error) {
+	rc := C.gg_is_main(handle(g))
+	runtime.KeepAlive(g)
+	if rc < 0 {
+		return false, errOf(rc)
+	}
+	return rc != 0, nil
+}
+
+// Parent returns a new handle to g's parent, or (nil, nil) for a main
+// greenlet.
+func (g *Greenlet) Parent() (*Greenlet, error) {
+	var h *C.gg_handle
+	rc := C.gg_parent(handle(g), &h)
+	runtime.KeepAlive(g)
+	if rc != C.GREEN_OK {
+		return nil, errOf(rc)
+	}
+	if h == nil {
+		return nil, nil
+	}
+	return wrap(h), nil
+}
+
+// SetParent makes parent g's parent: where g's result goes when it
+// finishes. Both must belong to the calling thread (ErrThread), parent
+// must not be g or have g among its ancestors (ErrCycle), and g must not
+// be a main greenlet (ErrMain).
+func (g *Greenlet) SetParent(parent *Greenlet) error {
+	rc := C.gg_set_parent(handle(g), handle(parent))
+	runtime.KeepAlive(g)
+	runtime.KeepAlive(parent)
+	return errOf(rc)
+}
+
+// Same reports whether g and o are handles to the same greenlet.
+func (g *Greenlet) Same(o *Greenlet) (bool, error) {
+	rc := C.gg_same(handle(g), handle(o))
+	runtime.KeepAlive(g)
+	runtime.KeepAlive(o)
+	if rc < 0 {
+		return false, errOf(rc)
+	}
+	return rc != 0, nil
+}
+
+// Close releases the handle's reference. If it was the last one and the
+// greenlet is suspended, the greenlet is killed first (the exit error is
+// thrown into its body, which runs its cleanup now, on this thread). A
+// second Close returns ErrClosed; a Close from another thread returns
+// ErrThread and changes nothing.
+func (g *Greenlet) Close() error {
+	rc := C.gg_close(handle(g))
+	runtime.KeepAlive(g)
+	return errOf(rc)
+}
+
+// Reap releases, on the calling thread, the greenlets whose handles
+// became unreachable without Close and were handed to this thread, and
+// returns how many. Every call into this package from the thread does
+// the same first, so Reap is only needed by a thread that wants its
+// garbage killed without making another call.
+func Reap() (int, error) {
+	rc := C.gg_reap()
+	if rc < 0 {
+		return 0, errOf(rc)
+	}
+	return int(rc), nil
+}
+
+// pendingReleases is the number of handles queued for their owner
+// threads, all threads together.
+func pendingReleases() int { return int(C.gg_pending()) }
+
+// Version returns the version of the libgreen loaded at run time.
+func Version() string { return C.GoString(C.green_version_string()) }

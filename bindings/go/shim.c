@@ -1,0 +1,341 @@
+/*
+ * shim.c - the C half of the Go binding: handles, owner-thread checks and
+ * the queue that hands releases from Go's cleanup goroutine to the thread
+ * that owns the greenlet.
+ */
+#include "shim.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+/* The binding's record of one OS thread that used greenlets. */
+struct gg_thread {
+    /* One for the live thread, one per handle whose owner it is. */
+    atomic_long refs;
+    pthread_mutex_t lock;
+    /* Set (under lock) by the thread-exit destructor. */
+    int exited;
+    /* Handles dropped by Go's cleanups, to release on this thread. */
+    gg_handle *pending;
+    atomic_int has_pending;
+};
+
+struct gg_handle {
+    /* The reference; NULL once closed. Written only on the owner thread
+     * (or by gg_drop when nothing else can see the handle). */
+    green_t *_Atomic g;
+    struct gg_thread *owner; /* immutable */
+    gg_handle *next;         /* link in owner->pending */
+};
+
+static __thread struct gg_thread *gg_tls;
+static pthread_key_t gg_key;
+static pthread_once_t gg_once = PTHREAD_ONCE_INIT;
+static int gg_key_ok;
+static atomic_long gg_npending;
+
+static void thread_unref(struct gg_thread *t)
+{
+    if (atomic_fetch_sub(&t->refs, 1) == 1) {
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+    }
+}
+
+static void free_handle(gg_handle *h)
+{
+    struct gg_thread *t = h->owner;
+    free(h);
+    thread_unref(t);
+}
+
+/* Releases every handle queued for t. Runs on t's thread, or after t's
+ * thread ended (libgreen then frees what it is given, on any thread). */
+static int drain(struct gg_thread *t)
+{
+    pthread_mutex_lock(&t->lock);
+    gg_handle *list = t->pending;
+    t->pending = NULL;
+    atomic_store(&t->has_pending, 0);
+    pthread_mutex_unlock(&t->lock);
+    int n = 0;
+    while (list) {
+        gg_handle *h = list;
+        list = h->next;
+        green_release(atomic_load(&h->g));
+        free_handle(h);
+        atomic_fetch_sub(&gg_npending, 1);
+        n++;
+    }
+    return n;
+}
+
+static void thread_end(void *arg)
+{
+    struct gg_thread *t = arg;
+    gg_tls = t;
+    drain(t); /* still on the thread: kills run here */
+    pthread_mutex_lock(&t->lock);
+    t->exited = 1;
+    pthread_mutex_unlock(&t->lock);
+    drain(t); /* anything queued meanwhile */
+    gg_tls = NULL;
+    thread_unref(t);
+}
+
+static void make_key(void)
+{
+    gg_key_ok = pthread_key_create(&gg_key, thread_end) == 0;
+}
+
+/* The calling thread's record, created on first use. */
+static struct gg_thread *here(void)
+{
+    struct gg_thread *t = gg_tls;
+    if (t)
+        return t;
+    pthread_once(&gg_once, make_key);
+    if (!gg_key_ok)
+        return NULL;
+    t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    atomic_init(&t->refs, 1);
+    atomic_init(&t->has_pending, 0);
+    pthread_mutex_init(&t->lock, NULL);
+    if (pthread_setspecific(gg_key, t) != 0) {
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
+    gg_tls = t;
+    return t;
+}
+
+/* Every call on a handle starts here: the handle must be open and owned
+ * by the calling thread. Releases queued for this thread go first. */
+static int enter(gg_handle *h, green_t **g)
+{
+    if (!h)
+        return GREEN_EINVAL;
+    green_t *p = atomic_load(&h->g);
+    if (!p)
+        return GG_ECLOSED;
+    struct gg_thread *t = gg_tls;
+    if (h->owner != t)
+        return GREEN_ETHREAD;
+    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed)) {
+        drain(t);
+        p = atomic_load(&h->g);
+    }
+    *g = p;
+    return GREEN_OK;
+}
+
+/* Wraps g, taking over one reference, for the calling thread. */
+static int wrap(gg_handle **out, green_t *g, struct gg_thread *t)
+{
+    gg_handle *h = malloc(sizeof *h);
+    if (!h)
+        return GREEN_ENOMEM;
+    atomic_init(&h->g, g);
+    h->owner = t;
+    h->next = NULL;
+    atomic_fetch_add(&t->refs, 1);
+    *out = h;
+    return GREEN_OK;
+}
+
+int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size)
+{
+    *out = NULL;
+    if (!run)
+        return GREEN_EINVAL;
+    green_t *p = NULL;
+    if (parent) {
+        int rc = enter(parent, &p);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    struct gg_thread *t = here();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
+        drain(t);
+    green_attr attr = GREEN_ATTR_INIT;
+    attr.stack_size = stack_size;
+    green_t *g;
+    int rc = green_create(&g, (green_run_fn)run, p, &attr);
+    if (rc != GREEN_OK)
+        return rc;
+    rc = wrap(out, g, t);
+    if (rc != GREEN_OK)
+        green_release(g);
+    return rc;
+}
+
+int gg_xfer(int kind, gg_handle *h, uintptr_t value, uintptr_t *result)
+{
+    green_t *g;
+    int rc = enter(h, &g);
+    if (rc != GREEN_OK)
+        return rc;
+    void *res = NULL;
+    switch (kind) {
+    case GG_SWITCH:
+        rc = green_switch(g, (void *)value, &res);
+        break;
+    case GG_THROW:
+        rc = green_throw(g, (void *)value, &res);
+        break;
+    default:
+        rc = green_throw_exit(g, (void *)value, &res);
+        break;
+    }
+    *result = (uintptr_t)res;
+    return rc;
+}
+
+int gg_xferp(int kind, gg_handle *h, void *value, void **result)
+{
+    uintptr_t res = 0;
+    int rc = gg_xfer(kind, h, (uintptr_t)value, &res);
+    *result = (void *)res;
+    return rc;
+}
+
+int gg_state(gg_handle *h)
+{
+    green_t *g;
+    int rc = enter(h, &g);
+    return rc != GREEN_OK ? rc : green_state(g);
+}
+
+int gg_is_main(gg_handle *h)
+{
+    green_t *g;
+    int rc = enter(h, &g);
+    return rc != GREEN_OK ? rc : green_is_main(g);
+}
+
+int gg_parent(gg_handle *h, gg_handle **out)
+{
+    *out = NULL;
+    green_t *g, *p;
+    int rc = enter(h, &g);
+    if (rc != GREEN_OK)
+        return rc;
+    rc = green_get_parent(g, &p);
+    if (rc != GREEN_OK || !p)
+        return rc;
+    green_retain(p);
+    rc = wrap(out, p, h->owner);
+    if (rc != GREEN_OK)
+        green_release(p);
+    return rc;
+}
+
+int gg_set_parent(gg_handle *h, gg_handle *parent)
+{
+    green_t *g, *p;
+    int rc = enter(h, &g);
+    if (rc != GREEN_OK)
+        return rc;
+    rc = enter(parent, &p);
+    if (rc != GREEN_OK)
+        return rc;
+    return green_set_parent(g, p);
+}
+
+static int wrap_borrowed(gg_handle **out, green_t *(*get)(void))
+{
+    *out = NULL;
+    struct gg_thread *t = here();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
+        drain(t);
+    green_t *g = get();
+    if (!g)
+        return GREEN_ENOMEM;
+    green_retain(g);
+    int rc = wrap(out, g, t);
+    if (rc != GREEN_OK)
+        green_release(g);
+    return rc;
+}
+
+int gg_current(gg_handle **out) { return wrap_borrowed(out, green_current); }
+
+int gg_main(gg_handle **out) { return wrap_borrowed(out, green_main); }
+
+int gg_same(gg_handle *a, gg_handle *b)
+{
+    green_t *ga, *gb;
+    int rc = enter(a, &ga);
+    if (rc != GREEN_OK)
+        return rc;
+    rc = enter(b, &gb);
+    if (rc != GREEN_OK)
+        return rc;
+    return ga == gb;
+}
+
+int gg_close(gg_handle *h)
+{
+    green_t *g;
+    int rc = enter(h, &g);
+    if (rc != GREEN_OK)
+        return rc;
+    /* Closed before the release: a kill it causes runs C code that may
+     * not come back to this handle, but nothing may see it half-closed. */
+    atomic_store(&h->g, NULL);
+    green_release(g);
+    return GREEN_OK;
+}
+
+/*
+ * Called by Go's cleanup once the Go value holding h is unreachable, on
+ * whatever thread runs cleanups. Runs no libgreen code that could switch:
+ * an open handle is queued for its owner thread, which releases it on its
+ * next call into the binding; only if that thread has ended is it
+ * released here (libgreen then just frees it, on any thread).
+ */
+void gg_drop(gg_handle *h)
+{
+    if (!h)
+        return;
+    if (!atomic_load(&h->g)) {
+        free_handle(h);
+        return;
+    }
+    struct gg_thread *t = h->owner;
+    pthread_mutex_lock(&t->lock);
+    int queued = !t->exited;
+    if (queued) {
+        h->next = t->pending;
+        t->pending = h;
+        atomic_fetch_add(&gg_npending, 1);
+        atomic_store(&t->has_pending, 1);
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (!queued) {
+        green_release(atomic_load(&h->g));
+        free_handle(h);
+    }
+}
+
+int gg_reap(void)
+{
+    struct gg_thread *t = here();
+    if (!t)
+        return GREEN_ENOMEM;
+    return drain(t);
+}
+
+int gg_owned_here(gg_handle *h) { return h && h->owner == gg_tls; }
+
+uintptr_t gg_thread_id(void) { return (uintptr_t)here(); }
+
+long gg_pending(void) { return atomic_load(&gg_npending); }

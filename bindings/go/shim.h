@@ -1,0 +1,46 @@
+/*
+ * shim.h - the C half of the Go binding.
+ *
+ * Go never holds a green_t * directly. It holds a gg_handle: one reference
+ * to a greenlet plus a pointer to the binding's record of the OS thread
+ * that owns the greenlet. Every call checks, inside the same cgo call that
+ * does the work, that it runs on that thread, so that a goroutine that
+ * moved to another thread between two calls gets GREEN_ETHREAD instead of
+ * a greenlet switched on the wrong stack.
+ */
+#ifndef GG_SHIM_H
+#define GG_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <green.h>
+
+/* Returned for a handle that was closed. Not a libgreen code: the binding's
+ * own, chosen far below libgreen's append-only range. */
+#define GG_ECLOSED (-1000)
+
+/* Kinds of transfer for gg_xfer(). */
+enum { GG_SWITCH = 0, GG_THROW = 1, GG_THROW_EXIT = 2 };
+
+struct gg_thread;
+typedef struct gg_handle gg_handle;
+
+int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size);
+int gg_xfer(int kind, gg_handle *h, uintptr_t value, uintptr_t *result);
+int gg_xferp(int kind, gg_handle *h, void *value, void **result);
+int gg_state(gg_handle *h);
+int gg_is_main(gg_handle *h);
+int gg_parent(gg_handle *h, gg_handle **out);
+int gg_set_parent(gg_handle *h, gg_handle *parent);
+int gg_current(gg_handle **out);
+int gg_main(gg_handle **out);
+int gg_same(gg_handle *a, gg_handle *b);
+int gg_close(gg_handle *h);
+void gg_drop(gg_handle *h);
+int gg_reap(void);
+int gg_owned_here(gg_handle *h);
+uintptr_t gg_thread_id(void);
+long gg_pending(void);
+
+#endif
