@@ -1,0 +1,144 @@
+//! Finds libgreen (`libgreen.so.1`) and tells Cargo how to link it.
+//!
+//! Order of search:
+//! 1. `LIBGREEN_DIR`, then `GREEN_BUILD_DIR`: a directory holding
+//!    `libgreen.so`, or a CMake build directory of this repository (whose
+//!    `libgreen/` subdirectory holds it), or an install prefix (`lib/`).
+//! 2. pkg-config, package `green` (honours `PKG_CONFIG_PATH`; the build
+//!    tree's `green-uninstalled.pc` works too).
+//! 3. The CMake build of this repository, into `OUT_DIR`.
+//!
+//! The directory found is linked with an rpath and exported to dependent
+//! build scripts as `DEP_GREEN_LIBDIR`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn has_lib(dir: &Path) -> bool {
+    dir.join("libgreen.so").exists() || dir.join("libgreen.so.1").exists()
+}
+
+fn from_env() -> Option<PathBuf> {
+    for var in ["LIBGREEN_DIR", "GREEN_BUILD_DIR"] {
+        println!("cargo:rerun-if-env-changed={var}");
+        let Some(value) = env::var_os(var) else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        let base = PathBuf::from(value);
+        for dir in [
+            base.clone(),
+            base.join("libgreen"),
+            base.join("lib"),
+            base.join("lib64"),
+        ] {
+            if has_lib(&dir) {
+                return Some(dir);
+            }
+        }
+        println!(
+            "cargo:warning={var}={} holds no libgreen.so; trying pkg-config",
+            base.display()
+        );
+    }
+    None
+}
+
+/// Library directories from `pkg-config --libs green` (-L and -rpath).
+fn from_pkg_config() -> Option<Vec<PathBuf>> {
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_LIBDIR");
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_SYSROOT_DIR");
+    let pkg_config = env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".into());
+    let out = Command::new(pkg_config)
+        .args(["--libs", "green"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut dirs = Vec::new();
+    for word in text.split_whitespace() {
+        if let Some(dir) = word.strip_prefix("-L") {
+            dirs.push(PathBuf::from(dir));
+        } else if let Some(dir) = word.strip_prefix("-Wl,-rpath,") {
+            dirs.push(PathBuf::from(dir));
+        }
+    }
+    dirs.dedup();
+    // No -L at all: the library is in the linker's default path.
+    Some(dirs)
+}
+
+fn from_cmake() -> PathBuf {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let source = manifest.join("../../..");
+    let source = source.canonicalize().unwrap_or(source);
+    if !source.join("libgreen/include/green.h").exists() {
+        panic!(
+            "libgreen not found: set LIBGREEN_DIR or GREEN_BUILD_DIR, or make \
+             `pkg-config green` work (PKG_CONFIG_PATH); the CMake fallback \
+             needs the libgreen source tree at {}",
+            source.display()
+        );
+    }
+    println!(
+        "cargo:rerun-if-changed={}",
+        source.join("libgreen").display()
+    );
+    let build = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("cmake-build");
+    let mut configure = Command::new("cmake");
+    configure
+        .arg("-S")
+        .arg(&source)
+        .arg("-B")
+        .arg(&build)
+        .args([
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DBUILD_TESTING=OFF",
+            "-DGREEN_BUILD_TESTS=OFF",
+            "-DGREEN_BUILD_BENCH=OFF",
+            "-DGREEN_BUILD_EXAMPLES=OFF",
+            "-DGREEN_BUILD_PYTHON=OFF",
+        ]);
+    run(&mut configure);
+    let mut compile = Command::new("cmake");
+    compile
+        .arg("--build")
+        .arg(&build)
+        .args(["--target", "green"]);
+    run(&mut compile);
+    build.join("libgreen")
+}
+
+fn run(cmd: &mut Command) {
+    match cmd.status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => panic!("{cmd:?} failed: {s}"),
+        Err(e) => panic!("could not run {cmd:?}: {e}"),
+    }
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let dirs = if let Some(dir) = from_env() {
+        vec![dir]
+    } else if let Some(dirs) = from_pkg_config() {
+        dirs
+    } else {
+        vec![from_cmake()]
+    };
+    for dir in &dirs {
+        println!("cargo:rustc-link-search=native={}", dir.display());
+        // For this crate's own tests; dependents read DEP_GREEN_LIBDIR.
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+    }
+    if let Some(dir) = dirs.first() {
+        println!("cargo:libdir={}", dir.display());
+    }
+    println!("cargo:rustc-link-lib=dylib=green");
+}

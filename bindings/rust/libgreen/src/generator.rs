@@ -1,0 +1,142 @@
+//! Generators: a greenlet seen as an iterator.
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::marker::PhantomData;
+
+use crate::{switch_to_parent, Builder, Error, Greenlet};
+
+/// An [`Iterator`] whose items are produced by a closure running in its own
+/// greenlet, which hands each one out with [`Yielder::yield_`] and is
+/// suspended until the next call of [`next`](Iterator::next).
+///
+/// The body runs lazily: nothing happens until the first `next`. A panic in
+/// the body is raised again in the caller of `next`. Dropping the generator
+/// before the end kills the body: its stack unwinds and what it holds is
+/// dropped.
+///
+/// ```
+/// use libgreen::Generator;
+///
+/// let fib = Generator::new(|y| {
+///     let (mut a, mut b) = (0u64, 1u64);
+///     loop {
+///         y.yield_(a);
+///         (a, b) = (b, a + b);
+///     }
+/// });
+/// let first: Vec<u64> = fib.take(10).collect();
+/// assert_eq!(first, [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]);
+/// ```
+pub struct Generator<T: 'static> {
+    greenlet: Greenlet,
+    done: bool,
+    _item: PhantomData<T>,
+}
+
+/// Handed to a generator's body to yield items.
+pub struct Yielder<T: 'static> {
+    _item: PhantomData<*const T>,
+}
+
+impl<T: 'static> Yielder<T> {
+    /// Hands `item` to the caller of [`next`](Iterator::next) and suspends
+    /// the body until the following call.
+    ///
+    /// # Panics
+    /// If the generator's greenlet is resumed by anything but the
+    /// generator (a switch with another value, a throw).
+    pub fn yield_(&self, item: T) {
+        if let Err(e) = switch_to_parent::<Option<T>, ()>(Some(item)) {
+            panic!("generator resumed by something else than next(): {e}");
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for Yielder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Yielder")
+    }
+}
+
+impl<T: 'static> Generator<T> {
+    /// A generator running `body` in a greenlet with the default stack.
+    ///
+    /// # Panics
+    /// If libgreen cannot allocate the greenlet.
+    pub fn new<F>(body: F) -> Generator<T>
+    where
+        F: FnOnce(&Yielder<T>) + 'static,
+    {
+        Generator::with_builder(Builder::new(), body).expect("libgreen could not create a greenlet")
+    }
+
+    /// A generator whose greenlet is made by `builder` (for its stack
+    /// size).
+    ///
+    /// # Errors
+    /// As [`Builder::create`].
+    pub fn with_builder<F>(builder: Builder, body: F) -> Result<Generator<T>, Error>
+    where
+        F: FnOnce(&Yielder<T>) + 'static,
+    {
+        let greenlet = builder.create(move |()| -> Option<T> {
+            body(&Yielder { _item: PhantomData });
+            None
+        })?;
+        Ok(Generator {
+            greenlet,
+            done: false,
+            _item: PhantomData,
+        })
+    }
+
+    /// The greenlet running the body.
+    pub fn greenlet(&self) -> &Greenlet {
+        &self.greenlet
+    }
+}
+
+impl<T: 'static> Iterator for Generator<T> {
+    type Item = T;
+
+    /// Resumes the body until it yields the next item or finishes.
+    ///
+    /// # Panics
+    /// If the body panics (the panic goes on here), or if `next` is called
+    /// from inside the body itself.
+    fn next(&mut self) -> Option<T> {
+        if self.done {
+            return None;
+        }
+        if self.greenlet.is_dead() {
+            self.done = true;
+            return None;
+        }
+        // Items go to whoever asks for them.
+        if let Err(e) = self.greenlet.set_parent(&Greenlet::current()) {
+            panic!("generator cannot be resumed from here: {e}");
+        }
+        // A panic of the body is resumed by switch; mark the end first.
+        self.done = true;
+        match self.greenlet.switch::<(), Option<T>>(()) {
+            Ok(Some(item)) => {
+                self.done = false;
+                Some(item)
+            }
+            Ok(None) => None,
+            Err(e) => panic!("generator failed: {e}"),
+        }
+    }
+}
+
+impl<T: 'static> FusedIterator for Generator<T> {}
+
+impl<T: 'static> fmt::Debug for Generator<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generator")
+            .field("greenlet", &self.greenlet)
+            .field("done", &self.done)
+            .finish()
+    }
+}

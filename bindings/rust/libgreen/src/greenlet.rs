@@ -1,0 +1,824 @@
+//! The greenlet handle, creation, switching and the entry of Rust bodies.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::ffi::{c_int, c_void};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr::{self, NonNull};
+use std::thread::{self, ThreadId};
+
+use libgreen_sys as sys;
+
+use crate::packet::{self, StackPacket};
+use crate::Error;
+
+/// The state of a greenlet (see [`Greenlet::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Created, never started: the first switch into it starts its body.
+    New,
+    /// The current greenlet of its thread.
+    Running,
+    /// Started and switched away from; a switch resumes it.
+    Suspended,
+    /// Finished, killed, or its thread ended.
+    Dead,
+}
+
+impl State {
+    fn from_raw(s: c_int) -> State {
+        match s {
+            sys::GREEN_STATE_NEW => State::New,
+            sys::GREEN_STATE_RUNNING => State::Running,
+            sys::GREEN_STATE_SUSPENDED => State::Suspended,
+            _ => State::Dead,
+        }
+    }
+}
+
+/// A handle to a greenlet: one reference to it.
+///
+/// A greenlet is a body running on its own stack that suspends itself by
+/// switching to another greenlet and is resumed by a switch back. Every
+/// thread has a *main* greenlet (its own stack); [`Greenlet::new`] makes
+/// more, whose bodies are Rust closures.
+///
+/// - `Clone` takes another reference; `Drop` releases one. Dropping the last
+///   reference to a suspended greenlet kills it: its closure's stack is
+///   unwound, so the values it holds are dropped.
+/// - A handle is bound to the greenlet's thread: it is neither `Send` nor
+///   `Sync`. Use [`Greenlet::remote`] for a reference another thread may
+///   hold.
+/// - Values switched in and out are typed: the receiver names the type it
+///   expects and gets [`Error::Mismatch`] if another type arrives.
+///
+/// ```
+/// use libgreen::{switch_to_parent, Greenlet};
+///
+/// let g = Greenlet::new(|x: i32| {
+///     let y: i32 = switch_to_parent(x + 1).unwrap(); // suspends
+///     y * 10 // finishing sends the result to the parent
+/// });
+/// let a: i32 = g.switch(1).unwrap(); // starts it
+/// assert_eq!(a, 2);
+/// let b: i32 = g.switch(5).unwrap(); // resumes it
+/// assert_eq!(b, 50);
+/// assert!(g.is_dead());
+/// ```
+pub struct Greenlet {
+    raw: NonNull<sys::green_t>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Greenlet {
+    /// Creates a greenlet whose body is `f`, with the default stack size and
+    /// the current greenlet as its parent. It does not start: the first
+    /// [`switch`](Greenlet::switch) into it calls `f` with the switched
+    /// value, which must be of type `I`. When `f` returns, the greenlet is
+    /// dead and its result goes to its parent as a switched value.
+    ///
+    /// # Panics
+    /// If libgreen cannot allocate the greenlet (as `Box::new` would). Use
+    /// [`Builder::create`] to get the error instead.
+    pub fn new<F, I, O>(f: F) -> Greenlet
+    where
+        F: FnOnce(I) -> O + 'static,
+        I: 'static,
+        O: 'static,
+    {
+        match Builder::new().create(f) {
+            Ok(g) => g,
+            Err(e) => panic!("libgreen could not create a greenlet: {e}"),
+        }
+    }
+
+    /// A builder, to choose the stack size or the parent.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// The greenlet running now on this thread (the main greenlet outside
+    /// any other).
+    ///
+    /// ```
+    /// use libgreen::Greenlet;
+    ///
+    /// let here = Greenlet::current();
+    /// assert!(here.is_main());
+    /// let g = Greenlet::new(|_: ()| Greenlet::current());
+    /// let inside: Greenlet = g.switch(()).unwrap();
+    /// assert_eq!(inside, g);
+    /// ```
+    pub fn current() -> Greenlet {
+        // SAFETY: green_current returns a borrowed pointer valid now; we
+        // take our own reference.
+        unsafe { Greenlet::from_borrowed(sys::green_current()) }
+            .expect("libgreen could not allocate the main greenlet")
+    }
+
+    /// The main greenlet of this thread.
+    pub fn main() -> Greenlet {
+        // SAFETY: as for current().
+        unsafe { Greenlet::from_borrowed(sys::green_main()) }
+            .expect("libgreen could not allocate the main greenlet")
+    }
+
+    /// Wraps a borrowed `green_t` pointer, taking a new reference to it.
+    /// Returns `None` for a null pointer.
+    ///
+    /// # Safety
+    /// `raw` is null or a live greenlet of the calling thread.
+    pub unsafe fn from_borrowed(raw: *mut sys::green_t) -> Option<Greenlet> {
+        let raw = NonNull::new(raw)?;
+        sys::green_retain(raw.as_ptr());
+        Some(Greenlet {
+            raw,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Wraps an owned `green_t` pointer (one reference, which the handle
+    /// will release). Returns `None` for a null pointer.
+    ///
+    /// # Safety
+    /// `raw` is null or a greenlet of the calling thread, and the caller
+    /// owns one reference to it, which it gives to the handle.
+    pub unsafe fn from_raw(raw: *mut sys::green_t) -> Option<Greenlet> {
+        Some(Greenlet {
+            raw: NonNull::new(raw)?,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// The `green_t` pointer, for calling C code (the handle keeps its
+    /// reference).
+    pub fn as_ptr(&self) -> *mut sys::green_t {
+        self.raw.as_ptr()
+    }
+
+    /// Gives up the handle's reference as a `green_t` pointer (release it
+    /// with `green_release` or [`Greenlet::from_raw`]).
+    pub fn into_raw(self) -> *mut sys::green_t {
+        let p = self.raw.as_ptr();
+        std::mem::forget(self);
+        p
+    }
+
+    /// Switches to this greenlet, passing `value`, and suspends the caller
+    /// until a greenlet switches (or throws) back to it; returns what
+    /// arrives then, which must be of type `R`.
+    ///
+    /// If the greenlet never started, it starts with `value`; switching to
+    /// the current greenlet returns `value` at once.
+    ///
+    /// A panic in a child that finishes into the caller is raised again
+    /// here (with [`std::panic::resume_unwind`]). If the exit error arrives
+    /// (the caller is being killed), the caller's closure is unwound.
+    ///
+    /// # Errors
+    /// [`Error::Dead`], [`Error::NoStack`], [`Error::Busy`] when nothing was
+    /// switched (the value is dropped); once resumed, [`Error::Thrown`] for
+    /// a thrown value and [`Error::Mismatch`] for a value of another type.
+    ///
+    /// ```
+    /// use libgreen::{Error, Greenlet};
+    ///
+    /// let g = Greenlet::new(|s: String| s.len());
+    /// assert_eq!(g.switch::<_, usize>(String::from("four")).unwrap(), 4);
+    /// assert_eq!(g.switch::<_, usize>(String::new()).unwrap_err(), Error::Dead);
+    /// ```
+    #[inline]
+    pub fn switch<T: 'static, R: 'static>(&self, value: T) -> Result<R, Error> {
+        let mut packet = StackPacket::new(value);
+        let mut result = ptr::null_mut();
+        // SAFETY: the packet outlives the call; whoever resumes us has taken
+        // the value or left it, and we still own it either way.
+        let rc = unsafe { sys::green_switch(self.raw.as_ptr(), packet.as_ptr(), &mut result) };
+        // SAFETY: result comes from this crate's packets (see receive).
+        unsafe { receive(rc, result) }
+    }
+
+    /// Throws `error` into this greenlet: its pending switch returns
+    /// [`Error::Thrown`] holding it. The caller is suspended as by
+    /// [`switch`](Greenlet::switch) and returns what arrives when resumed.
+    ///
+    /// A greenlet that never started dies without running and the error
+    /// goes to its parent; a dead one passes it to its first live ancestor.
+    /// If that is the caller, the call returns `Err(Error::Thrown(error))`
+    /// at once.
+    ///
+    /// ```
+    /// use libgreen::{switch_to_parent, Error, Greenlet};
+    ///
+    /// let g = Greenlet::new(|_: ()| -> Result<(), Error> {
+    ///     let r: Result<(), Error> = switch_to_parent(());
+    ///     let msg = r.unwrap_err().into_thrown::<&str>()?;
+    ///     Ok(switch_to_parent(msg.len())?)
+    /// });
+    /// g.switch::<_, ()>(()).unwrap();
+    /// let n: usize = g.throw("stop").unwrap();
+    /// assert_eq!(n, 4);
+    /// ```
+    pub fn throw<E: Any + Send + Sync, R: 'static>(&self, error: E) -> Result<R, Error> {
+        let payload = packet::heap(Thrown::Value(Box::new(error)));
+        let mut result = ptr::null_mut();
+        // SAFETY: payload is a heap packet; libgreen delivers it or, on
+        // error, leaves it to us.
+        let rc = unsafe { sys::green_throw(self.raw.as_ptr(), payload, &mut result) };
+        if rc < 0 {
+            // SAFETY: not delivered.
+            unsafe { packet::discard(payload) };
+        }
+        // SAFETY: as in switch.
+        unsafe { receive(rc, result) }
+    }
+
+    /// Kills this greenlet: throws the exit error into it, carrying `value`.
+    /// Its closure's stack unwinds (dropping what it holds) and its parent
+    /// then receives `value` as an ordinary switched value. A greenlet that
+    /// never started dies without running. Returns what arrives when the
+    /// caller is resumed (at once with `value` if the caller is the parent).
+    ///
+    /// # Errors
+    /// [`Error::Dead`] for a dead greenlet, [`Error::Main`] for a main
+    /// greenlet; nothing changes then.
+    pub fn throw_exit<T: 'static, R: 'static>(&self, value: T) -> Result<R, Error> {
+        if self.is_dead() {
+            return Err(Error::Dead);
+        }
+        let payload = packet::heap(value);
+        let mut result = ptr::null_mut();
+        // SAFETY: as in throw.
+        let rc = unsafe { sys::green_throw_exit(self.raw.as_ptr(), payload, &mut result) };
+        if rc < 0 {
+            // SAFETY: not delivered.
+            unsafe { packet::discard(payload) };
+        }
+        // SAFETY: as in switch.
+        unsafe { receive(rc, result) }
+    }
+
+    /// Kills this greenlet (see [`throw_exit`](Greenlet::throw_exit)); meant
+    /// to be called from its parent, which gets `Ok(())` back.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use libgreen::{switch_to_parent, Greenlet};
+    ///
+    /// let held = Rc::new(());
+    /// let inner = held.clone();
+    /// let g = Greenlet::new(move |_: ()| {
+    ///     let _keep = inner;
+    ///     loop {
+    ///         let () = switch_to_parent(()).unwrap();
+    ///     }
+    /// });
+    /// g.switch::<_, ()>(()).unwrap();
+    /// assert_eq!(Rc::strong_count(&held), 2);
+    /// g.kill().unwrap();
+    /// assert!(g.is_dead());
+    /// assert_eq!(Rc::strong_count(&held), 1); // the closure's stack unwound
+    /// ```
+    pub fn kill(&self) -> Result<(), Error> {
+        self.throw_exit(())
+    }
+
+    /// The parent: where the greenlet's result goes when it finishes.
+    /// `None` for a main greenlet.
+    pub fn parent(&self) -> Option<Greenlet> {
+        let mut p = ptr::null_mut();
+        // SAFETY: self is live; the parent pointer is borrowed and we retain
+        // it at once on this (the owning) thread.
+        unsafe {
+            sys::green_get_parent(self.raw.as_ptr(), &mut p);
+            Greenlet::from_borrowed(p)
+        }
+    }
+
+    /// Sets the parent.
+    ///
+    /// # Errors
+    /// [`Error::Cycle`] if `parent` is this greenlet or one of its
+    /// descendants, [`Error::Main`] for a main greenlet; nothing changes
+    /// then.
+    ///
+    /// ```
+    /// use libgreen::{Error, Greenlet};
+    ///
+    /// let a = Greenlet::new(|_: ()| ());
+    /// let b = Greenlet::new(|_: ()| ());
+    /// b.set_parent(&a).unwrap();
+    /// assert_eq!(a.set_parent(&b), Err(Error::Cycle));
+    /// assert_eq!(b.parent().unwrap(), a);
+    /// ```
+    pub fn set_parent(&self, parent: &Greenlet) -> Result<(), Error> {
+        // SAFETY: both handles are live.
+        check(unsafe { sys::green_set_parent(self.raw.as_ptr(), parent.raw.as_ptr()) })
+    }
+
+    /// The state of the greenlet.
+    pub fn state(&self) -> State {
+        // SAFETY: self is live.
+        State::from_raw(unsafe { sys::green_state(self.raw.as_ptr()) })
+    }
+
+    /// Whether it started (is not [`State::New`]).
+    pub fn is_started(&self) -> bool {
+        self.state() != State::New
+    }
+
+    /// Whether it is running or suspended.
+    pub fn is_active(&self) -> bool {
+        matches!(self.state(), State::Running | State::Suspended)
+    }
+
+    /// Whether it is dead.
+    pub fn is_dead(&self) -> bool {
+        self.state() == State::Dead
+    }
+
+    /// Whether it is the current greenlet of this thread.
+    pub fn is_current(&self) -> bool {
+        // SAFETY: plain query.
+        unsafe { sys::green_current() == self.raw.as_ptr() }
+    }
+
+    /// Whether it is a main greenlet.
+    pub fn is_main(&self) -> bool {
+        // SAFETY: self is live.
+        unsafe { sys::green_is_main(self.raw.as_ptr()) > 0 }
+    }
+
+    /// Another reference to this greenlet that may be sent to and shared
+    /// with other threads, which can query it but not run it.
+    pub fn remote(&self) -> Remote {
+        // SAFETY: self is live.
+        unsafe { sys::green_retain(self.raw.as_ptr()) };
+        Remote { raw: self.raw }
+    }
+}
+
+/// Switches to the parent of the current greenlet, passing `value`; returns
+/// what arrives when the current greenlet is resumed. This is how a body
+/// hands a value out and waits for the next one (like `yield`).
+///
+/// # Errors
+/// As [`Greenlet::switch`]; [`Error::Main`] on a main greenlet, which has no
+/// parent.
+///
+/// ```
+/// use libgreen::{switch_to_parent, Error, Greenlet};
+///
+/// let g = Greenlet::new(|start: u32| {
+///     let mut total = start;
+///     loop {
+///         match switch_to_parent::<u32, u32>(total) {
+///             Ok(n) => total += n,
+///             Err(_) => return total,
+///         }
+///     }
+/// });
+/// assert_eq!(g.switch::<u32, u32>(1).unwrap(), 1);
+/// assert_eq!(g.switch::<u32, u32>(2).unwrap(), 3);
+/// assert_eq!(g.switch::<u32, u32>(3).unwrap(), 6);
+/// // Outside any greenlet there is no parent:
+/// assert_eq!(switch_to_parent::<(), ()>(()), Err(Error::Main));
+/// ```
+pub fn switch_to_parent<T: 'static, R: 'static>(value: T) -> Result<R, Error> {
+    let mut parent = ptr::null_mut();
+    // SAFETY: the current greenlet holds a reference to its parent.
+    unsafe { sys::green_get_parent(sys::green_current(), &mut parent) };
+    if parent.is_null() {
+        return Err(Error::Main);
+    }
+    let mut packet = StackPacket::new(value);
+    let mut result = ptr::null_mut();
+    // SAFETY: as in Greenlet::switch.
+    let rc = unsafe { sys::green_switch(parent, packet.as_ptr(), &mut result) };
+    // SAFETY: as in Greenlet::switch.
+    unsafe { receive(rc, result) }
+}
+
+impl Clone for Greenlet {
+    /// Another reference to the same greenlet.
+    fn clone(&self) -> Greenlet {
+        // SAFETY: self is live.
+        unsafe { sys::green_retain(self.raw.as_ptr()) };
+        Greenlet {
+            raw: self.raw,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for Greenlet {
+    /// Releases the reference. If it was the last one and the greenlet is
+    /// suspended, the greenlet is killed here: its closure unwinds.
+    fn drop(&mut self) {
+        // SAFETY: we own one reference.
+        unsafe { sys::green_release(self.raw.as_ptr()) };
+    }
+}
+
+impl PartialEq for Greenlet {
+    /// Handles are equal when they refer to the same greenlet.
+    fn eq(&self, other: &Greenlet) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for Greenlet {}
+
+impl std::hash::Hash for Greenlet {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.raw.hash(state)
+    }
+}
+
+impl fmt::Debug for Greenlet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Greenlet")
+            .field("ptr", &self.raw)
+            .field("state", &self.state())
+            .field("main", &self.is_main())
+            .finish()
+    }
+}
+
+/// A reference to a greenlet that any thread may hold: it is `Send` and
+/// `Sync`, allows the thread-safe queries, and turns back into a
+/// [`Greenlet`] only on the greenlet's own thread.
+///
+/// ```
+/// use libgreen::{Error, Greenlet, State};
+///
+/// let g = Greenlet::new(|_: ()| ());
+/// let r = g.remote();
+/// let seen = std::thread::spawn(move || (r.state(), r.to_local().err())).join().unwrap();
+/// assert_eq!(seen, (State::New, Some(Error::WrongThread)));
+/// ```
+pub struct Remote {
+    raw: NonNull<sys::green_t>,
+}
+
+// SAFETY: only libgreen's thread-safe functions (green_state, green_retain,
+// green_release, and green_set_parent, which checks the thread before
+// touching anything) are called through a Remote off the owning thread.
+unsafe impl Send for Remote {}
+// SAFETY: as above; all methods take &self and are thread-safe.
+unsafe impl Sync for Remote {}
+
+impl Remote {
+    /// The state of the greenlet (from another thread it may be stale).
+    pub fn state(&self) -> State {
+        // SAFETY: green_state may be called from any thread.
+        State::from_raw(unsafe { sys::green_state(self.raw.as_ptr()) })
+    }
+
+    /// A [`Greenlet`] handle (a new reference), if the calling thread owns
+    /// the greenlet.
+    ///
+    /// # Errors
+    /// [`Error::WrongThread`] on any other thread (as reported by libgreen);
+    /// nothing changes.
+    pub fn to_local(&self) -> Result<Greenlet, Error> {
+        let g = self.raw.as_ptr();
+        // Ask libgreen whether we own g with a call that changes nothing:
+        // setting the parent it already has (or, for a main greenlet, which
+        // has none, itself, which fails with GREEN_EMAIN after the thread
+        // check).
+        let mut parent = ptr::null_mut();
+        // SAFETY: green_get_parent may be called from any thread; on a
+        // foreign thread green_set_parent returns GREEN_ETHREAD before it
+        // reads the parent.
+        let rc = unsafe {
+            sys::green_get_parent(g, &mut parent);
+            if parent.is_null() {
+                parent = g;
+            }
+            sys::green_set_parent(g, parent)
+        };
+        match rc {
+            sys::GREEN_OK | sys::GREEN_EMAIN => {
+                // SAFETY: g is live (we hold a reference) and ours.
+                Ok(unsafe { Greenlet::from_borrowed(g) }.expect("non-null"))
+            }
+            rc => Err(Error::from_code(rc).unwrap_or(Error::Unknown(rc))),
+        }
+    }
+}
+
+impl Clone for Remote {
+    fn clone(&self) -> Remote {
+        // SAFETY: any thread.
+        unsafe { sys::green_retain(self.raw.as_ptr()) };
+        Remote { raw: self.raw }
+    }
+}
+
+impl Drop for Remote {
+    /// Releases the reference (from any thread; a last release on another
+    /// thread is carried out by the owner thread when it next calls into
+    /// libgreen).
+    fn drop(&mut self) {
+        // SAFETY: any thread.
+        unsafe { sys::green_release(self.raw.as_ptr()) };
+    }
+}
+
+impl fmt::Debug for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Remote")
+            .field("ptr", &self.raw)
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+/// Options for a new greenlet.
+///
+/// ```
+/// use libgreen::{Error, Greenlet};
+///
+/// let parent = Greenlet::current();
+/// let g = Greenlet::builder()
+///     .stack_size(64 * 1024)
+///     .parent(&parent)
+///     .create(|n: u64| n * 2)
+///     .unwrap();
+/// assert_eq!(g.switch::<u64, u64>(21).unwrap(), 42);
+///
+/// // Out-of-range options are refused.
+/// let e = Greenlet::builder().stack_size(1).create(|_: ()| ()).unwrap_err();
+/// assert_eq!(e, Error::Invalid);
+/// ```
+#[derive(Debug, Default)]
+pub struct Builder {
+    stack_size: usize,
+    parent: Option<Greenlet>,
+}
+
+impl Builder {
+    /// Default options: the default stack size (256 KiB), the current
+    /// greenlet as parent.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The usable stack size in bytes (rounded up to whole pages); 0 means
+    /// the default. Must lie within 16 KiB ..= 4 GiB.
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// The parent of the new greenlet instead of the current greenlet.
+    pub fn parent(mut self, parent: &Greenlet) -> Builder {
+        self.parent = Some(parent.clone());
+        self
+    }
+
+    /// Creates the greenlet (see [`Greenlet::new`]).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a stack size out of range,
+    /// [`Error::NoMemory`]. The closure is dropped then.
+    pub fn create<F, I, O>(self, f: F) -> Result<Greenlet, Error>
+    where
+        F: FnOnce(I) -> O + 'static,
+        I: 'static,
+        O: 'static,
+    {
+        let slot = Box::into_raw(Box::new(Slot {
+            common: Common {
+                killed: Cell::new(false),
+                owner: thread::current().id(),
+            },
+            f: Some(f),
+        }));
+        let attr = sys::green_attr {
+            stack_size: self.stack_size,
+            userdata: slot as *mut c_void,
+            userdata_free: Some(free_slot::<F>),
+            ..Default::default()
+        };
+        let parent = self
+            .parent
+            .as_ref()
+            .map_or(ptr::null_mut(), Greenlet::as_ptr);
+        let mut raw = ptr::null_mut();
+        // SAFETY: attr and parent are valid; on success the greenlet owns
+        // the slot (freed by free_slot), on failure we still do.
+        let rc = unsafe { sys::green_create(&mut raw, Some(run::<F, I, O>), parent, &attr) };
+        if rc != sys::GREEN_OK {
+            // SAFETY: not handed over.
+            drop(unsafe { Box::from_raw(slot) });
+            return Err(Error::from_code(rc).unwrap_or(Error::Unknown(rc)));
+        }
+        // SAFETY: green_create gave us one reference.
+        Ok(unsafe { Greenlet::from_raw(raw) }.expect("green_create gave a greenlet"))
+    }
+}
+
+// ---- the entry of Rust bodies ----------------------------------------------
+
+/// The user data of a greenlet made by this crate.
+#[repr(C)]
+struct Slot<F> {
+    common: Common,
+    /// The body until it starts.
+    f: Option<F>,
+}
+
+#[repr(C)]
+struct Common {
+    /// The greenlet is being killed by the release of its last reference:
+    /// whatever it finally returns is discarded by libgreen, so it must not
+    /// allocate a result.
+    killed: Cell<bool>,
+    /// The creating thread, the only one where the body may be dropped.
+    owner: ThreadId,
+}
+
+/// What a `GREEN_THROWN` payload of this crate holds.
+pub(crate) enum Thrown {
+    /// A panic of a finished greenlet, raised again in the receiver.
+    Panic(Box<dyn Any + Send>),
+    /// A value thrown with `Greenlet::throw`.
+    Value(Box<dyn Any + Send + Sync>),
+    /// An error of the binding itself (a body started with a value of the
+    /// wrong type).
+    Error(Error),
+}
+
+/// The panic payload that unwinds a body when the exit error arrives.
+struct ExitUnwind(*mut c_void);
+
+// SAFETY: it never leaves its thread; resume_unwind merely requires Send.
+unsafe impl Send for ExitUnwind {}
+
+/// Whether a panic payload caught by `catch_unwind` is the unwinding of a
+/// greenlet being killed. Code inside a greenlet that catches panics must
+/// resume such a payload with [`std::panic::resume_unwind`], so that the
+/// kill completes.
+///
+/// ```
+/// use std::panic::{catch_unwind, resume_unwind};
+/// use libgreen::{is_exit_unwind, switch_to_parent, Greenlet};
+///
+/// let g = Greenlet::new(|_: ()| {
+///     let r = catch_unwind(|| switch_to_parent::<(), ()>(()));
+///     if let Err(payload) = r {
+///         assert!(is_exit_unwind(&*payload));
+///         resume_unwind(payload);
+///     }
+/// });
+/// g.switch::<_, ()>(()).unwrap();
+/// g.kill().unwrap();
+/// assert!(g.is_dead());
+/// ```
+pub fn is_exit_unwind(payload: &(dyn Any + Send)) -> bool {
+    payload.is::<ExitUnwind>()
+}
+
+/// Identity hashing for greenlet addresses.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+thread_local! {
+    /// The greenlets of this thread whose Rust body is on their stack: only
+    /// those can be unwound when the exit error arrives.
+    static BODIES: RefCell<HashSet<usize, BuildHasherDefault<AddrHasher>>> =
+        RefCell::new(HashSet::default());
+}
+
+/// Whether the current greenlet is running a body of this crate.
+fn current_is_rust_body() -> bool {
+    // SAFETY: plain query.
+    let cur = unsafe { sys::green_current() } as usize;
+    BODIES
+        .try_with(|b| b.borrow().contains(&cur))
+        .unwrap_or(false)
+}
+
+/// Turns what a switch, throw or kill returned into the caller's result.
+///
+/// # Safety
+/// `p` is what libgreen stored for `rc`: a packet of this crate or null.
+#[inline]
+unsafe fn receive<R: 'static>(rc: c_int, p: *mut c_void) -> Result<R, Error> {
+    match rc {
+        sys::GREEN_OK => packet::take::<R>(p),
+        sys::GREEN_THROWN => match packet::take::<Thrown>(p) {
+            Ok(Thrown::Panic(payload)) => panic::resume_unwind(payload),
+            Ok(Thrown::Value(v)) => Err(Error::Thrown(v)),
+            Ok(Thrown::Error(e)) => Err(e),
+            Err(_) => Err(Error::Thrown(Box::new(()))),
+        },
+        sys::GREEN_EXIT => {
+            if current_is_rust_body() {
+                if p.is_null() {
+                    // The release of the last reference: libgreen discards
+                    // the result.
+                    let common = sys::green_get_userdata(sys::green_current()) as *const Common;
+                    (*common).killed.set(true);
+                }
+                panic::resume_unwind(Box::new(ExitUnwind(p)))
+            }
+            packet::discard(p);
+            Err(Error::Exit)
+        }
+        rc => Err(Error::from_code(rc).unwrap_or(Error::Unknown(rc))),
+    }
+}
+
+fn check(rc: c_int) -> Result<(), Error> {
+    match Error::from_code(rc) {
+        None => Ok(()),
+        Some(e) => Err(e),
+    }
+}
+
+/// Runs `f`, aborting the process if it panics: for code that C calls.
+fn abort_on_panic<T>(f: impl FnOnce() -> T) -> T {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => {
+            eprintln!("libgreen: a panic cannot cross into C; aborting");
+            std::process::abort()
+        }
+    }
+}
+
+unsafe extern "C" fn free_slot<F>(p: *mut c_void) {
+    abort_on_panic(|| {
+        let slot = Box::from_raw(p as *mut Slot<F>);
+        if slot.f.is_some() && thread::current().id() != slot.common.owner {
+            // A body that never ran, freed off its thread (the owner has
+            // ended): its captures may not be dropped here.
+            std::mem::forget(slot.f);
+        }
+    })
+}
+
+/// The `green_run_fn` of a body `F: FnOnce(I) -> O`.
+unsafe extern "C" fn run<F, I, O>(
+    this: *mut sys::green_t,
+    input: *mut c_void,
+    out: *mut *mut c_void,
+) -> c_int
+where
+    F: FnOnce(I) -> O + 'static,
+    I: 'static,
+    O: 'static,
+{
+    let slot = sys::green_get_userdata(this) as *mut Slot<F>;
+    let f = (*slot).f.take();
+    let key = this as usize;
+    abort_on_panic(|| BODIES.with(|b| b.borrow_mut().insert(key)));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
+        // Take the input first: it may live on the stack of the sender.
+        let input = packet::take::<I>(input);
+        let f = f.expect("a greenlet body runs once");
+        input.map(f)
+    }));
+    abort_on_panic(|| {
+        let _ = BODIES.try_with(|b| b.borrow_mut().remove(&key));
+    });
+    let killed = (*slot).common.killed.get();
+    abort_on_panic(|| {
+        let (rc, value) = match outcome {
+            Ok(Ok(v)) if killed => {
+                drop(v);
+                (sys::GREEN_OK, ptr::null_mut())
+            }
+            Ok(Ok(v)) => (sys::GREEN_OK, packet::heap(v)),
+            Ok(Err(e)) => (sys::GREEN_THROWN, packet::heap(Thrown::Error(e))),
+            Err(payload) => match payload.downcast::<ExitUnwind>() {
+                Ok(exit) => (sys::GREEN_EXIT, exit.0),
+                Err(_) if killed => (sys::GREEN_THROWN, ptr::null_mut()),
+                Err(payload) => (sys::GREEN_THROWN, packet::heap(Thrown::Panic(payload))),
+            },
+        };
+        *out = value;
+        rc
+    })
+}
