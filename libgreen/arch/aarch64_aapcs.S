@@ -2,38 +2,34 @@
  * aarch64_aapcs.S - the stack switch for AArch64, AAPCS64, ELF.
  *
  * Saved on a switch: the callee-saved x19-x28, the frame pointer x29, the
- * link register x30 (the resume address), the low halves d8-d15 of v8-v15,
- * and sp. The FPCR/FPSR floating-point control and status registers are
- * not switched: they belong to the thread, not to the greenlet. No BTI or
- * pointer authentication of the resume address.
+ * link register x30, the low halves d8-d15 of v8-v15, sp, and a resume
+ * address. The FPCR/FPSR control and status registers are not switched:
+ * they belong to the thread, not to the greenlet. No BTI landing pads or
+ * pointer authentication.
  *
- * The switch resumes with `br x30` instead of `ret`, so that the other
- * stack's resume address is not checked against the return predictor.
+ * Frame left on a suspended stack, 176 bytes from its saved sp upward:
+ *     resume, (pad), x19 ... x28, x29, x30, d8 ... d15
+ * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`.
  *
- * Frame left on a suspended stack, 160 bytes from its saved sp upward:
- *     x19 x20 x21 x22 x23 x24 x25 x26 x27 x28 x29 x30 d8 ... d15
+ * green_switch, the API's hot path, is entered here so that it returns to
+ * its caller with `br x30` rather than `ret`: the return predictor holds
+ * the other stack's caller. Checks and bookkeeping are C (see green.c).
  */
     .text
 
-/* void *green_arch_switch(void **save_sp, void *new_sp, void *arg) */
-    .globl green_arch_switch
-    .hidden green_arch_switch
-    .type green_arch_switch, %function
-    .p2align 4
-green_arch_switch:
-    .cfi_startproc
-    sub sp, sp, #160
-    .cfi_def_cfa_offset 160
-    stp x19, x20, [sp, #0]
-    stp x21, x22, [sp, #16]
-    stp x23, x24, [sp, #32]
-    stp x25, x26, [sp, #48]
-    stp x27, x28, [sp, #64]
-    stp x29, x30, [sp, #80]
-    stp d8, d9, [sp, #96]
-    stp d10, d11, [sp, #112]
-    stp d12, d13, [sp, #128]
-    stp d14, d15, [sp, #144]
+.macro SAVE_FRAME
+    sub sp, sp, #176
+    stp x19, x20, [sp, #16]
+    stp x21, x22, [sp, #32]
+    stp x23, x24, [sp, #48]
+    stp x25, x26, [sp, #64]
+    stp x27, x28, [sp, #80]
+    stp x29, x30, [sp, #96]
+    stp d8, d9, [sp, #112]
+    stp d10, d11, [sp, #128]
+    stp d12, d13, [sp, #144]
+    stp d14, d15, [sp, #160]
+    .cfi_def_cfa_offset 176
     .cfi_offset x19, -160
     .cfi_offset x20, -152
     .cfi_offset x21, -144
@@ -54,52 +50,79 @@ green_arch_switch:
     .cfi_offset d13, -24
     .cfi_offset d14, -16
     .cfi_offset d15, -8
+.endm
 
+.macro RESTORE_FRAME
+    ldp x19, x20, [sp, #16]
+    ldp x21, x22, [sp, #32]
+    ldp x23, x24, [sp, #48]
+    ldp x25, x26, [sp, #64]
+    ldp x27, x28, [sp, #80]
+    ldp x29, x30, [sp, #96]
+    ldp d8, d9, [sp, #112]
+    ldp d10, d11, [sp, #128]
+    ldp d12, d13, [sp, #144]
+    ldp d14, d15, [sp, #160]
+    add sp, sp, #176
+.endm
+
+/* int green_switch(green_t *target, void *value, void **result) */
+    .globl green_switch
+    .type green_switch, %function
+    .p2align 4
+green_switch:
+    .cfi_startproc
+    SAVE_FRAME
+    adr x9, .Lswitch_resume
+    str x9, [sp]
+    /* {new sp, rc} = green__switch_prepare(target, value, result, sp) */
+    mov x3, sp
+    bl green__switch_prepare
+    cbz x0, .Lswitch_none
+    mov sp, x0                  /* x1: 0 fast, 1 slow (see green.c) */
+    ldr x9, [sp]
+    br x9
+.Lswitch_none:
+    mov x0, x1
+    ldr x30, [sp, #104]
+    add sp, sp, #176
+    ret
+.Lswitch_resume:
+    mov x0, #0
+    cbz x1, 1f
+    bl green__switch_resumed
+1:
+    RESTORE_FRAME
+    br x30
+    .cfi_endproc
+    .size green_switch, .-green_switch
+
+/* void green_arch_switch(void **save_sp, void *new_sp) */
+    .globl green_arch_switch
+    .hidden green_arch_switch
+    .type green_arch_switch, %function
+    .p2align 4
+green_arch_switch:
+    .cfi_startproc
+    SAVE_FRAME
+    adr x9, .Lplain_resume
+    str x9, [sp]
     mov x9, sp
     str x9, [x0]
     mov sp, x1
-
-    ldp x19, x20, [sp, #0]
-    ldp x21, x22, [sp, #16]
-    ldp x23, x24, [sp, #32]
-    ldp x25, x26, [sp, #48]
-    ldp x27, x28, [sp, #64]
-    ldp x29, x30, [sp, #80]
-    ldp d8, d9, [sp, #96]
-    ldp d10, d11, [sp, #112]
-    ldp d12, d13, [sp, #128]
-    ldp d14, d15, [sp, #144]
-    add sp, sp, #160
-    .cfi_def_cfa_offset 0
-    .cfi_restore x19
-    .cfi_restore x20
-    .cfi_restore x21
-    .cfi_restore x22
-    .cfi_restore x23
-    .cfi_restore x24
-    .cfi_restore x25
-    .cfi_restore x26
-    .cfi_restore x27
-    .cfi_restore x28
-    .cfi_restore x29
-    .cfi_restore x30
-    .cfi_restore d8
-    .cfi_restore d9
-    .cfi_restore d10
-    .cfi_restore d11
-    .cfi_restore d12
-    .cfi_restore d13
-    .cfi_restore d14
-    .cfi_restore d15
-    mov x0, x2
+    mov x1, #1                  /* a green_switch frame resumes slow */
+    ldr x9, [sp]
+    br x9
+.Lplain_resume:
+    RESTORE_FRAME
     br x30
     .cfi_endproc
     .size green_arch_switch, .-green_arch_switch
 
 /*
  * void *green_arch_init_stack(void *base, size_t size)
- * Builds the frame above at the 16-aligned top of [base, base+size) with
- * zeroed registers and green_arch_entry as x30; returns its sp.
+ * A 16-aligned frame at the top of [base, base+size) whose resume address
+ * is green_arch_entry. Returns its sp.
  */
     .globl green_arch_init_stack
     .hidden green_arch_init_stack
@@ -109,28 +132,20 @@ green_arch_init_stack:
     .cfi_startproc
     add x0, x0, x1
     and x0, x0, #~15
-    sub x0, x0, #160
-    stp xzr, xzr, [x0, #0]
-    stp xzr, xzr, [x0, #16]
-    stp xzr, xzr, [x0, #32]
-    stp xzr, xzr, [x0, #48]
-    stp xzr, xzr, [x0, #64]
+    sub x0, x0, #16
     adr x9, green_arch_entry
-    stp xzr, x9, [x0, #80]      /* x29 = 0 ends frame-pointer walks */
-    stp xzr, xzr, [x0, #96]
-    stp xzr, xzr, [x0, #112]
-    stp xzr, xzr, [x0, #128]
-    stp xzr, xzr, [x0, #144]
+    stp x9, xzr, [x0]
     ret
     .cfi_endproc
     .size green_arch_init_stack, .-green_arch_init_stack
 
-/* First code run on a new stack: x0 holds the switch's arg. */
+/* First code run on a new stack; unwinders end a backtrace here. */
     .type green_arch_entry, %function
     .p2align 4
 green_arch_entry:
     .cfi_startproc
     .cfi_undefined x30
+    mov x29, xzr
     bl green__entry
     brk #0
     .cfi_endproc

@@ -2,26 +2,126 @@
  * x86_64_sysv.S - the stack switch for x86-64, System V ABI, ELF.
  *
  * Saved on a switch: the six callee-saved general registers (rbx, rbp,
- * r12-r15), the stack pointer, and the resume address. Nothing else:
- *  - caller-saved registers are dead across the call to the switch;
+ * r12-r15), the stack pointer, and a resume address. Nothing else:
+ *  - caller-saved registers are dead across a call;
  *  - the MXCSR and x87 control words are *not* switched: the floating-point
  *    environment belongs to the thread, not to the greenlet. Reloading
- *    MXCSR right after the peer stored it stalls tight ping-pong on current
- *    x86 cores (see bench/README.md for the figure measured here);
- *  - no CET shadow stack support (the switch would need to swap the shadow
- *    stack token).
- *
- * The resume address is popped and jumped to rather than returned to: a
- * `ret` into the other stack never matches the return-stack predictor.
+ *    MXCSR right after the peer stored it stalls tight ping-pong (see
+ *    bench/README.md for the figures measured here);
+ *  - no CET shadow stack support.
  *
  * Frame left on a suspended stack, from its saved stack pointer upward:
- *     r15, r14, r13, r12, rbx, rbp, resume address
- * Every suspended stack has this layout, so one set of CFI rules describes
- * the frame before and after the stack pointer is swapped.
+ *     resume, r15, r14, r13, r12, rbx, rbp, return address
+ * Resuming a stack is always `mov sp, %rsp; pop %rcx; jmp *%rcx`.
+ *
+ * green_switch, the API's hot path, is entered here so that it returns to
+ * its caller with an indirect jump: a `ret` on the other stack would never
+ * match the return predictor, which holds this stack's caller. The checks
+ * and bookkeeping are C (green__switch_prepare, green__switch_resumed in
+ * green.c), called and returned from normally.
  */
     .text
 
-/* void *green_arch_switch(void **save_sp, void *new_sp, void *arg) */
+/* int green_switch(green_t *target, void *value, void **result) */
+    .globl green_switch
+    .type green_switch, @function
+    .p2align 4
+green_switch:
+    .cfi_startproc
+    pushq %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbp, 0
+    pushq %rbx
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbx, 0
+    pushq %r12
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r12, 0
+    pushq %r13
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r13, 0
+    pushq %r14
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r14, 0
+    pushq %r15
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r15, 0
+    leaq .Lswitch_resume(%rip), %rax
+    pushq %rax
+    .cfi_adjust_cfa_offset 8
+    /* {new sp, rc} = green__switch_prepare(target, value, result, sp) */
+    movq %rsp, %rcx
+    call green__switch_prepare
+    testq %rax, %rax
+    jz .Lswitch_none
+    movq %rax, %rsp             /* edx: 0 fast, 1 slow (see green.c) */
+    popq %rcx
+    jmpq *%rcx
+.Lswitch_none:
+    movl %edx, %eax
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+    popq %r15
+    .cfi_adjust_cfa_offset -8
+    popq %r14
+    .cfi_adjust_cfa_offset -8
+    popq %r13
+    .cfi_adjust_cfa_offset -8
+    popq %r12
+    .cfi_adjust_cfa_offset -8
+    popq %rbx
+    .cfi_adjust_cfa_offset -8
+    popq %rbp
+    .cfi_adjust_cfa_offset -8
+    ret
+    /* A greenlet suspended in green_switch resumes here, its frame minus
+     * the resume address on the stack: the CFA is 56 bytes above. */
+    .cfi_adjust_cfa_offset 48
+    .cfi_rel_offset %rbp, 40
+    .cfi_rel_offset %rbx, 32
+    .cfi_rel_offset %r12, 24
+    .cfi_rel_offset %r13, 16
+    .cfi_rel_offset %r14, 8
+    .cfi_rel_offset %r15, 0
+.Lswitch_resume:
+    xorl %eax, %eax
+    testl %edx, %edx
+    jz 1f
+    subq $8, %rsp
+    .cfi_adjust_cfa_offset 8
+    call green__switch_resumed
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+1:
+    popq %r15
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r15
+    popq %r14
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r14
+    popq %r13
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r13
+    popq %r12
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r12
+    popq %rbx
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %rbx
+    popq %rbp
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %rbp
+    popq %rcx
+    .cfi_adjust_cfa_offset -8
+    .cfi_register %rip, %rcx
+    jmpq *%rcx
+    .cfi_endproc
+    .size green_switch, .-green_switch
+
+/*
+ * void green_arch_switch(void **save_sp, void *new_sp)
+ * The switch used inside the library (throws, finishing greenlets, kills).
+ */
     .globl green_arch_switch
     .hidden green_arch_switch
     .type green_arch_switch, @function
@@ -46,10 +146,16 @@ green_arch_switch:
     pushq %r15
     .cfi_adjust_cfa_offset 8
     .cfi_rel_offset %r15, 0
-
+    leaq .Lplain_resume(%rip), %rax
+    pushq %rax
+    .cfi_adjust_cfa_offset 8
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-
+    movl $1, %edx               /* a green_switch frame resumes slow */
+    popq %rcx
+    .cfi_adjust_cfa_offset -8
+    jmpq *%rcx
+.Lplain_resume:
     popq %r15
     .cfi_adjust_cfa_offset -8
     .cfi_restore %r15
@@ -71,15 +177,15 @@ green_arch_switch:
     popq %rcx
     .cfi_adjust_cfa_offset -8
     .cfi_register %rip, %rcx
-    movq %rdx, %rax
     jmpq *%rcx
     .cfi_endproc
     .size green_arch_switch, .-green_arch_switch
 
 /*
  * void *green_arch_init_stack(void *base, size_t size)
- * Builds the frame above at the top of [base, base+size) with zeroed
- * registers and green_arch_entry as resume address; returns its sp.
+ * A frame at the top of [base, base+size) whose resume address is
+ * green_arch_entry, placed so that the entry runs with a 16-byte aligned
+ * stack pointer. Returns the frame's stack pointer.
  */
     .globl green_arch_init_stack
     .hidden green_arch_init_stack
@@ -89,31 +195,25 @@ green_arch_init_stack:
     .cfi_startproc
     leaq (%rdi,%rsi), %rax
     andq $-16, %rax
-    subq $16, %rax              /* 16-byte aligned when entry starts */
+    subq $24, %rax
     leaq green_arch_entry(%rip), %rcx
-    movq %rcx, -8(%rax)
-    subq $56, %rax
-    xorl %ecx, %ecx
-    movq %rcx, 0(%rax)
-    movq %rcx, 8(%rax)
-    movq %rcx, 16(%rax)
-    movq %rcx, 24(%rax)
-    movq %rcx, 32(%rax)
-    movq %rcx, 40(%rax)         /* rbp = 0 ends frame-pointer walks */
+    movq %rcx, (%rax)
+    movq $0, 8(%rax)
     ret
     .cfi_endproc
     .size green_arch_init_stack, .-green_arch_init_stack
 
 /*
- * First code run on a new stack: rax holds the switch's arg. The return
- * address is marked undefined so that unwinders end the backtrace here.
+ * First code run on a new stack. The return address is undefined so that
+ * unwinders end a greenlet's backtrace here; rbp is zeroed for the same
+ * reason in frame-pointer walks.
  */
     .type green_arch_entry, @function
     .p2align 4
 green_arch_entry:
     .cfi_startproc
     .cfi_undefined %rip
-    movq %rax, %rdi
+    xorl %ebp, %ebp
     call green__entry
     ud2
     .cfi_endproc

@@ -21,6 +21,7 @@
 #include "internal.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 static __thread struct green_thread *tls_thread
@@ -208,6 +209,7 @@ int green_hook_add(green_hook_fn fn, void *data)
     t->hooks[t->nhooks].fn = fn;
     t->hooks[t->nhooks].data = data;
     t->nhooks++;
+    t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
     return GREEN_OK;
 }
 
@@ -223,6 +225,7 @@ int green_hook_remove(green_hook_fn fn, void *data)
             for (unsigned j = i + 1; j < t->nhooks; j++)
                 t->hooks[j - 1] = t->hooks[j];
             t->nhooks--;
+            t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
             return GREEN_OK;
         }
     }
@@ -295,6 +298,7 @@ static void drop_last(struct green_thread *here, struct green *g)
         switch (g->state) {
         case GREEN_STATE_RUNNING:
             g->flags |= GF_ORPHAN;
+            t->slow |= SLOW_ORPHAN;
             return;
         case GREEN_STATE_SUSPENDED:
             if (g->flags & GF_LEAKED)
@@ -382,6 +386,8 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
     g->run = run;
     g->sp = NULL;
+    g->result_out = NULL;
+    g->api_suspended = 0;
     g->state = GREEN_STATE_NEW;
     g->flags = 0;
     g->stack.base = NULL;
@@ -409,24 +415,35 @@ static int prepare_start(struct green_thread *t, struct green *g)
     return GREEN_OK;
 }
 
-/* Runs on the side that was switched to, right after the stack switch. */
-static int resumed(struct green_thread *t, void **result)
+/* The rare work after a switch: a dead origin's stack, hooks, reaping. */
+static __attribute__((noinline)) void after_switch(struct green_thread *t,
+                                                   struct green *origin)
 {
-    int kind = t->xfer_kind;
-    void *value = t->xfer_value;
-    struct green *origin = t->xfer_origin;
-    if (unlikely(origin->state == GREEN_STATE_DEAD) && origin->stack.base) {
+    if (origin->state == GREEN_STATE_DEAD && origin->stack.base) {
         /* We are off its stack now. */
         green_annotate_stack_free(origin);
         green_stack_put(&t->cache, &origin->stack);
     }
     if (t->nhooks)
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
-    if (unlikely(origin->flags & GF_ORPHAN)) {
+    if (origin->flags & GF_ORPHAN) {
         origin->flags &= ~GF_ORPHAN;
         drop_last(t, origin);
     }
     check_pending(t);
+}
+
+/* Runs on the side that was switched to, right after the stack switch. */
+static inline int resumed(struct green_thread *t, void **result)
+{
+    int kind = t->xfer_kind;
+    void *value = t->xfer_value;
+    struct green *origin = t->xfer_origin;
+    if (unlikely(t->nhooks | (origin->flags & GF_ORPHAN) |
+                 (origin->state == GREEN_STATE_DEAD) |
+                 atomic_load_explicit(&t->pending_flag,
+                                      memory_order_relaxed)))
+        after_switch(t, origin);
     if (result)
         *result = value;
     return kind;
@@ -457,7 +474,10 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
         STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
-    green_arch_switch(&origin->sp, target->sp, t);
+    origin->api_suspended = 0;
+    target->api_suspended = 0;
+    t->slow &= ~SLOW_ORPHAN;
+    green_arch_switch(&origin->sp, target->sp);
     return resumed(t, result);
 }
 
@@ -502,9 +522,9 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
 }
 
 /* Called by the machine layer on a new greenlet's stack. */
-void green__entry(void *arg)
+void green__entry(void)
 {
-    struct green_thread *t = arg;
+    struct green_thread *t = tls_thread;
     struct green *self = t->current;
     void *in = NULL, *out = NULL;
     resumed(t, &in);
@@ -545,24 +565,91 @@ static int check_target(struct green_thread **tp, struct green *g)
     return GREEN_OK;
 }
 
-int green_switch(green_t *target, void *value, void **result)
+/* Makes target current; the machine layer then resumes target->sp on the
+ * slow path (green__switch_resumed() finishes the switch there). */
+static struct green_prepared commit_switch(struct green_thread *t,
+                                           struct green *origin,
+                                           struct green *target, void *value,
+                                           void **result, void *frame_sp)
 {
-    struct green_thread *t = tls_thread;
-    /* Fast path: a started or new greenlet of this thread, outside hooks. */
-    if (unlikely(!target || !t || target->thread != t || t->in_hook)) {
-        int rc = check_target(&t, target);
-        if (rc != GREEN_OK)
-            return rc;
+    t->xfer_kind = GREEN_OK;
+    t->xfer_value = value;
+    t->xfer_origin = origin;
+    t->xfer_event = GREEN_EVENT_SWITCH;
+    origin->sp = frame_sp;
+    origin->result_out = result ? result : &t->discard;
+    origin->api_suspended = 1;
+    target->api_suspended = 0;
+    t->slow &= ~SLOW_ORPHAN;
+    STORE(origin->state, GREEN_STATE_SUSPENDED);
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+    struct green_prepared p = {target->sp, 1};
+    return p;
+}
+
+/* Every case but a plain switch between two greenlets in green_switch(). */
+static __attribute__((noinline)) struct green_prepared
+prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
+{
+    struct green_prepared p = {NULL, GREEN_OK};
+    struct green_thread *t;
+    p.rc = check_target(&t, target);
+    if (p.rc != GREEN_OK)
+        return p;
+    if (target->state == GREEN_STATE_DEAD) {
+        p.rc = GREEN_EDEAD;
+        return p;
     }
-    check_pending(t);
-    if (unlikely(target->state == GREEN_STATE_DEAD))
-        return GREEN_EDEAD;
-    if (unlikely(target == t->current)) {
+    struct green *origin = t->current;
+    if (target == origin) {
         if (result)
             *result = value;
-        return GREEN_OK;
+        return p;
     }
-    return switch_to(t, target, GREEN_OK, value, result);
+    if (target->state == GREEN_STATE_NEW) {
+        if (!target->stack.base) {
+            p.rc = prepare_start(t, target);
+            if (p.rc != GREEN_OK)
+                return p;
+        }
+        live_add(t, target);
+    }
+    if (t->nhooks)
+        run_hooks(t, GREEN_EVENT_SWITCH, GREEN_PHASE_BEFORE, origin, target);
+    return commit_switch(t, origin, target, value, result, frame_sp);
+}
+
+struct green_prepared green__switch_prepare(struct green *target,
+                                            void *value, void **result,
+                                            void *frame_sp)
+{
+    struct green_thread *t = tls_thread;
+    /* target->thread is never NULL, so this also covers t == NULL. */
+    if (unlikely(!target || target->thread != t || !target->api_suspended ||
+                 t->slow ||
+                 atomic_load_explicit(&t->pending_flag,
+                                      memory_order_relaxed)))
+        return prepare_slow(target, value, result, frame_sp);
+    /* Fast path: target waits in green_switch() too and nothing needs to
+     * run after the switch, so deliver the value from here. */
+    struct green *origin = t->current;
+    *target->result_out = value;
+    origin->sp = frame_sp;
+    origin->result_out = result ? result : &t->discard;
+    origin->api_suspended = 1;
+    target->api_suspended = 0;
+    STORE(origin->state, GREEN_STATE_SUSPENDED);
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+    struct green_prepared p = {target->sp, 0};
+    return p;
+}
+
+int green__switch_resumed(void)
+{
+    struct green_thread *t = tls_thread;
+    return resumed(t, t->current->result_out);
 }
 
 int green_throw(green_t *target, void *payload, void **result)
@@ -668,6 +755,7 @@ static void thread_exit(void *arg)
     while (t->live.live_next != &t->live) {
         struct green *g = t->live.live_next;
         live_del(g);
+        g->api_suspended = 0;
         STORE(g->state, GREEN_STATE_DEAD);
         green_annotate_stack_free(g);
         green_stack_unmap(&g->stack);

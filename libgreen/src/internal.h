@@ -17,21 +17,39 @@
 /* ---- machine layer (libgreen/arch/<arch>_<abi>.S) ---------------------- */
 
 /*
- * Saves the callee-saved registers and the resume address on the current
- * stack, stores the stack pointer in *save_sp, loads new_sp and resumes
- * what was saved there. Returns (on the resumed side) the arg passed by
- * the side that switched to it.
+ * Saves the callee-saved registers and a resume address on the current
+ * stack, stores the stack pointer in *save_sp, and resumes the stack whose
+ * saved stack pointer is new_sp.
  */
-GREEN_HIDDEN void *green_arch_switch(void **save_sp, void *new_sp, void *arg);
+GREEN_HIDDEN void green_arch_switch(void **save_sp, void *new_sp);
 
 /*
- * Prepares a fresh stack [base, base+size) so that switching to the
- * returned stack pointer enters green__entry(arg) on it.
+ * Prepares a fresh stack [base, base+size) so that resuming the returned
+ * stack pointer enters green__entry() on it.
  */
 GREEN_HIDDEN void *green_arch_init_stack(void *base, size_t size);
 
 /* Entered on a new greenlet's stack by the machine layer; never returns. */
-GREEN_HIDDEN void green__entry(void *arg) __attribute__((noreturn));
+GREEN_HIDDEN void green__entry(void) __attribute__((noreturn));
+
+/*
+ * green_switch() is entered in the machine layer, which saves the caller's
+ * frame and calls green__switch_prepare() with its stack pointer. That
+ * returns the stack pointer to resume and rc = 0 (fast: the value is
+ * already stored, green_switch() returns GREEN_OK on the resumed side) or
+ * 1 (slow: call green__switch_resumed() on the resumed side, whose result
+ * green_switch() returns); or sp = NULL and rc = the return code when
+ * there is nothing to switch. green_arch_switch() always resumes slow.
+ */
+struct green_prepared {
+    void *sp;
+    long rc;
+};
+GREEN_HIDDEN struct green_prepared green__switch_prepare(struct green *target,
+                                                        void *value,
+                                                        void **result,
+                                                        void *frame_sp);
+GREEN_HIDDEN int green__switch_resumed(void);
 
 /* ---- stacks (stack.c) --------------------------------------------------- */
 
@@ -81,6 +99,10 @@ struct green {
     struct green *parent;        /* holds a reference; NULL for main */
     green_run_fn run;
     void *sp; /* saved stack pointer while suspended */
+    void **result_out; /* where green_switch() stores what arrives */
+    /* Suspended inside green_switch(), so that a green_switch() to it can
+     * deliver its value directly (0 while running) */
+    int api_suspended;
     int state;
     unsigned flags; /* GF_*, touched by the owning thread only */
     struct green_stack stack;
@@ -107,6 +129,10 @@ struct green_thread {
     struct green *dying; /* finished greenlet whose stack awaits release */
     unsigned in_hook;
     unsigned nhooks;
+    /* Nonzero when green_switch() must take its slow path: hooks are
+     * installed, or the current greenlet is an orphan to reap. */
+    unsigned slow;
+    void *discard; /* result_out when the caller passed NULL */
     struct green_hook hooks[GREEN_HOOKS_MAX];
     struct green_stack_cache cache;
     struct green live; /* sentinel of the list of started greenlets */

@@ -1,0 +1,216 @@
+/*
+ * core_bench.c - libgreen's switch, create and current-lookup costs, beside
+ * the yardsticks measured in the same run: a bare six-register switch
+ * (the floor), the same with MXCSR/x87 control words (the choice libgreen
+ * did not make), and glibc's swapcontext.
+ *
+ *   core_bench            all figures, median of RUNS runs each
+ *   core_bench create N   only N create+start+finish+destroy cycles after
+ *                         a warm-up (for strace -c, see syscalls.sh)
+ */
+#define _GNU_SOURCE
+#include <green.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ucontext.h>
+
+#define RUNS 11
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+/* ---- libgreen ---------------------------------------------------------- */
+
+static int pong(green_t *self, void *in, void **out)
+{
+    (void)self;
+    green_t *main_g = green_main();
+    void *v = in;
+    for (;;) {
+        if (green_switch(main_g, v, &v) != GREEN_OK)
+            break;
+    }
+    *out = NULL;
+    return GREEN_OK;
+}
+
+/* ns per round trip (two switches) */
+static double bench_green_switch(long n)
+{
+    green_t *g;
+    if (green_create(&g, pong, NULL, NULL) != GREEN_OK)
+        abort();
+    void *v = NULL;
+    green_switch(g, NULL, &v);
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        green_switch(g, (void *)i, &v);
+    double t1 = now_ns();
+    if ((long)v != n - 1)
+        abort();
+    green_release(g); /* kills it: exit thrown in */
+    return (t1 - t0) / n;
+}
+
+static int finish_now(green_t *self, void *in, void **out)
+{
+    (void)self;
+    *out = in;
+    return GREEN_OK;
+}
+
+static void create_cycles(long n)
+{
+    for (long i = 0; i < n; i++) {
+        green_t *g;
+        void *v;
+        if (green_create(&g, finish_now, NULL, NULL) != GREEN_OK)
+            abort();
+        if (green_switch(g, (void *)i, &v) != GREEN_OK || (long)v != i)
+            abort();
+        green_release(g);
+    }
+}
+
+static double bench_green_create(long n)
+{
+    create_cycles(64);
+    double t0 = now_ns();
+    create_cycles(n);
+    return (now_ns() - t0) / n;
+}
+
+static double bench_green_current(long n)
+{
+    green_t *volatile sink;
+    green_current();
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        sink = green_current();
+    (void)sink;
+    return (now_ns() - t0) / n;
+}
+
+/* ---- yardsticks --------------------------------------------------------- */
+
+void bare_switch(void **save_sp, void *new_sp);
+void bare_switch_fpu(void **save_sp, void *new_sp);
+void *bare_init(void *stack_top, void (*fn)(void));
+void *bare_init_fpu(void *stack_top, void (*fn)(void));
+
+static void *bare_main_sp, *bare_co_sp;
+static char bare_stack[64 * 1024] __attribute__((aligned(16)));
+
+static void bare_co(void)
+{
+    for (;;)
+        bare_switch(&bare_co_sp, bare_main_sp);
+}
+
+static void bare_co_fpu(void)
+{
+    for (;;)
+        bare_switch_fpu(&bare_co_sp, bare_main_sp);
+}
+
+static double bench_bare(long n, int fpu)
+{
+    bare_co_sp = fpu ? bare_init_fpu(bare_stack + sizeof bare_stack, bare_co_fpu)
+                     : bare_init(bare_stack + sizeof bare_stack, bare_co);
+    void (*sw)(void **, void *) = fpu ? bare_switch_fpu : bare_switch;
+    sw(&bare_main_sp, bare_co_sp);
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        sw(&bare_main_sp, bare_co_sp);
+    return (now_ns() - t0) / n;
+}
+
+static ucontext_t uc_main, uc_co;
+static char uc_stack[64 * 1024];
+
+static void uc_body(void)
+{
+    for (;;)
+        swapcontext(&uc_co, &uc_main);
+}
+
+static double bench_swapcontext(long n)
+{
+    getcontext(&uc_co);
+    uc_co.uc_stack.ss_sp = uc_stack;
+    uc_co.uc_stack.ss_size = sizeof uc_stack;
+    uc_co.uc_link = NULL;
+    makecontext(&uc_co, uc_body, 0);
+    swapcontext(&uc_main, &uc_co);
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        swapcontext(&uc_main, &uc_co);
+    return (now_ns() - t0) / n;
+}
+
+/* ---- driver ------------------------------------------------------------- */
+
+typedef double (*bench_fn)(long);
+
+static double run(bench_fn fn, long n)
+{
+    double v[RUNS];
+    fn(n / 10); /* warm-up */
+    for (int i = 0; i < RUNS; i++)
+        v[i] = fn(n);
+    return median(v, RUNS);
+}
+
+static double bare_plain(long n) { return bench_bare(n, 0); }
+static double bare_fpu(long n) { return bench_bare(n, 1); }
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "create") == 0) {
+        create_cycles(64);
+        create_cycles(atol(argv[2]));
+        return 0;
+    }
+    /* Interleave the measurements so that machine noise hits all alike. */
+    double sw = run(bench_green_switch, 2000000);
+    double bare = run(bare_plain, 2000000);
+    double fpu = run(bare_fpu, 2000000);
+    double uc = run(bench_swapcontext, 200000);
+    double cr = run(bench_green_create, 200000);
+    double cur = run(bench_green_current, 20000000);
+
+    printf("libgreen %s, median of %d runs, ns\n", green_version_string(),
+           RUNS);
+    printf("%-44s %9s %9s\n", "", "round", "one-way");
+    printf("%-44s %9.1f %9.1f\n", "green_switch (libgreen)", sw, sw / 2);
+    printf("%-44s %9.1f %9.1f\n", "bare 6-register switch (yardstick)", bare,
+           bare / 2);
+    printf("%-44s %9.1f %9.1f\n", "bare + MXCSR/x87 CW (not used)", fpu,
+           fpu / 2);
+    printf("%-44s %9.1f %9.1f\n", "glibc swapcontext (yardstick)", uc, uc / 2);
+    printf("%-44s %9.1f\n", "create+start+finish+destroy (libgreen)", cr);
+    printf("%-44s %9.1f\n", "green_current (libgreen)", cur);
+    printf("ratios: switch/bare %.2f (target <= 2), switch/swapcontext %.3f "
+           "(target <= 0.05), create %.0f ns (target <= 150)\n",
+           sw / bare, sw / uc, cr);
+    return 0;
+}
