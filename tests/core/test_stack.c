@@ -1,0 +1,312 @@
+/*
+ * test_stack.c - guarded stacks and the stack cache.
+ *
+ * Overflowing a greenlet's stack must fault on the guard page (checked in a
+ * forked child). Finished greenlets' stacks must be reused: this executable
+ * defines mmap() and munmap(), which libgreen's calls resolve to, counts
+ * them and forwards to the C library's.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/* ---- mmap/munmap interposition ---- */
+
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static _Atomic long mmap_calls, munmap_calls;
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (!real_mmap)
+        real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
+            RTLD_NEXT, "mmap");
+    mmap_calls++;
+    return real_mmap(addr, len, prot, flags, fd, off);
+}
+
+int munmap(void *addr, size_t len)
+{
+    if (!real_munmap)
+        real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    munmap_calls++;
+    return real_munmap(addr, len);
+}
+
+/* ---- overflow ---- */
+
+/* Never reached; volatile so that the recursion is not provably infinite. */
+static volatile unsigned long recurse_limit = (unsigned long)-1;
+
+static unsigned long recurse(unsigned long n)
+{
+    volatile char frame[1024];
+    if (n == recurse_limit)
+        return 0;
+    frame[0] = (char)n;
+    frame[sizeof frame - 1] = (char)n;
+    /* not a tail call: the frame stays live */
+    return recurse(n + 1) + (unsigned char)frame[0] +
+           (unsigned char)frame[sizeof frame - 1];
+}
+
+static unsigned long recurse_to(unsigned long depth)
+{
+    volatile char frame[1024];
+    frame[0] = (char)depth;
+    if (depth == 0)
+        return frame[0];
+    return recurse_to(depth - 1) + (unsigned char)frame[0];
+}
+
+static int run_overflow(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    *out = (void *)(uintptr_t)recurse(0);
+    return GREEN_OK;
+}
+
+static int run_deep(green_t *self, void *in, void **out)
+{
+    (void)self;
+    *out = (void *)(uintptr_t)recurse_to((uintptr_t)in);
+    return GREEN_OK;
+}
+
+/* Runs body in a child process; returns its wait status. */
+static int in_child(void (*body)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* the default action, whatever the test runner installed */
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        body();
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static void overflow_body(void)
+{
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_size = GREEN_STACK_MIN;
+    green_t *g = NULL;
+    if (green_create(&g, run_overflow, NULL, &a) != GREEN_OK)
+        _exit(2);
+    green_switch(g, NULL, NULL);
+    _exit(3); /* not reached */
+}
+
+static void deep_default_body(void)
+{
+    green_t *g = NULL;
+    if (green_create(&g, run_deep, NULL, NULL) != GREEN_OK)
+        _exit(2);
+    /* about 200 KiB of the 256 KiB default */
+    void *r = NULL;
+    if (green_switch(g, (void *)(uintptr_t)190, &r) != GREEN_OK)
+        _exit(4);
+    green_release(g);
+    _exit(0);
+}
+
+static void deep_small_body(void)
+{
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_size = GREEN_STACK_MIN;
+    green_t *g = NULL;
+    if (green_create(&g, run_deep, NULL, &a) != GREEN_OK)
+        _exit(2);
+    /* far more than 16 KiB */
+    green_switch(g, (void *)(uintptr_t)200, NULL);
+    _exit(3);
+}
+
+static void test_overflow_hits_guard(void **state)
+{
+    (void)state;
+    int status = in_child(overflow_body);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+    status = in_child(deep_small_body);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+}
+
+static void test_deep_but_within_stack(void **state)
+{
+    (void)state;
+    int status = in_child(deep_default_body);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- reuse ---- */
+
+static int run_where(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    /* an address in its stack frame, as a number */
+    *out = (void *)((uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)15);
+    return GREEN_OK;
+}
+
+static void *cycle(const green_attr *a)
+{
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_where, NULL, a));
+    void *where = NULL;
+    assert_ok(green_switch(g, NULL, &where));
+    assert_int_equal(green_state(g), GREEN_STATE_DEAD);
+    assert_ok(green_release(g));
+    return where;
+}
+
+static void test_interposition_works(void **state)
+{
+    (void)state;
+    /* A new size cannot come from the cache: one mapping. */
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_size = GREEN_STACK_MIN + 7 * 4096;
+    long before = mmap_calls;
+    cycle(&a);
+    assert_int_equal(mmap_calls - before, 1);
+}
+
+static void test_stacks_reused(void **state)
+{
+    (void)state;
+    void *first = cycle(NULL); /* warm-up */
+    long maps = mmap_calls, unmaps = munmap_calls;
+    for (int i = 0; i < 200; i++) {
+        void *where = cycle(NULL);
+        /* the same stack each time */
+        assert_ptr_equal(where, first);
+    }
+    assert_int_equal(mmap_calls - maps, 0);
+    assert_int_equal(munmap_calls - unmaps, 0);
+}
+
+static void test_stacks_reused_in_batches(void **state)
+{
+    (void)state;
+    green_t *g[8];
+    /* warm-up: eight at once */
+    for (int round = 0; round < 6; round++) {
+        long maps = mmap_calls;
+        for (int i = 0; i < 8; i++) {
+            g[i] = make(run_where, NULL);
+            assert_ok(green_switch(g[i], NULL, NULL));
+        }
+        for (int i = 0; i < 8; i++)
+            assert_ok(green_release(g[i]));
+        if (round > 0)
+            assert_int_equal(mmap_calls - maps, 0);
+    }
+}
+
+static void test_sizes_kept_apart(void **state)
+{
+    (void)state;
+    green_attr small = GREEN_ATTR_INIT;
+    small.stack_size = GREEN_STACK_MIN + 3 * 4096;
+    cycle(&small);
+    cycle(NULL);
+    long maps = mmap_calls;
+    void *s1 = cycle(&small);
+    void *d1 = cycle(NULL);
+    void *s2 = cycle(&small);
+    void *d2 = cycle(NULL);
+    assert_int_equal(mmap_calls - maps, 0);
+    assert_ptr_equal(s1, s2);
+    assert_ptr_equal(d1, d2);
+    assert_ptr_not_equal(s1, d1);
+}
+
+static int run_park(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    green_switch(green_main(), NULL, NULL);
+    *out = NULL;
+    return GREEN_OK;
+}
+
+struct thread_stacks {
+    int ok;
+    long maps; /* mmap calls made by the thread */
+    green_t *left[20];
+};
+
+static void *thread_stacks(void *arg)
+{
+    struct thread_stacks *ts = arg;
+    long maps = mmap_calls;
+    green_t *g[40];
+    for (int i = 0; i < 40; i++) {
+        if (green_create(&g[i], run_park, NULL, NULL) != GREEN_OK ||
+            green_switch(g[i], NULL, NULL) != GREEN_OK)
+            return NULL;
+    }
+    /* half finish (their stacks go to the cache, or are unmapped once it
+     * is full), half are left suspended when the thread ends */
+    for (int i = 0; i < 20; i++) {
+        green_switch(g[i], NULL, NULL);
+        green_release(g[i]);
+    }
+    for (int i = 0; i < 20; i++)
+        ts->left[i] = g[20 + i];
+    ts->maps = mmap_calls - maps;
+    ts->ok = 1;
+    return NULL;
+}
+
+static void test_thread_end_unmaps_everything(void **state)
+{
+    (void)state;
+    struct thread_stacks ts;
+    memset(&ts, 0, sizeof ts);
+    long maps = mmap_calls, unmaps = munmap_calls;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, thread_stacks, &ts), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(ts.ok);
+    assert_int_equal(ts.maps, 40);
+    /* every stack of that thread was unmapped by the time it ended: the
+     * cached ones and those of the suspended greenlets */
+    assert_int_equal(mmap_calls - maps, 40);
+    assert_int_equal(munmap_calls - unmaps, 40);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(green_state(ts.left[i]), GREEN_STATE_DEAD);
+        assert_ok(green_release(ts.left[i]));
+    }
+    assert_int_equal(munmap_calls - unmaps, 40);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_overflow_hits_guard),
+        cmocka_unit_test(test_deep_but_within_stack),
+        cmocka_unit_test(test_interposition_works),
+        cmocka_unit_test(test_stacks_reused),
+        cmocka_unit_test(test_stacks_reused_in_batches),
+        cmocka_unit_test(test_sizes_kept_apart),
+        cmocka_unit_test(test_thread_end_unmaps_everything),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
