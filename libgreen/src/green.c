@@ -428,7 +428,11 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
     if (origin->flags & GF_ORPHAN) {
         origin->flags &= ~GF_ORPHAN;
-        drop_last(t, origin);
+        /* It may have taken a reference to itself again after dropping the
+         * last one (its `self` or green_current() is a borrowed handle,
+         * which green_retain() may keep): then it lives on. */
+        if (atomic_load_explicit(&origin->refs, memory_order_acquire) == 0)
+            drop_last(t, origin);
     }
     check_pending(t);
 }
