@@ -1,0 +1,331 @@
+/*
+ * test_oom.c - running out of memory: no stack for a greenlet that starts
+ * (GREEN_ENOSTACK, and the greenlet stays new and can start later), no
+ * memory for a greenlet or for a thread's state (GREEN_ENOMEM).
+ *
+ * This executable defines mmap(), mprotect(), munmap(), malloc() and
+ * calloc(); libgreen's calls resolve to them. They forward to the C
+ * library's unless told to fail, for the calling thread only.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+static __thread int fail_mmap, fail_mprotect, fail_malloc, fail_calloc;
+static __thread long mmap_calls, munmap_calls;
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    static void *(*real)(void *, size_t, int, int, int, off_t);
+    if (!real)
+        real = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
+            RTLD_NEXT, "mmap");
+    mmap_calls++;
+    if (fail_mmap) {
+        errno = ENOMEM;
+        return MAP_FAILED;
+    }
+    return real(addr, len, prot, flags, fd, off);
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+    static int (*real)(void *, size_t, int);
+    if (!real)
+        real = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "mprotect");
+    if (fail_mprotect) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return real(addr, len, prot);
+}
+
+int munmap(void *addr, size_t len)
+{
+    static int (*real)(void *, size_t);
+    if (!real)
+        real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    munmap_calls++;
+    return real(addr, len);
+}
+
+/* glibc's own entry points: the same allocator, so free() stays right. */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+
+void *malloc(size_t size)
+{
+    if (fail_malloc) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    if (fail_calloc) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_calloc(n, size);
+}
+
+/* ---- helpers ---- */
+
+static int ran;
+static void *ran_in;
+static int run_record(green_t *self, void *in, void **out)
+{
+    (void)self;
+    ran++;
+    ran_in = in;
+    *out = (void *)((uintptr_t)in + 1);
+    return GREEN_OK;
+}
+
+static int hook_calls;
+static void count_hook(void *data, int event, int phase, green_t *o,
+                       green_t *t)
+{
+    (void)data;
+    (void)event;
+    (void)phase;
+    (void)o;
+    (void)t;
+    hook_calls++;
+}
+
+/* A stack size no other test uses, so that no cached stack fits. */
+static green_attr unique_attr(unsigned n)
+{
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_size = GREEN_STACK_MIN + (size_t)(n + 1) * 64u * 1024u;
+    return a;
+}
+
+/* ---- no stack ---- */
+
+static void test_enostack_first_switch(void **state)
+{
+    (void)state;
+    green_attr a = unique_attr(1);
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_record, NULL, &a));
+    ran = 0;
+    hook_calls = 0;
+    assert_ok(green_hook_add(count_hook, NULL));
+
+    fail_mmap = 1;
+    void *r = V(1);
+    assert_int_equal(green_switch(g, V(2), &r), GREEN_ENOSTACK);
+    assert_int_equal(green_switch(g, V(2), &r), GREEN_ENOSTACK);
+    fail_mmap = 0;
+    /* nothing changed */
+    assert_ptr_equal(r, V(1));
+    assert_int_equal(ran, 0);
+    assert_int_equal(hook_calls, 0);
+    assert_int_equal(green_state(g), GREEN_STATE_NEW);
+    assert_ptr_equal(green_current(), green_main());
+    assert_int_equal(green_state(green_main()), GREEN_STATE_RUNNING);
+    assert_ptr_equal(parent_of(g), green_main());
+
+    /* and it starts once memory is back */
+    assert_ok(green_switch(g, (void *)(uintptr_t)10, &r));
+    assert_int_equal(ran, 1);
+    assert_int_equal((uintptr_t)ran_in, 10);
+    assert_int_equal((uintptr_t)r, 11);
+    assert_int_equal(hook_calls, 4);
+    assert_int_equal(green_state(g), GREEN_STATE_DEAD);
+    assert_ok(green_hook_remove(count_hook, NULL));
+    assert_ok(green_release(g));
+}
+
+static void test_enostack_mprotect(void **state)
+{
+    (void)state;
+    /* The guard-page step fails: the mapping is undone, nothing leaks. */
+    green_attr a = unique_attr(2);
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_record, NULL, &a));
+    ran = 0;
+    long maps = mmap_calls, unmaps = munmap_calls;
+    fail_mprotect = 1;
+    assert_int_equal(green_switch(g, V(1), NULL), GREEN_ENOSTACK);
+    fail_mprotect = 0;
+    assert_int_equal(mmap_calls - maps, 1);
+    assert_int_equal(munmap_calls - unmaps, 1);
+    assert_int_equal(green_state(g), GREEN_STATE_NEW);
+    assert_int_equal(ran, 0);
+    assert_ok(green_switch(g, (void *)(uintptr_t)20, NULL));
+    assert_int_equal(ran, 1);
+    assert_ok(green_release(g));
+}
+
+static void test_enostack_released_new(void **state)
+{
+    (void)state;
+    /* A greenlet that could never start is freed like any new one. */
+    green_attr a = unique_attr(3);
+    struct freed f = {0, NULL};
+    a.userdata = &f;
+    a.userdata_free = freed_fn;
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_record, NULL, &a));
+    fail_mmap = 1;
+    assert_int_equal(green_switch(g, NULL, NULL), GREEN_ENOSTACK);
+    fail_mmap = 0;
+    assert_ok(green_release(g));
+    assert_int_equal(f.count, 1);
+}
+
+/* Fails the next stack mapping, then returns its input. */
+static int run_fail_then_return(green_t *self, void *in, void **out)
+{
+    (void)self;
+    fail_mmap = 1;
+    *out = in;
+    return GREEN_OK;
+}
+
+static void test_exit_into_new_child_of_new_parent(void **state)
+{
+    (void)state;
+    /* exit into an unstarted child whose parent never started either: the
+     * parent would start with the payload, but gets no stack */
+    green_attr a = unique_attr(4);
+    green_t *p = NULL;
+    assert_ok(green_create(&p, run_record, NULL, &a));
+    green_t *c = make(run_record, p);
+    ran = 0;
+    void *r = V(1);
+    fail_mmap = 1;
+    assert_int_equal(green_throw_exit(c, V(2), &r), GREEN_ENOSTACK);
+    fail_mmap = 0;
+    assert_ptr_equal(r, V(1));
+    assert_int_equal(ran, 0);
+    assert_int_equal(green_state(c), GREEN_STATE_NEW);
+    assert_int_equal(green_state(p), GREEN_STATE_NEW);
+    /* with memory back, the same call works */
+    assert_ok(green_throw_exit(c, (void *)(uintptr_t)30, &r));
+    assert_int_equal(ran, 1);
+    assert_int_equal((uintptr_t)ran_in, 30);
+    assert_int_equal((uintptr_t)r, 31);
+    assert_int_equal(green_state(c), GREEN_STATE_DEAD);
+    assert_int_equal(green_state(p), GREEN_STATE_DEAD);
+    assert_ok(green_release(c));
+    assert_ok(green_release(p));
+}
+
+static void test_result_to_new_parent_without_stack(void **state)
+{
+    (void)state;
+    /* A finishing greenlet cannot fail: if its unstarted parent gets no
+     * stack, that parent dies unstarted and the result goes on up. */
+    green_attr a = unique_attr(5);
+    green_t *p = NULL;
+    assert_ok(green_create(&p, run_record, NULL, &a));
+    green_t *c = make(run_fail_then_return, p);
+    ran = 0;
+    void *r = NULL;
+    assert_ok(green_switch(c, V(40), &r));
+    fail_mmap = 0;
+    assert_ptr_equal(r, V(40));
+    assert_int_equal(ran, 0);
+    assert_int_equal(green_state(p), GREEN_STATE_DEAD);
+    assert_int_equal(green_state(c), GREEN_STATE_DEAD);
+    assert_ok(green_release(c));
+    assert_ok(green_release(p));
+}
+
+/* ---- no memory ---- */
+
+static void test_enomem_create(void **state)
+{
+    (void)state;
+    struct freed f;
+    green_t *p = make(run_record, NULL);
+    track(p, &f);
+    green_current(); /* the thread state exists already */
+    green_t *g = V(1);
+    fail_malloc = 1;
+    int rc = green_create(&g, run_record, p, NULL);
+    int rc2 = green_create(&g, run_record, NULL, NULL);
+    fail_malloc = 0;
+    assert_int_equal(rc, GREEN_ENOMEM);
+    assert_int_equal(rc2, GREEN_ENOMEM);
+    assert_null(g);
+    /* no reference to p was left behind */
+    assert_int_equal(green_state(p), GREEN_STATE_NEW);
+    assert_ok(green_release(p));
+    assert_int_equal(f.count, 1);
+    /* and creating works again */
+    g = make(run_record, NULL);
+    assert_ok(green_release(g));
+}
+
+struct fresh_thread {
+    green_t *current, *main_g, *created;
+    int create_rc, hook_rc;
+    green_t *current_after;
+    int works_after;
+};
+
+static void *thread_no_state(void *arg)
+{
+    struct fresh_thread *ft = arg;
+    fail_calloc = 1;
+    fail_malloc = 1;
+    ft->current = green_current();
+    ft->main_g = green_main();
+    ft->created = V(1);
+    ft->create_rc = green_create(&ft->created, run_record, NULL, NULL);
+    ft->hook_rc = green_hook_add(count_hook, NULL);
+    fail_calloc = 0;
+    fail_malloc = 0;
+    ft->current_after = green_current();
+    green_t *g = NULL;
+    void *r = NULL;
+    ft->works_after = green_create(&g, run_record, NULL, NULL) == GREEN_OK &&
+                      green_switch(g, (void *)(uintptr_t)5, &r) == GREEN_OK &&
+                      (uintptr_t)r == 6 &&
+                      green_main() == ft->current_after;
+    green_release(g);
+    return NULL;
+}
+
+static void test_enomem_thread_state(void **state)
+{
+    (void)state;
+    struct fresh_thread ft;
+    memset(&ft, 0, sizeof ft);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, thread_no_state, &ft), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_null(ft.current);
+    assert_null(ft.main_g);
+    assert_int_equal(ft.create_rc, GREEN_ENOMEM);
+    assert_null(ft.created);
+    assert_int_equal(ft.hook_rc, GREEN_ENOMEM);
+    assert_non_null(ft.current_after);
+    assert_true(ft.works_after);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_enostack_first_switch),
+        cmocka_unit_test(test_enostack_mprotect),
+        cmocka_unit_test(test_enostack_released_new),
+        cmocka_unit_test(test_exit_into_new_child_of_new_parent),
+        cmocka_unit_test(test_result_to_new_parent_without_stack),
+        cmocka_unit_test(test_enomem_create),
+        cmocka_unit_test(test_enomem_thread_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
