@@ -277,8 +277,11 @@ static int run_probe(green_t *self, void *in, void **out)
     return GREEN_OK;
 }
 
-static void check_stack_size(size_t asked, size_t expect)
+static void check_stack_size(size_t asked)
 {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t expect = asked ? asked : GREEN_STACK_DEFAULT;
+    expect = (expect + page - 1) & ~(page - 1);
     green_attr a = GREEN_ATTR_INIT;
     a.stack_size = asked;
     green_t *g = NULL;
@@ -299,12 +302,11 @@ static void check_stack_size(size_t asked, size_t expect)
 static void test_stack_size_honoured(void **state)
 {
     (void)state;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    check_stack_size(0, GREEN_STACK_DEFAULT);
-    check_stack_size(GREEN_STACK_MIN, GREEN_STACK_MIN);
-    check_stack_size(GREEN_STACK_MIN + 1, GREEN_STACK_MIN + page);
-    check_stack_size(3u * 1024u * 1024u + 100u,
-                     ((3u * 1024u * 1024u + 100u) + page - 1) & ~(page - 1));
+    check_stack_size(0);
+    check_stack_size(GREEN_STACK_MIN);
+    check_stack_size(GREEN_STACK_MIN + 1);
+    check_stack_size(GREEN_STACK_DEFAULT + 1);
+    check_stack_size(3u * 1024u * 1024u + 100u);
 }
 
 /* Uses about 1.5 MiB of stack. */
