@@ -115,7 +115,8 @@ static struct gg_thread *here(void)
 
 /* Every call on a handle starts here: the handle must be open and owned
  * by the calling thread. Releases queued for this thread go first. */
-static int enter(gg_handle *h, green_t **g)
+static inline __attribute__((always_inline)) int enter(gg_handle *h,
+                                                      green_t **g)
 {
     if (!h)
         return GREEN_EINVAL;
@@ -175,12 +176,12 @@ int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size)
     return rc;
 }
 
-int gg_xfer(int kind, gg_handle *h, uintptr_t value, uintptr_t *result)
+gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value)
 {
     green_t *g;
     int rc = enter(h, &g);
     if (rc != GREEN_OK)
-        return rc;
+        return (gg_result){0, rc};
     void *res = NULL;
     switch (kind) {
     case GG_SWITCH:
@@ -193,16 +194,14 @@ int gg_xfer(int kind, gg_handle *h, uintptr_t value, uintptr_t *result)
         rc = green_throw_exit(g, (void *)value, &res);
         break;
     }
-    *result = (uintptr_t)res;
-    return rc;
+    return (gg_result){(uintptr_t)res, rc};
 }
 
 int gg_xferp(int kind, gg_handle *h, void *value, void **result)
 {
-    uintptr_t res = 0;
-    int rc = gg_xfer(kind, h, (uintptr_t)value, &res);
-    *result = (void *)res;
-    return rc;
+    gg_result r = gg_xfer(kind, h, (uintptr_t)value);
+    *result = (void *)r.value;
+    return r.rc;
 }
 
 int gg_state(gg_handle *h)

@@ -27,7 +27,14 @@ struct gg_thread;
 typedef struct gg_handle gg_handle;
 
 int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size);
-int gg_xfer(int kind, gg_handle *h, uintptr_t value, uintptr_t *result);
+/* What a switch or throw returns: returned by value so that Go passes no
+ * pointer (which would make its result escape to the heap). */
+typedef struct gg_result {
+    uintptr_t value;
+    int rc;
+} gg_result;
+
+gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value);
 int gg_xferp(int kind, gg_handle *h, void *value, void **result);
 int gg_state(gg_handle *h);
 int gg_is_main(gg_handle *h);
