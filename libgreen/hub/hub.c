@@ -45,6 +45,7 @@ static const struct {
      "nothing is left that could wake the caller"},
     {GREEN_EHUB, "GREEN_EHUB", "blocking call made on the hub greenlet"},
     {GREEN_ESYS, "GREEN_ESYS", "a system call failed (see errno)"},
+    {GREEN_EKILLED, "GREEN_EKILLED", "the calling green thread was killed"},
 };
 
 const char *green_hub_error_name(int code)
@@ -201,8 +202,10 @@ void hub_wake_all(struct hub *h, struct wlist *l, int code)
 
 int hub_task_kind(int rc)
 {
-    if (rc == GREEN_OK || rc == GREEN_EXIT)
-        return rc;
+    if (rc == GREEN_OK)
+        return GREEN_OK;
+    if (rc == GREEN_EXIT || rc == GREEN_EKILLED)
+        return GREEN_EXIT;
     return GREEN_THROWN;
 }
 
@@ -396,7 +399,7 @@ int hub_can_block(struct hub *h)
         /* h->current is the thread the hub resumed; it runs unless it
          * switched elsewhere on its own. */
         if (hub_likely(gt->g == green_current()))
-            return gt->killed ? GREEN_EXIT : GREEN_OK;
+            return gt->killed ? GREEN_EKILLED : GREEN_OK;
         return GREEN_OK;
     }
     if (green_current() == h->g || h->stopping)
@@ -414,7 +417,7 @@ int hub_block(struct hub *h, struct waiter *w, double timeout)
     if (cur == h->g || h->stopping)
         rc = GREEN_EHUB;
     else if (gt && gt->killed)
-        rc = GREEN_EXIT;
+        rc = GREEN_EKILLED;
     else if (timeout == 0)
         rc = GREEN_ETIMEDOUT;
     else if (timeout > 0)
@@ -451,8 +454,8 @@ int hub_block(struct hub *h, struct waiter *w, double timeout)
     waiter_detach(h, w);
     if (rc < 0)
         return rc;
-    if (rc == GREEN_EXIT)
-        return GREEN_EXIT;
+    if (rc == GREEN_EXIT || w->code == GREEN_EXIT)
+        return GREEN_EKILLED;
     return w->code;
 }
 
@@ -667,7 +670,7 @@ int green_thread_kill(green_thread_t *t)
         return GREEN_OK;
     if (h->current == t && t->g == green_current()) {
         t->killed = 1;
-        return GREEN_EXIT;
+        return GREEN_EKILLED;
     }
     t->killed = 1;
     if (t->state == GT_NEW) {
@@ -793,7 +796,7 @@ static int wait_ready(int fd, int write, double timeout)
         }
         /* Ready now; still report a pending kill. */
         rc = hub_can_block(h);
-        return rc == GREEN_EXIT ? rc : GREEN_OK;
+        return rc == GREEN_EKILLED ? rc : GREEN_OK;
     }
     return fd_wait(h, fd, write, timeout);
 }

@@ -34,11 +34,14 @@
  *    the hub resumes them).
  *
  * Killing is cooperative, as exceptions are in C: green_thread_kill()
- * makes the blocking call the victim is suspended in return GREEN_EXIT
+ * makes the blocking call the victim is suspended in return GREEN_EKILLED
  * (the hub throws the exit error into it with green_throw_exit()), and
- * every later blocking call of the victim returns GREEN_EXIT at once. The
- * function is expected to clean up and return GREEN_EXIT. A green thread
- * killed before it started never runs.
+ * every later blocking call of the victim returns GREEN_EKILLED at once.
+ * The function is expected to clean up and return (any value: a thread
+ * whose function returns GREEN_EKILLED or GREEN_EXIT is reported to its
+ * joiners as killed, GREEN_EXIT). The code is negative so that byte counts
+ * and fds never mistake it for a result. A green thread killed before it
+ * started never runs.
  *
  * ------------------------------------------------------------------------
  * Threads
@@ -71,7 +74,7 @@
  * code on failure, and a call that fails changes nothing (unless it says
  * otherwise). The codes of green.h keep their meaning; the hub adds codes
  * from -100 down. Every blocking call may return:
- *   GREEN_EXIT       the calling green thread was killed;
+ *   GREEN_EKILLED    the calling green thread was killed;
  *   GREEN_ETIMEDOUT  the timeout expired first;
  *   GREEN_EDEADLK    the caller is not a green thread and nothing is left
  *                    that could ever wake it (no timer, no fd wait, no
@@ -117,7 +120,10 @@ enum {
     /* A blocking call was made on the hub greenlet. */
     GREEN_EHUB = -103,
     /* A system call failed; errno tells why (e.g. ECONNREFUSED). */
-    GREEN_ESYS = -104
+    GREEN_ESYS = -104,
+    /* The calling green thread was killed (green_thread_kill()): clean up
+     * and return. */
+    GREEN_EKILLED = -105
 };
 
 /* The name of any libgreen or hub return code ("GREEN_ETIMEDOUT"), or
@@ -137,7 +143,7 @@ GREEN_API const char *green_hub_strerror(int code);
 /*
  * Suspends the caller for `seconds` while the others run. 0 yields: the
  * caller goes to the back of the run queue (eventlet's sleep(0)).
- * Returns GREEN_OK, or GREEN_EXIT (killed), GREEN_EINVAL (negative or
+ * Returns GREEN_OK, or GREEN_EKILLED, GREEN_EINVAL (negative or
  * NaN), GREEN_EHUB, GREEN_ENOMEM.
  */
 GREEN_API int green_hub_sleep(double seconds);
@@ -151,7 +157,7 @@ GREEN_API double green_hub_now(void);
 /*
  * Tears down the calling thread's hub: kills every green thread that has
  * not finished (those that never started are dropped; the others get
- * GREEN_EXIT from their blocking call and run until they return), then
+ * GREEN_EKILLED from their blocking call and run until they return), then
  * frees the hub. Handles stay valid until released. Pools, events,
  * semaphores and queues must be destroyed before. A later blocking call or
  * spawn creates a fresh hub.
@@ -180,9 +186,10 @@ typedef struct green_gthread green_thread_t;
  * out  where the function stores its result or error payload (NULL at
  *      first).
  *
- * Returns GREEN_OK (*out is the result), GREEN_EXIT (it was killed and gave
- * up; *out goes to joiners as the exit payload), or anything else: an
- * error, and *out is the error payload (joiners get GREEN_THROWN).
+ * Returns GREEN_OK (*out is the result), GREEN_EKILLED or GREEN_EXIT (it
+ * was killed and gave up; joiners get GREEN_EXIT and *out as the exit
+ * payload), or anything else: an error, and *out is the error payload
+ * (joiners get GREEN_THROWN).
  */
 typedef int (*green_task_fn)(void *arg, void **out);
 
@@ -210,8 +217,8 @@ GREEN_API int green_hub_spawn_n(green_task_fn fn, void *arg);
  *   GREEN_EXIT    it was killed; *result is the exit payload (NULL for a
  *                 thread killed before it started);
  *   GREEN_ENOSTACK or GREEN_ENOMEM  it could not be started;
- * or, for the wait itself: GREEN_ETIMEDOUT, GREEN_EXIT (the caller was
- * killed), GREEN_EDEADLK, GREEN_EINVAL (NULL t; t is the caller itself),
+ * or, for the wait itself: GREEN_ETIMEDOUT, GREEN_EKILLED (the caller
+ * was killed), GREEN_EDEADLK, GREEN_EINVAL (NULL t; t is the caller itself),
  * GREEN_ETHREAD, GREEN_EHUB. A thread may be joined any number of times.
  */
 GREEN_API int green_thread_wait(green_thread_t *t, double timeout,
@@ -220,11 +227,11 @@ GREEN_API int green_thread_wait(green_thread_t *t, double timeout,
 /*
  * Kills t (eventlet's GreenThread.kill). A thread that has not started
  * finishes at once without running; a suspended one is resumed with
- * GREEN_EXIT from its blocking call. If the caller may block, it then
+ * GREEN_EKILLED from its blocking call. If the caller may block, it then
  * yields once so that the victim runs its cleanup before this returns.
  * Killing a finished thread does nothing.
- * Returns GREEN_OK; GREEN_EXIT if t is the caller (every blocking call of
- * it now returns GREEN_EXIT: return from the function); GREEN_EINVAL (NULL
+ * Returns GREEN_OK; GREEN_EKILLED if t is the caller (every blocking call
+ * of it now returns GREEN_EKILLED: return from the function); GREEN_EINVAL (NULL
  * t); GREEN_ETHREAD.
  */
 GREEN_API int green_thread_kill(green_thread_t *t);
@@ -256,7 +263,7 @@ GREEN_API green_thread_t *green_thread_current(void);
  * means must be forgotten with green_hub_forget() before its number is
  * reused.
  * Returns GREEN_OK, GREEN_ETIMEDOUT, GREEN_ECLOSED (fd closed with
- * green_hub_close() meanwhile), GREEN_EXIT, GREEN_EDEADLK, GREEN_EINVAL
+ * green_hub_close() meanwhile), GREEN_EKILLED, GREEN_EDEADLK, GREEN_EINVAL
  * (fd < 0), GREEN_ESYS (epoll refused the fd: errno, e.g. EBADF or EPERM
  * for a regular file), GREEN_EHUB, GREEN_ENOMEM.
  */
@@ -267,7 +274,7 @@ GREEN_API int green_hub_wait_write(int fd, double timeout);
  * Reads up to n bytes from fd (made non-blocking if it is not), suspending
  * the green thread instead of the OS thread while nothing is there.
  * Returns the number of bytes read (0 at end of file), or GREEN_ETIMEDOUT,
- * GREEN_ECLOSED, GREEN_EXIT, GREEN_EDEADLK, GREEN_EINVAL (fd < 0, NULL buf
+ * GREEN_ECLOSED, GREEN_EKILLED, GREEN_EDEADLK, GREEN_EINVAL (fd < 0, NULL buf
  * with n > 0), GREEN_ESYS (read failed: errno), GREEN_EHUB.
  */
 GREEN_API ssize_t green_hub_read(int fd, void *buf, size_t n,
@@ -288,7 +295,7 @@ GREEN_API ssize_t green_hub_write(int fd, const void *buf, size_t n,
  * is not), suspending while none is pending. addr and len as for
  * accept(2) (both may be NULL). The new socket is non-blocking and
  * close-on-exec. Returns it (>= 0), or GREEN_ETIMEDOUT, GREEN_ECLOSED,
- * GREEN_EXIT, GREEN_EDEADLK, GREEN_EINVAL, GREEN_ESYS (errno), GREEN_EHUB.
+ * GREEN_EKILLED, GREEN_EDEADLK, GREEN_EINVAL, GREEN_ESYS (errno), GREEN_EHUB.
  */
 GREEN_API int green_hub_accept(int fd, struct sockaddr *addr,
                                socklen_t *len, double timeout);
@@ -297,7 +304,7 @@ GREEN_API int green_hub_accept(int fd, struct sockaddr *addr,
  * Connects the socket fd (made non-blocking if it is not) to addr,
  * suspending until the connection is established or fails. Returns
  * GREEN_OK, GREEN_ESYS (errno, e.g. ECONNREFUSED), GREEN_ETIMEDOUT (the
- * attempt is then abandoned: close the socket), GREEN_ECLOSED, GREEN_EXIT,
+ * attempt is then abandoned: close the socket), GREEN_ECLOSED, GREEN_EKILLED,
  * GREEN_EDEADLK, GREEN_EINVAL (fd < 0, NULL addr), GREEN_EHUB.
  */
 GREEN_API int green_hub_connect(int fd, const struct sockaddr *addr,
@@ -338,7 +345,7 @@ GREEN_API int green_pool_destroy(green_pool_t *pool);
  * and the handle returned is already finished.
  * out  receives a handle as green_hub_spawn() (green_pool_spawn_n: none).
  * Errors: GREEN_EINVAL (NULL pool, out or fn), GREEN_ETHREAD,
- * GREEN_ENOMEM, GREEN_EXIT (killed while waiting for a slot),
+ * GREEN_ENOMEM, GREEN_EKILLED (killed while waiting for a slot),
  * GREEN_EDEADLK, GREEN_EHUB. Nothing is spawned on error.
  */
 GREEN_API int green_pool_spawn(green_pool_t *pool, green_thread_t **out,
@@ -347,7 +354,7 @@ GREEN_API int green_pool_spawn_n(green_pool_t *pool, green_task_fn fn,
                                  void *arg);
 
 /* Waits until no green thread of the pool is running. Returns GREEN_OK,
- * GREEN_ETIMEDOUT, GREEN_EXIT, GREEN_EDEADLK (also: called from a green
+ * GREEN_ETIMEDOUT, GREEN_EKILLED, GREEN_EDEADLK (also: called from a green
  * thread of this pool), GREEN_EINVAL, GREEN_ETHREAD, GREEN_EHUB. */
 GREEN_API int green_pool_waitall(green_pool_t *pool, double timeout);
 

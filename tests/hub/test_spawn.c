@@ -127,15 +127,15 @@ static void kill_unstarted(void **state)
     green_thread_release(t);
 }
 
-/* Kill a sleeping thread: its sleep returns GREEN_EXIT, cleanup runs, and
- * any later blocking call returns GREEN_EXIT at once. */
+/* Kill a sleeping thread: its sleep returns GREEN_EKILLED, cleanup runs, and
+ * any later blocking call returns GREEN_EKILLED at once. */
 static int cleanup_ran, second_rc;
 
 static int sleeper(void *arg, void **out)
 {
     (void)arg;
     int rc = green_hub_sleep(100.0);
-    if (rc == GREEN_EXIT) {
+    if (rc == GREEN_EKILLED) {
         cleanup_ran = 1;
         second_rc = green_hub_sleep(100.0);
         *out = &cleanup_ran;
@@ -157,7 +157,7 @@ static void kill_sleeping(void **state)
     assert_int_equal(green_thread_kill(t), GREEN_OK);
     /* kill yields once: the victim has unwound already */
     assert_int_equal(cleanup_ran, 1);
-    assert_int_equal(second_rc, GREEN_EXIT);
+    assert_int_equal(second_rc, GREEN_EKILLED);
     void *res = NULL;
     assert_int_equal(green_thread_wait(t, 1.0, &res), GREEN_EXIT);
     assert_ptr_equal(res, &cleanup_ran);
@@ -174,11 +174,11 @@ static int self_killer(void *arg, void **out)
     green_thread_t *me = green_thread_current();
     if (!me)
         return -1;
-    if (green_thread_kill(me) != GREEN_EXIT)
+    if (green_thread_kill(me) != GREEN_EKILLED)
         return -2;
-    if (green_hub_yield() != GREEN_EXIT)
+    if (green_hub_yield() != GREEN_EKILLED)
         return -3;
-    return GREEN_EXIT;
+    return GREEN_EKILLED;
 }
 
 static void kill_self(void **state)
