@@ -596,7 +596,7 @@ impl Builder {
         let slot = Box::into_raw(Box::new(Slot {
             common: Common {
                 killed: Cell::new(false),
-                owner: thread::current().id(),
+                owner: THREAD_ID.with(|id| *id),
             },
             f: Some(f),
         }));
@@ -699,7 +699,10 @@ impl Hasher for AddrHasher {
         }
     }
     fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // Mix the high bits of the product back into the low ones, which
+        // pick the bucket.
+        let h = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 29);
     }
 }
 
@@ -707,7 +710,9 @@ thread_local! {
     /// The greenlets of this thread whose Rust body is on their stack: only
     /// those can be unwound when the exit error arrives.
     static BODIES: RefCell<HashSet<usize, BuildHasherDefault<AddrHasher>>> =
-        RefCell::new(HashSet::default());
+        const { RefCell::new(HashSet::with_hasher(BuildHasherDefault::new())) };
+    /// The id of this thread, kept at hand.
+    static THREAD_ID: ThreadId = thread::current().id();
 }
 
 /// Whether the current greenlet is running a body of this crate.
@@ -723,8 +728,19 @@ fn current_is_rust_body() -> bool {
 ///
 /// # Safety
 /// `p` is what libgreen stored for `rc`: a packet of this crate or null.
-#[inline]
+#[inline(always)]
 unsafe fn receive<R: 'static>(rc: c_int, p: *mut c_void) -> Result<R, Error> {
+    if rc == sys::GREEN_OK {
+        packet::take::<R>(p)
+    } else {
+        receive_other(rc, p)
+    }
+}
+
+/// `receive` for everything but an ordinary value.
+#[cold]
+#[inline(never)]
+unsafe fn receive_other<R: 'static>(rc: c_int, p: *mut c_void) -> Result<R, Error> {
     match rc {
         sys::GREEN_OK => packet::take::<R>(p),
         sys::GREEN_THROWN => match packet::take::<Thrown>(p) {
@@ -771,7 +787,7 @@ fn abort_on_panic<T>(f: impl FnOnce() -> T) -> T {
 unsafe extern "C" fn free_slot<F>(p: *mut c_void) {
     abort_on_panic(|| {
         let slot = Box::from_raw(p as *mut Slot<F>);
-        if slot.f.is_some() && thread::current().id() != slot.common.owner {
+        if slot.f.is_some() && THREAD_ID.try_with(|id| *id).ok() != Some(slot.common.owner) {
             // A body that never ran, freed off its thread (the owner has
             // ended): its captures may not be dropped here.
             std::mem::forget(slot.f);

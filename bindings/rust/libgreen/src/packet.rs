@@ -11,7 +11,7 @@
 //!   boxed: the sender's stack may be gone (or unwound) by the time they are
 //!   received.
 
-use std::any::{type_name, Any};
+use std::any::{type_name, TypeId};
 use std::ffi::c_void;
 use std::ptr;
 
@@ -19,24 +19,29 @@ use crate::Error;
 
 #[repr(C)]
 pub(crate) struct Header {
+    /// The type of the value.
+    type_id: TypeId,
     /// The `Option<T>` holding the value; `None` once taken.
-    slot: *mut dyn Any,
+    value: *mut u8,
     /// Frees the packet when it lives on the heap.
     free: Option<unsafe fn(*mut Header)>,
 }
 
 /// A value on the sender's stack. Pass [`StackPacket::as_ptr`] to libgreen
 /// and keep the packet alive until the call returns.
+#[repr(C)]
 pub(crate) struct StackPacket<T: 'static> {
     header: Header,
     value: Option<T>,
 }
 
 impl<T: 'static> StackPacket<T> {
+    #[inline(always)]
     pub(crate) fn new(value: T) -> Self {
         StackPacket {
             header: Header {
-                slot: ptr::null_mut::<Option<T>>() as *mut dyn Any,
+                type_id: TypeId::of::<T>(),
+                value: ptr::null_mut(),
                 free: None,
             },
             value: Some(value),
@@ -44,8 +49,9 @@ impl<T: 'static> StackPacket<T> {
     }
 
     /// The pointer to send. The packet must not move while it is in flight.
+    #[inline(always)]
     pub(crate) fn as_ptr(&mut self) -> *mut c_void {
-        self.header.slot = &mut self.value as *mut Option<T> as *mut dyn Any;
+        self.header.value = &mut self.value as *mut Option<T> as *mut u8;
         &mut self.header as *mut Header as *mut c_void
     }
 }
@@ -64,14 +70,15 @@ unsafe fn free_heap<T: 'static>(h: *mut Header) {
 pub(crate) fn heap<T: 'static>(value: T) -> *mut c_void {
     let p = Box::into_raw(Box::new(HeapPacket {
         header: Header {
-            slot: ptr::null_mut::<Option<T>>() as *mut dyn Any,
+            type_id: TypeId::of::<T>(),
+            value: ptr::null_mut(),
             free: Some(free_heap::<T>),
         },
         value: Some(value),
     }));
     // SAFETY: p is a valid, uniquely owned allocation.
     unsafe {
-        (*p).header.slot = ptr::addr_of_mut!((*p).value) as *mut dyn Any;
+        (*p).header.value = ptr::addr_of_mut!((*p).value) as *mut u8;
     }
     p as *mut c_void
 }
@@ -84,20 +91,25 @@ pub(crate) fn heap<T: 'static>(value: T) -> *mut c_void {
 /// # Safety
 /// `p` is null or a packet made by this module that has not been taken
 /// from yet (stack packets: whose sender is still suspended).
+#[inline(always)]
 pub(crate) unsafe fn take<T: 'static>(p: *mut c_void) -> Result<T, Error> {
-    if p.is_null() {
-        return Err(Error::Mismatch {
-            expected: type_name::<T>(),
-        });
-    }
     let h = p as *mut Header;
-    let value = (*(*h).slot)
-        .downcast_mut::<Option<T>>()
-        .and_then(Option::take);
-    if let Some(free) = (*h).free {
-        free(h);
+    if !h.is_null() && (*h).type_id == TypeId::of::<T>() {
+        if let Some(v) = (*((*h).value as *mut Option<T>)).take() {
+            if let Some(free) = (*h).free {
+                free(h);
+            }
+            return Ok(v);
+        }
     }
-    value.ok_or(Error::Mismatch {
+    mismatch::<T>(p)
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn mismatch<T: 'static>(p: *mut c_void) -> Result<T, Error> {
+    discard(p);
+    Err(Error::Mismatch {
         expected: type_name::<T>(),
     })
 }
