@@ -450,6 +450,93 @@ static void test_concurrent_retain_release(void **state)
     assert_int_equal(f.count, 1);
 }
 
+
+/* Many releases from other threads while the owner keeps switching: each
+ * kill runs exactly once, on the owner thread. */
+#define NSTRESS 256
+static _Atomic int stress_kills, stress_frees, stress_wrong_thread;
+static pthread_t stress_owner;
+
+static void stress_free(void *ud)
+{
+    (void)ud;
+    stress_frees++;
+    if (!pthread_equal(pthread_self(), stress_owner))
+        stress_wrong_thread++;
+}
+
+static int run_stress_victim(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    int rc = green_switch(green_main(), NULL, NULL);
+    if (rc == GREEN_EXIT)
+        stress_kills++;
+    if (!pthread_equal(pthread_self(), stress_owner))
+        stress_wrong_thread++;
+    *out = NULL;
+    return GREEN_OK;
+}
+
+struct stress_batch {
+    green_t **g;
+    int n;
+};
+
+static void *stress_release(void *arg)
+{
+    struct stress_batch *b = arg;
+    for (int i = 0; i < b->n; i++)
+        green_release(b->g[i]);
+    return NULL;
+}
+
+static int run_pinger(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    for (;;)
+        if (green_switch(green_main(), NULL, NULL) != GREEN_OK)
+            break;
+    *out = NULL;
+    return GREEN_OK;
+}
+
+static void test_foreign_release_stress(void **state)
+{
+    (void)state;
+    static green_t *victims[NSTRESS];
+    stress_kills = stress_frees = stress_wrong_thread = 0;
+    stress_owner = pthread_self();
+    for (int i = 0; i < NSTRESS; i++) {
+        victims[i] = make(run_stress_victim, NULL);
+        assert_ok(green_set_userdata(victims[i], NULL, stress_free));
+        assert_ok(green_switch(victims[i], NULL, NULL));
+    }
+    green_t *pinger = make(run_pinger, NULL);
+    struct stress_batch b[2] = {{victims, NSTRESS / 2},
+                                {victims + NSTRESS / 2, NSTRESS / 2}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, stress_release, &b[i]),
+                         0);
+    /* keep calling into libgreen while they release */
+    long spins = 0;
+    while (stress_frees < NSTRESS && spins < 100000000L) {
+        assert_ok(green_switch(pinger, NULL, NULL));
+        spins++;
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    /* the last ones may have been queued after our last call */
+    green_t *tmp = make(run_pinger, NULL);
+    assert_ok(green_release(tmp));
+    assert_int_equal(stress_kills, NSTRESS);
+    assert_int_equal(stress_frees, NSTRESS);
+    assert_int_equal(stress_wrong_thread, 0);
+    assert_ok(green_release(pinger));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_foreign_release_deferred_to_switch),
         cmocka_unit_test(test_foreign_release_of_new),
         cmocka_unit_test(test_concurrent_retain_release),
+        cmocka_unit_test(test_foreign_release_stress),
         /* last: leaves a greenlet behind on purpose */
         cmocka_unit_test(test_survivor_is_leaked),
     };
