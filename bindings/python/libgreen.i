@@ -1,0 +1,108 @@
+/*
+ * libgreen.i - SWIG interface of the Python binding.
+ *
+ * SWIG generates the extension module libgreen._core with -builtin: the
+ * wrappers of libgreen's informational C API and constants, and the
+ * greenlet type as a SWIG builtin type whose slots and hot methods are the
+ * hand-written functions of src/greenlet_type.c (switch, throw, getcurrent
+ * and the attributes need greenlet's exact calling conventions and must be
+ * fast). The C struct is called PyGreenlet so that SWIG's %extend helpers
+ * (PyGreenlet_<name>) cannot clash with the C API's green_* names.
+ */
+%module(package="libgreen",
+        docstring="libgreen's C API and the greenlet type (SWIG builtin).") core
+
+%{
+#define PY_SSIZE_T_CLEAN
+#include "green.h"
+#include "greenlet_type.c"
+
+/* %extend helpers of the greenlet type (read-only attributes). */
+static bool PyGreenlet_dead_get(PyGreenlet *self)
+{
+    if (!self->g || !self->ts->alive)
+        return true;
+    return !self->main && green_state(self->g) == GREEN_STATE_DEAD;
+}
+
+static long PyGreenlet__stack_saved_get(PyGreenlet *self)
+{
+    (void)self;
+    return 0; /* stacks are never copied */
+}
+
+%}
+
+/* ---- the C API: versions, error names, constants ----------------------- */
+
+#define GREEN_API
+%ignore green_attr;
+%ignore green_attr_init;
+%ignore green_create;
+%ignore green_retain;
+%ignore green_release;
+%ignore green_current;
+%ignore green_main;
+%ignore green_switch;
+%ignore green_throw;
+%ignore green_throw_exit;
+%ignore green_get_parent;
+%ignore green_set_parent;
+%ignore green_state;
+%ignore green_is_main;
+%ignore green_get_userdata;
+%ignore green_set_userdata;
+%ignore green_hook_add;
+%ignore green_hook_remove;
+%ignore GREEN_STACK_MAX;
+%ignore GREEN_ATTR_INIT;
+%ignore GREEN_H;
+%include "green.h"
+
+/* ---- the greenlet type -------------------------------------------------- */
+
+%feature("python:tp_basicsize") PyGreenlet "sizeof(PyGreenlet)";
+%feature("python:tp_flags") PyGreenlet
+    "Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC";
+%feature("python:tp_new") PyGreenlet "pyg_new";
+%feature("python:tp_init") PyGreenlet "pyg_init";
+%feature("python:tp_dealloc") PyGreenlet "pyg_dealloc";
+%feature("python:tp_free") PyGreenlet "PyObject_GC_Del";
+%feature("python:tp_traverse") PyGreenlet "pyg_traverse";
+%feature("python:tp_clear") PyGreenlet "pyg_clear";
+%feature("python:tp_is_gc") PyGreenlet "pyg_is_gc";
+%feature("python:tp_repr") PyGreenlet "pyg_repr";
+%feature("python:tp_hash") PyGreenlet "pyg_hash";
+%feature("python:tp_richcompare") PyGreenlet "pyg_richcompare";
+%feature("python:nb_nonzero") PyGreenlet "pyg_bool";
+%feature("python:tp_weaklistoffset") PyGreenlet
+    "offsetof(PyGreenlet, weakreflist)";
+%feature("python:tp_dictoffset") PyGreenlet "offsetof(PyGreenlet, swig.dict)";
+%feature("python:tp_doc") PyGreenlet
+    "greenlet(run=None, parent=None) -> greenlet\n\n"
+    "Creates a new greenlet object (without running it).\n\n"
+    " - *run* -- The callable to invoke.\n"
+    " - *parent* -- The parent greenlet. The default is the current greenlet.";
+
+/* bool attributes come back as Python bools. */
+%typemap(out) bool "$result = PyBool_FromLong($1);";
+
+/* The attribute descriptors already checked that self is a greenlet: the
+ * %extend helpers get the object itself, without SWIG's pointer lookup. */
+%typemap(in) struct PyGreenlet *, PyGreenlet * "$1 = (PyGreenlet *)$input;";
+
+%rename(greenlet) PyGreenlet;
+%nodefaultctor PyGreenlet;
+%nodefaultdtor PyGreenlet;
+typedef struct PyGreenlet {
+    %extend {
+        const bool dead;
+        const long _stack_saved;
+    }
+} PyGreenlet;
+
+%init %{
+    if (pyg_module_init(m, (PyTypeObject *)&SwigPyBuiltin__PyGreenlet_type,
+                        SWIGTYPE_p_PyGreenlet) < 0)
+        return NULL;
+%}

@@ -1,0 +1,31 @@
+"""greenlet._greenlet: the implementation module, here libgreen's."""
+from libgreen._core import (  # noqa: F401
+    greenlet,
+    getcurrent,
+    settrace,
+    gettrace,
+    GreenletExit,
+    error,
+    get_pending_cleanup_count,
+    get_total_main_greenlets,
+    get_tstate_trash_delete_nesting,
+)
+
+GREENLET_USE_GC = True
+GREENLET_USE_TRACING = True
+GREENLET_USE_CONTEXT_VARS = True
+GREENLET_USE_STANDARD_THREADING = True
+CLOCKS_PER_SEC = 1000000
+
+_optional_cleanup = True
+
+
+def enable_optional_cleanup(enabled):
+    """Accepted for compatibility; libgreen needs no optional cleanup."""
+    global _optional_cleanup
+    _optional_cleanup = bool(enabled)
+
+
+def get_clocks_used_doing_optional_cleanup():
+    """Always 0: libgreen does no optional cleanup."""
+    return 0

@@ -1,0 +1,1351 @@
+/*
+ * greenlet_type.c - the greenlet type on top of libgreen.
+ *
+ * Included by libgreen.i into the SWIG-generated wrapper, after SWIG's
+ * runtime, so that the type's object starts with SWIG's builtin object
+ * header (SWIG's %extend wrappers find the object through it). SWIG builds
+ * the type object from libgreen.i; the slots and the hot methods (switch,
+ * throw, getcurrent) are the functions below.
+ *
+ * Model:
+ *  - A PyGreenlet owns one reference to its green_t; the green_t's userdata
+ *    is the PyGreenlet (borrowed).
+ *  - A PyGreenlet holds a strong reference to its parent's PyGreenlet, in
+ *    step with the core's parent reference, so that `parent` can always be
+ *    answered.
+ *  - Per thread (pyg_thread): the main greenlet's object, a strong reference
+ *    to the current one, the settrace() callback, and the greenlets that
+ *    other threads released while they were suspended (they are killed here,
+ *    in their own thread, the next time this thread uses greenlets).
+ *  - The core's switch hook saves and restores the interpreter state
+ *    (pystate.h); the hook never runs Python code except the settrace()
+ *    callback.
+ *  - Values travel through the core as one pointer: NULL for "no
+ *    arguments", a PyObject* for one argument, or a tagged pointer to an
+ *    (args, kwargs) tuple. Error payloads are exception instances with their
+ *    traceback attached.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "green.h"
+#include "pystate.h"
+
+#define PYG_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PYG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Greenlets run Python code on a C stack of their own: C-level recursion
+ * (C calls, __repr__ of nested containers...) needs room. Mapped lazily,
+ * cached per thread by the core. */
+#define PYG_STACK_SIZE (2u * 1024u * 1024u)
+#define PYG_STASH 16
+
+typedef struct pyg_thread pyg_thread;
+
+typedef struct PyGreenlet {
+    SwigPyObject swig; /* ptr = self; swig.dict is the instance __dict__ */
+    green_t *g;
+    pyg_thread *ts;            /* owner thread (counted reference) */
+    struct PyGreenlet *parent; /* strong; NULL for a main greenlet */
+    PyObject *run;             /* callable given to the constructor */
+    PyObject *run_started;     /* the callable the greenlet starts with */
+    PyObject *weakreflist;
+    struct PyGreenlet *kill_next; /* on the owner's list of kills */
+    int main;
+    pyg_pystate st;
+} PyGreenlet;
+
+struct pyg_thread {
+    long refs; /* the thread itself + one per greenlet (under the GIL) */
+    int alive;
+    int in_hook;
+    unsigned long ident;
+    PyGreenlet *main;    /* strong while the thread lives */
+    PyGreenlet *current; /* strong */
+    int nstash;          /* references to drop once a switch is over */
+    PyGreenlet *stash[PYG_STASH];
+    PyObject *tracefunc;
+    PyObject *trace_type, *trace_value, *trace_tb; /* raised by tracefunc */
+    PyGreenlet *kills;   /* released elsewhere while suspended */
+    long nkills;
+};
+
+static __thread pyg_thread *tls_ts;
+static PyTypeObject *pyg_type;           /* greenlet.greenlet */
+static swig_type_info *pyg_swig_type;    /* its SWIG descriptor */
+static PyObject *PyExc_GreenletExit;
+static PyObject *PyExc_GreenletError;
+static long pyg_main_count;              /* live main greenlets */
+static long pyg_pending_total;           /* kills waiting, all threads */
+
+static void pyg_hook(void *data, int event, int phase, green_t *origin,
+                     green_t *target);
+
+#define PyGreenlet_Check(o) PyObject_TypeCheck((o), pyg_type)
+
+/* ---- values ------------------------------------------------------------ */
+
+#define VAL_PACKED(v) (((uintptr_t)(v)) & 1u)
+#define VAL_PACK(o) ((void *)(((uintptr_t)(o)) | 1u))
+#define VAL_UNPACK(v) ((PyObject *)(((uintptr_t)(v)) & ~(uintptr_t)1u))
+
+static void value_free(void *v)
+{
+    if (!v)
+        return;
+    if (VAL_PACKED(v))
+        Py_DECREF(VAL_UNPACK(v));
+    else
+        Py_DECREF((PyObject *)v);
+}
+
+/* switch(*args, **kwargs) -> value. Returns 0, or -1 with an exception. */
+static int value_from_call(PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames, void **out)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nkw == 0 && nargs <= 1) {
+        if (nargs == 0) {
+            *out = NULL;
+        } else {
+            Py_INCREF(args[0]);
+            *out = args[0];
+        }
+        return 0;
+    }
+    PyObject *tuple = PyTuple_New(nargs);
+    if (!tuple)
+        return -1;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(tuple, i, args[i]);
+    }
+    PyObject *kw = Py_None;
+    Py_INCREF(kw);
+    if (nkw) {
+        Py_DECREF(kw);
+        kw = PyDict_New();
+        if (!kw) {
+            Py_DECREF(tuple);
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < nkw; i++) {
+            if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i),
+                               args[nargs + i]) < 0) {
+                Py_DECREF(tuple);
+                Py_DECREF(kw);
+                return -1;
+            }
+        }
+    }
+    PyObject *pack = PyTuple_New(2);
+    if (!pack) {
+        Py_DECREF(tuple);
+        Py_DECREF(kw);
+        return -1;
+    }
+    PyTuple_SET_ITEM(pack, 0, tuple);
+    PyTuple_SET_ITEM(pack, 1, kw);
+    *out = VAL_PACK(pack);
+    return 0;
+}
+
+/* What a resumed switch() returns: (), x, (a, b), {'k': 1} or
+ * ((a,), {'k': 1}), as greenlet does. Consumes v. */
+static PyObject *value_result(void *v)
+{
+    if (!v)
+        return PyTuple_New(0);
+    if (!VAL_PACKED(v))
+        return (PyObject *)v;
+    PyObject *pack = VAL_UNPACK(v);
+    PyObject *args = PyTuple_GET_ITEM(pack, 0);
+    PyObject *kw = PyTuple_GET_ITEM(pack, 1);
+    PyObject *r;
+    int has_kw = kw != Py_None && PyDict_GET_SIZE(kw) > 0;
+    if (!has_kw) {
+        if (PyTuple_GET_SIZE(args) == 1)
+            r = PyTuple_GET_ITEM(args, 0);
+        else
+            r = args;
+        Py_INCREF(r);
+    } else if (PyTuple_GET_SIZE(args) == 0) {
+        r = kw;
+        Py_INCREF(r);
+    } else {
+        r = PyTuple_Pack(2, args, kw);
+    }
+    Py_DECREF(pack);
+    return r;
+}
+
+/* run(*args, **kwargs) with the value. Consumes v. */
+static PyObject *value_call(PyObject *run, void *v)
+{
+    PyObject *r;
+    if (!v) {
+        r = PyObject_CallNoArgs(run);
+    } else if (!VAL_PACKED(v)) {
+        r = PyObject_CallOneArg(run, (PyObject *)v);
+        Py_DECREF((PyObject *)v);
+    } else {
+        PyObject *pack = VAL_UNPACK(v);
+        PyObject *kw = PyTuple_GET_ITEM(pack, 1);
+        r = PyObject_Call(run, PyTuple_GET_ITEM(pack, 0),
+                          kw == Py_None ? NULL : kw);
+        Py_DECREF(pack);
+    }
+    return r;
+}
+
+/* The pending exception as one instance with its traceback (new ref). */
+static PyObject *fetch_exception(void)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v)
+        PyException_SetTraceback(v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return v;
+}
+
+/* Raises an error payload (consumed). */
+static void raise_payload(PyObject *exc)
+{
+    if (!exc) {
+        PyErr_SetNone(PyExc_GreenletExit);
+        return;
+    }
+    PyObject *type = (PyObject *)Py_TYPE(exc);
+    Py_INCREF(type);
+    PyErr_Restore(type, exc, PyException_GetTraceback(exc));
+}
+
+/* ---- per-thread state ------------------------------------------------- */
+
+static void ts_unref(pyg_thread *ts)
+{
+    if (--ts->refs == 0)
+        PyMem_RawFree(ts);
+}
+
+static void pyg_init_header(PyGreenlet *g)
+{
+    g->swig.ptr = g;
+    g->swig.ty = pyg_swig_type;
+    g->swig.own = 0;
+    g->swig.next = NULL;
+}
+
+static void ts_ended(PyObject *capsule);
+
+static pyg_thread *ts_init(void)
+{
+    if (!pyg_type) {
+        PyErr_SetString(PyExc_ImportError, "libgreen is not initialised");
+        return NULL;
+    }
+    pyg_thread *ts = PyMem_RawCalloc(1, sizeof *ts);
+    if (!ts) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    ts->refs = 1;
+    ts->alive = 1;
+    ts->ident = PyThread_get_thread_ident();
+    green_t *m = green_main();
+    if (!m || green_hook_add(pyg_hook, ts) != GREEN_OK) {
+        PyMem_RawFree(ts);
+        PyErr_SetString(PyExc_MemoryError,
+                        "libgreen could not set up this thread");
+        return NULL;
+    }
+    PyGreenlet *mg = (PyGreenlet *)pyg_type->tp_alloc(pyg_type, 0);
+    if (!mg) {
+        green_hook_remove(pyg_hook, ts);
+        PyMem_RawFree(ts);
+        return NULL;
+    }
+    pyg_init_header(mg);
+    green_retain(m);
+    mg->g = m;
+    mg->ts = ts;
+    ts->refs++;
+    mg->main = 1;
+    pyg_state_init(&mg->st);
+    mg->st.fresh = 0;
+    green_set_userdata(m, mg, NULL);
+    pyg_main_count++;
+    ts->main = mg; /* the reference from tp_alloc */
+    Py_INCREF(mg);
+    ts->current = mg;
+    tls_ts = ts;
+
+    /* The thread's dict is cleared when the thread ends: that tells us. */
+    PyObject *d = PyThreadState_GetDict();
+    PyObject *cap = PyCapsule_New(ts, "libgreen.thread", ts_ended);
+    if (!d || !cap || PyDict_SetItemString(d, "libgreen.thread", cap) < 0) {
+        Py_XDECREF(cap);
+        PyErr_Clear(); /* the thread state then lives as long as the
+                          process; nothing else is lost */
+    } else {
+        Py_DECREF(cap);
+    }
+    return ts;
+}
+
+static void process_kills(pyg_thread *ts);
+
+static inline pyg_thread *ts_get(void)
+{
+    pyg_thread *ts = tls_ts;
+    if (PYG_LIKELY(ts != NULL)) {
+        if (PYG_UNLIKELY(ts->kills != NULL) && !ts->in_hook)
+            process_kills(ts);
+        return ts;
+    }
+    return ts_init();
+}
+
+static inline void after_switch(pyg_thread *ts)
+{
+    while (ts->nstash > 0) {
+        PyGreenlet *p = ts->stash[--ts->nstash];
+        Py_DECREF(p);
+    }
+}
+
+static void ts_ended(PyObject *capsule)
+{
+    pyg_thread *ts = PyCapsule_GetPointer(capsule, "libgreen.thread");
+    if (!ts)
+        return;
+    ts->alive = 0;
+    if (tls_ts == ts) {
+        green_hook_remove(pyg_hook, ts);
+        tls_ts = NULL;
+        pyg_state_flush_chunks();
+    }
+    after_switch(ts);
+    while (ts->kills) {
+        PyGreenlet *g = ts->kills;
+        ts->kills = g->kill_next;
+        g->kill_next = NULL;
+        ts->nkills--;
+        pyg_pending_total--;
+        Py_DECREF(g);
+    }
+    Py_CLEAR(ts->tracefunc);
+    Py_CLEAR(ts->trace_type);
+    Py_CLEAR(ts->trace_value);
+    Py_CLEAR(ts->trace_tb);
+    PyGreenlet *cur = ts->current, *main = ts->main;
+    ts->current = ts->main = NULL;
+    Py_XDECREF(cur);
+    Py_XDECREF(main);
+    ts_unref(ts);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+static PyObject *raise_core_error(int rc)
+{
+    switch (rc) {
+    case GREEN_ETHREAD:
+        PyErr_SetString(PyExc_GreenletError,
+                        "Cannot switch to a different thread");
+        break;
+    case GREEN_ENOMEM:
+        PyErr_NoMemory();
+        break;
+    case GREEN_ENOSTACK:
+        PyErr_SetString(PyExc_MemoryError,
+                        "libgreen: no stack could be mapped for the greenlet "
+                        "(memory, address space or vm.max_map_count)");
+        break;
+    case GREEN_EBUSY:
+        PyErr_SetString(PyExc_GreenletError,
+                        "cannot switch greenlets from inside a switch (a "
+                        "settrace callback)");
+        break;
+    case GREEN_ECYCLE:
+        PyErr_SetString(PyExc_ValueError, "cyclic parent chain");
+        break;
+    case GREEN_EMAIN:
+        PyErr_SetString(PyExc_AttributeError,
+                        "cannot set the parent of a main greenlet");
+        break;
+    default:
+        PyErr_Format(PyExc_SystemError, "libgreen: %s (%s)",
+                     green_strerror(rc), green_error_name(rc));
+    }
+    return NULL;
+}
+
+static PyObject *raise_thread_error(PyGreenlet *target)
+{
+    if (!target->ts->alive)
+        PyErr_SetString(PyExc_GreenletError,
+                        "cannot switch to a different thread (which happens "
+                        "to have exited)");
+    else
+        PyErr_SetString(PyExc_GreenletError,
+                        "Cannot switch to a different thread");
+    return NULL;
+}
+
+/* ---- the switch hook --------------------------------------------------- */
+
+static void call_trace(pyg_thread *ts, int event, PyGreenlet *origin,
+                       PyGreenlet *target)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    PyObject *func = ts->tracefunc;
+    Py_INCREF(func);
+    PyObject *r = PyObject_CallFunction(
+        func, "s(OO)", event == GREEN_EVENT_SWITCH ? "switch" : "throw",
+        origin ? (PyObject *)origin : Py_None, (PyObject *)target);
+    Py_DECREF(func);
+    if (r) {
+        Py_DECREF(r);
+    } else {
+        /* As greenlet: tracing stops, and the error is raised in the
+         * greenlet that was switched to. */
+        Py_CLEAR(ts->trace_type);
+        Py_CLEAR(ts->trace_value);
+        Py_CLEAR(ts->trace_tb);
+        PyErr_Fetch(&ts->trace_type, &ts->trace_value, &ts->trace_tb);
+        Py_CLEAR(ts->tracefunc);
+    }
+    PyErr_Restore(et, ev, etb);
+}
+
+static void pyg_hook(void *data, int event, int phase, green_t *origin,
+                     green_t *target)
+{
+    pyg_thread *ts = data;
+    if (phase == GREEN_PHASE_BEFORE) {
+        PyGreenlet *o = green_get_userdata(origin);
+        if (o)
+            pyg_state_save(&o->st);
+        return;
+    }
+    if (event == GREEN_EVENT_LEAK)
+        return;
+    PyGreenlet *t = green_get_userdata(target);
+    if (!t)
+        return;
+    pyg_state_restore(&t->st);
+    Py_INCREF(t);
+    if (ts->current) {
+        if (ts->nstash < PYG_STASH)
+            ts->stash[ts->nstash++] = ts->current;
+        /* else: cannot happen (every resumption drops the stash) */
+    }
+    ts->current = t;
+    if (ts->tracefunc) {
+        ts->in_hook++;
+        call_trace(ts, event, green_get_userdata(origin), t);
+        ts->in_hook--;
+    }
+}
+
+/* The receiving side of a switch: what arrived becomes the result or the
+ * raised exception. */
+static PyObject *receive(pyg_thread *ts, int rc, void *res)
+{
+    if (PYG_UNLIKELY(ts->trace_type != NULL)) {
+        if (rc == GREEN_OK)
+            value_free(res);
+        else
+            Py_XDECREF((PyObject *)res);
+        PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
+        ts->trace_type = ts->trace_value = ts->trace_tb = NULL;
+        return NULL;
+    }
+    if (PYG_LIKELY(rc == GREEN_OK))
+        return value_result(res);
+    raise_payload((PyObject *)res);
+    return NULL;
+}
+
+/* ---- the run function (on the greenlet's own stack) -------------------- */
+
+struct run_ctx {
+    green_t *g;
+    void *in;
+    void **out;
+    int rc;
+};
+
+static PyObject *run_body(void *arg)
+{
+    struct run_ctx *c = arg;
+    PyGreenlet *self = green_get_userdata(c->g);
+    pyg_thread *ts = self->ts;
+    after_switch(ts);
+    PyObject *run = self->run_started;
+    self->run_started = NULL;
+    Py_CLEAR(self->run);
+    PyObject *result;
+    if (PYG_UNLIKELY(ts->trace_type != NULL)) {
+        value_free(c->in);
+        PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
+        ts->trace_type = ts->trace_value = ts->trace_tb = NULL;
+        result = NULL;
+    } else if (!run) {
+        value_free(c->in);
+        PyErr_SetString(PyExc_AttributeError, "run");
+        result = NULL;
+    } else {
+        result = value_call(run, c->in);
+    }
+    Py_XDECREF(run);
+    if (result) {
+        *c->out = result;
+        c->rc = GREEN_OK;
+    } else {
+        PyObject *exc = fetch_exception();
+        *c->out = exc;
+        /* GreenletExit reaching the top is an ordinary result. */
+        c->rc = PyErr_GivenExceptionMatches(exc, PyExc_GreenletExit)
+                    ? GREEN_EXIT
+                    : GREEN_THROWN;
+    }
+    return NULL;
+}
+
+static int pyg_run(green_t *g, void *in, void **out)
+{
+    struct run_ctx c = {g, in, out, GREEN_THROWN};
+    pyg_state_run(run_body, &c);
+    return c.rc;
+}
+
+/* ---- switch and throw -------------------------------------------------- */
+
+/* Takes the callable a greenlet that is about to start will run, in the
+ * switching greenlet (so a missing run raises there). */
+static int prepare_start(PyGreenlet *g)
+{
+    if (g->run_started)
+        return 0;
+    PyObject *run;
+    if (g->run && Py_IS_TYPE(g, pyg_type)) {
+        run = g->run;
+        Py_INCREF(run);
+    } else {
+        run = PyObject_GetAttrString((PyObject *)g, "run");
+        if (!run)
+            return -1;
+    }
+    g->run_started = run;
+    return 0;
+}
+
+/* The first greenlet from g up its parents that is not dead. */
+static PyGreenlet *live_ancestor(PyGreenlet *g)
+{
+    while (g && green_state(g->g) == GREEN_STATE_DEAD)
+        g = g->parent;
+    return g;
+}
+
+static PyObject *do_switch(PyGreenlet *self, void *val)
+{
+    pyg_thread *ts = ts_get();
+    if (PYG_UNLIKELY(!ts)) {
+        value_free(val);
+        return NULL;
+    }
+    if (PYG_UNLIKELY(self->ts != ts)) {
+        value_free(val);
+        return raise_thread_error(self);
+    }
+    int state = green_state(self->g);
+    if (PYG_UNLIKELY(state != GREEN_STATE_SUSPENDED)) {
+        if (state == GREEN_STATE_DEAD) {
+            self = live_ancestor(self);
+            if (!self) {
+                value_free(val);
+                return raise_thread_error(ts->main);
+            }
+            state = green_state(self->g);
+        }
+        if (state == GREEN_STATE_NEW && prepare_start(self) < 0) {
+            value_free(val);
+            return NULL;
+        }
+    }
+    void *res = NULL;
+    int rc = green_switch(self->g, val, &res);
+    if (PYG_UNLIKELY(rc < 0)) {
+        value_free(val);
+        return raise_core_error(rc);
+    }
+    after_switch(ts);
+    return receive(ts, rc, res);
+}
+
+/* Throws exc (an exception instance, consumed) into self. */
+static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
+{
+    pyg_thread *ts = ts_get();
+    if (!ts) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    if (self->ts != ts) {
+        Py_DECREF(exc);
+        return raise_thread_error(self);
+    }
+    int is_exit = PyErr_GivenExceptionMatches(exc, PyExc_GreenletExit);
+    int state = green_state(self->g);
+    if (is_exit && state == GREEN_STATE_DEAD) {
+        /* A dead greenlet turns GreenletExit into an ordinary result for
+         * its first live ancestor. */
+        return do_switch(self, exc);
+    }
+    void *res = NULL;
+    int rc;
+    if (is_exit && !self->main)
+        rc = green_throw_exit(self->g, exc, &res);
+    else
+        rc = green_throw(self->g, exc, &res);
+    if (rc < 0) {
+        Py_DECREF(exc);
+        return raise_core_error(rc);
+    }
+    after_switch(ts);
+    return receive(ts, rc, res);
+}
+
+/* ---- parents ----------------------------------------------------------- */
+
+static int set_parent(PyGreenlet *self, PyObject *value)
+{
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "can't delete attribute");
+        return -1;
+    }
+    if (!PyGreenlet_Check(value)) {
+        PyErr_Format(PyExc_TypeError,
+                     "GreenletChecker: Expected any type of greenlet, not %s",
+                     Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    PyGreenlet *p = (PyGreenlet *)value;
+    if (self->main) {
+        PyErr_SetString(PyExc_AttributeError,
+                        "cannot set the parent of a main greenlet");
+        return -1;
+    }
+    for (PyGreenlet *q = p; q; q = q->parent) {
+        if (q == self) {
+            PyErr_SetString(PyExc_ValueError, "cyclic parent chain");
+            return -1;
+        }
+    }
+    pyg_thread *ts = ts_get();
+    if (!ts)
+        return -1;
+    if (p->ts != self->ts || self->ts != ts) {
+        PyErr_SetString(PyExc_ValueError,
+                        "parent cannot be on a different thread");
+        return -1;
+    }
+    int rc = green_set_parent(self->g, p->g);
+    if (rc < 0) {
+        raise_core_error(rc);
+        return -1;
+    }
+    PyGreenlet *old = self->parent;
+    Py_INCREF(p);
+    self->parent = p;
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static void resurrect(PyGreenlet *g)
+{
+    Py_SET_REFCNT((PyObject *)g, 1);
+    /* A subclass's dealloc drops a reference to the type after ours. */
+    if (PyType_HasFeature(Py_TYPE(g), Py_TPFLAGS_HEAPTYPE))
+        Py_INCREF(Py_TYPE(g));
+}
+
+/* A suspended greenlet lost its last reference. Returns 1 if the object
+ * can be freed now, 0 if it lives on (resurrected, queued or leaked). */
+static int kill_suspended(PyGreenlet *g)
+{
+    PyObject *o = (PyObject *)g;
+    pyg_thread *owner = g->ts;
+    if (!owner->alive || _Py_IsFinalizing()) {
+        /* It can never run again. Its green_t may not be released until
+         * the core has marked it dead (thread end), so it is left behind
+         * (a few hundred bytes; the core frees its stack). */
+        g->g = NULL;
+        return 1;
+    }
+    if (tls_ts != owner || owner->in_hook) {
+        /* Killed later, in its own thread. */
+        resurrect(g);
+        g->kill_next = owner->kills;
+        owner->kills = g;
+        owner->nkills++;
+        pyg_pending_total++;
+        return 0;
+    }
+    pyg_thread *ts = owner;
+    resurrect(g);
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    /* Its result comes back here. */
+    if (ts->current != g && set_parent(g, (PyObject *)ts->current) < 0)
+        PyErr_Clear();
+    PyObject *exc = PyObject_CallNoArgs(PyExc_GreenletExit);
+    if (!exc) {
+        PyErr_WriteUnraisable(o);
+    } else {
+        void *res = NULL;
+        int rc = green_throw_exit(g->g, exc, &res);
+        if (rc < 0) {
+            Py_DECREF(exc);
+        } else {
+            after_switch(ts);
+            PyObject *r = receive(ts, rc, res);
+            if (r)
+                Py_DECREF(r);
+            else if (PyErr_ExceptionMatches(PyExc_GreenletExit))
+                PyErr_Clear();
+            else
+                PyErr_WriteUnraisable(o);
+        }
+    }
+    PyErr_Restore(et, ev, etb);
+    if (Py_REFCNT(o) > 1) {
+        /* Resurrected by its own cleanup code. */
+        Py_SET_REFCNT(o, Py_REFCNT(o) - 1);
+        PyObject_GC_Track(o);
+        return 0;
+    }
+    if (g->g && green_state(g->g) != GREEN_STATE_DEAD) {
+        /* It caught GreenletExit and switched away: it stays, leaked. */
+        PyObject *f = PySys_GetObject("stderr");
+        if (f) {
+            PyFile_WriteString("GreenletExit did not kill ", f);
+            PyFile_WriteObject(o, f, 0);
+            PyFile_WriteString("\n", f);
+            PyErr_Clear();
+        }
+        return 0;
+    }
+    Py_SET_REFCNT(o, 0);
+    if (PyType_HasFeature(Py_TYPE(g), Py_TPFLAGS_HEAPTYPE))
+        Py_DECREF(Py_TYPE(g));
+    return 1;
+}
+
+static void process_kills(pyg_thread *ts)
+{
+    while (ts->kills) {
+        PyGreenlet *g = ts->kills;
+        ts->kills = g->kill_next;
+        g->kill_next = NULL;
+        ts->nkills--;
+        pyg_pending_total--;
+        Py_DECREF(g);
+    }
+}
+
+static void pyg_dealloc(PyObject *o)
+{
+    PyGreenlet *g = (PyGreenlet *)o;
+    PyObject_GC_UnTrack(o);
+    if (g->g && !g->main && green_state(g->g) == GREEN_STATE_SUSPENDED) {
+        if (!kill_suspended(g))
+            return;
+    }
+    if (g->weakreflist)
+        PyObject_ClearWeakRefs(o);
+    Py_CLEAR(g->swig.dict);
+    Py_CLEAR(g->run);
+    Py_CLEAR(g->run_started);
+    pyg_state_clear(&g->st);
+    if (g->g) {
+        green_release(g->g);
+        g->g = NULL;
+    }
+    if (g->main)
+        pyg_main_count--;
+    Py_CLEAR(g->parent);
+    if (g->ts) {
+        ts_unref(g->ts);
+        g->ts = NULL;
+    }
+    Py_TYPE(o)->tp_free(o);
+}
+
+static int pyg_traverse(PyObject *o, visitproc visit, void *arg)
+{
+    PyGreenlet *g = (PyGreenlet *)o;
+    Py_VISIT(g->swig.dict);
+    Py_VISIT(g->run);
+    Py_VISIT(g->run_started);
+    Py_VISIT((PyObject *)g->parent);
+    return pyg_state_traverse(&g->st, visit, arg);
+}
+
+static int pyg_clear(PyObject *o)
+{
+    PyGreenlet *g = (PyGreenlet *)o;
+    Py_CLEAR(g->swig.dict);
+    Py_CLEAR(g->run);
+    Py_CLEAR(g->run_started);
+    if (!g->g || green_state(g->g) == GREEN_STATE_DEAD ||
+        green_state(g->g) == GREEN_STATE_NEW)
+        pyg_state_clear(&g->st);
+    return 0;
+}
+
+/* Suspended greenlets are not collectable (their frames are alive), as in
+ * greenlet; main, new and dead ones are. */
+static int pyg_is_gc(PyObject *o)
+{
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (g->main || !g->g)
+        return 1;
+    int s = green_state(g->g);
+    return s == GREEN_STATE_NEW || s == GREEN_STATE_DEAD;
+}
+
+static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    (void)args;
+    (void)kw;
+    pyg_thread *ts = ts_get();
+    if (!ts)
+        return NULL;
+    PyGreenlet *self = (PyGreenlet *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    pyg_init_header(self);
+    pyg_state_init(&self->st);
+    green_attr attr = GREEN_ATTR_INIT;
+    attr.stack_size = PYG_STACK_SIZE;
+    attr.userdata = self;
+    int rc = green_create(&self->g, pyg_run, ts->current->g, &attr);
+    if (rc < 0) {
+        self->g = NULL;
+        Py_DECREF(self);
+        return raise_core_error(rc);
+    }
+    self->ts = ts;
+    ts->refs++;
+    self->parent = ts->current;
+    Py_INCREF(self->parent);
+    return (PyObject *)self;
+}
+
+static int pyg_setrun(PyObject *o, PyObject *value, void *closure);
+
+static int pyg_init(PyObject *o, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"run", "parent", NULL};
+    PyObject *run = NULL, *parent = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:green", kwlist, &run,
+                                     &parent))
+        return -1;
+    if (run && run != Py_None && pyg_setrun(o, run, NULL) < 0)
+        return -1;
+    if (parent && parent != Py_None)
+        return set_parent((PyGreenlet *)o, parent);
+    return 0;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static int is_started(PyGreenlet *g)
+{
+    return g->main || green_state(g->g) != GREEN_STATE_NEW;
+}
+
+static int is_active(PyGreenlet *g)
+{
+    int s = green_state(g->g);
+    return s == GREEN_STATE_RUNNING || s == GREEN_STATE_SUSPENDED;
+}
+
+static PyObject *pyg_getrun(PyObject *o, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (is_started(g) || !g->run) {
+        PyErr_SetString(PyExc_AttributeError, "run");
+        return NULL;
+    }
+    Py_INCREF(g->run);
+    return g->run;
+}
+
+static int pyg_setrun(PyObject *o, PyObject *value, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (is_started(g)) {
+        PyErr_SetString(PyExc_AttributeError,
+                        "run cannot be set after the start of the greenlet");
+        return -1;
+    }
+    PyObject *old = g->run;
+    Py_XINCREF(value);
+    g->run = value;
+    Py_XDECREF(old);
+    Py_CLEAR(g->run_started);
+    return 0;
+}
+
+static PyObject *pyg_getparent(PyObject *o, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    PyObject *p = g->parent ? (PyObject *)g->parent : Py_None;
+    Py_INCREF(p);
+    return p;
+}
+
+static int pyg_setparent(PyObject *o, PyObject *value, void *closure)
+{
+    (void)closure;
+    return set_parent((PyGreenlet *)o, value);
+}
+
+static int running_here(PyGreenlet *g)
+{
+    return tls_ts && tls_ts == g->ts && tls_ts->current == g;
+}
+
+static PyObject *pyg_getframe(PyObject *o, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (!g->g || green_state(g->g) != GREEN_STATE_SUSPENDED || !g->ts->alive)
+        Py_RETURN_NONE;
+    return pyg_state_frame(&g->st);
+}
+
+static PyObject *pyg_getcontext(PyObject *o, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    PyObject *ctx;
+    if (running_here(g)) {
+        ctx = pyg_state_get_context_running();
+    } else if (g->g && green_state(g->g) == GREEN_STATE_RUNNING) {
+        PyErr_SetString(PyExc_ValueError,
+                        "cannot get context of a greenlet that is running "
+                        "in a different thread");
+        return NULL;
+    } else {
+        ctx = g->st.context;
+    }
+    if (!ctx)
+        ctx = Py_None;
+    Py_INCREF(ctx);
+    return ctx;
+}
+
+static int pyg_setcontext(PyObject *o, PyObject *value, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "can't delete context attribute");
+        return -1;
+    }
+    if (value == Py_None) {
+        value = NULL;
+    } else if (!PyContext_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "greenlet context must be a contextvars.Context or "
+                        "None");
+        return -1;
+    }
+    Py_XINCREF(value);
+    if (running_here(g)) {
+        pyg_state_set_context_running(value);
+    } else if (g->g && green_state(g->g) == GREEN_STATE_RUNNING) {
+        Py_XDECREF(value);
+        PyErr_SetString(PyExc_ValueError,
+                        "cannot set context of a greenlet that is running in "
+                        "a different thread");
+        return -1;
+    } else {
+        PyObject *old = g->st.context;
+        g->st.context = value;
+        Py_XDECREF(old);
+    }
+    return 0;
+}
+
+static PyObject *pyg_getdict(PyObject *o, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (!g->swig.dict) {
+        g->swig.dict = PyDict_New();
+        if (!g->swig.dict)
+            return NULL;
+    }
+    Py_INCREF(g->swig.dict);
+    return g->swig.dict;
+}
+
+static int pyg_setdict(PyObject *o, PyObject *value, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    if (!value) {
+        PyErr_SetString(PyExc_TypeError, "__dict__ may not be deleted");
+        return -1;
+    }
+    if (!PyDict_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "__dict__ must be a dictionary");
+        return -1;
+    }
+    PyObject *old = g->swig.dict;
+    Py_INCREF(value);
+    g->swig.dict = value;
+    Py_XDECREF(old);
+    return 0;
+}
+
+static PyGetSetDef pyg_getsets[] = {
+    {"__dict__", pyg_getdict, pyg_setdict, NULL, NULL},
+    {"run", pyg_getrun, pyg_setrun, NULL, NULL},
+    {"parent", pyg_getparent, pyg_setparent, NULL, NULL},
+    {"gr_frame", pyg_getframe, NULL, NULL, NULL},
+    {"gr_context", pyg_getcontext, pyg_setcontext, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+/* ---- methods ----------------------------------------------------------- */
+
+static PyObject *pyg_switch_m(PyObject *self, PyObject *const *args,
+                              size_t nargsf, PyObject *kwnames)
+{
+    void *val;
+    if (value_from_call(args, PyVectorcall_NARGS(nargsf), kwnames, &val) < 0)
+        return NULL;
+    return do_switch((PyGreenlet *)self, val);
+}
+
+static PyObject *pyg_throw_m(PyObject *self, PyObject *args)
+{
+    PyObject *typ = PyExc_GreenletExit, *val = NULL, *tb = NULL;
+    if (!PyArg_ParseTuple(args, "|OOO:throw", &typ, &val, &tb))
+        return NULL;
+    if (tb == Py_None)
+        tb = NULL;
+    if (tb && !PyTraceBack_Check(tb)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "throw() third argument must be a traceback object");
+        return NULL;
+    }
+    PyObject *exc;
+    if (PyExceptionClass_Check(typ)) {
+        PyObject *t = typ, *v = val ? val : Py_None, *tbb = tb;
+        Py_INCREF(t);
+        Py_INCREF(v);
+        Py_XINCREF(tbb);
+        PyErr_NormalizeException(&t, &v, &tbb);
+        Py_XDECREF(t);
+        Py_XDECREF(tbb);
+        if (!v || !PyExceptionInstance_Check(v)) {
+            Py_XDECREF(v);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError,
+                                "exception could not be instantiated");
+            return NULL;
+        }
+        exc = v;
+    } else if (PyExceptionInstance_Check(typ)) {
+        if (val && val != Py_None) {
+            PyErr_SetString(PyExc_TypeError,
+                            "instance exception may not have a separate "
+                            "value");
+            return NULL;
+        }
+        exc = typ;
+        Py_INCREF(exc);
+    } else {
+        PyErr_Format(PyExc_TypeError,
+                     "exceptions must be classes, or instances, not %s",
+                     Py_TYPE(typ)->tp_name);
+        return NULL;
+    }
+    if (tb)
+        PyException_SetTraceback(exc, tb);
+    return do_throw((PyGreenlet *)self, exc);
+}
+
+static PyObject *pyg_getstate_m(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    PyErr_Format(PyExc_TypeError, "cannot serialize '%s' object",
+                 Py_TYPE(self)->tp_name);
+    return NULL;
+}
+
+static PyMethodDef pyg_methods[] = {
+    {"switch", (PyCFunction)(void (*)(void))pyg_switch_m,
+     METH_FASTCALL | METH_KEYWORDS,
+     "switch(*args, **kwargs)\n\nSwitch execution to this greenlet."},
+    {"throw", pyg_throw_m, METH_VARARGS,
+     "throw(typ=GreenletExit, val=None, tb=None)\n\nSwitch to this greenlet "
+     "and raise the exception in it."},
+    {"__getstate__", pyg_getstate_m, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+/* ---- slots ------------------------------------------------------------- */
+
+static int pyg_bool(PyObject *o)
+{
+    PyGreenlet *g = (PyGreenlet *)o;
+    return g->g && g->ts->alive && is_active(g);
+}
+
+static Py_hash_t pyg_hash(PyObject *o) { return _Py_HashPointer(o); }
+
+static PyObject *pyg_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if (op == Py_EQ || op == Py_NE) {
+        int eq = a == b;
+        PyObject *r = (op == Py_EQ) == eq ? Py_True : Py_False;
+        Py_INCREF(r);
+        return r;
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+static PyObject *pyg_repr(PyObject *o)
+{
+    PyGreenlet *g = (PyGreenlet *)o;
+    const char *tp_name = Py_TYPE(o)->tp_name;
+    if (!g->g)
+        return PyUnicode_FromFormat("<%s object at %p (otid=%p) dead>",
+                                    tp_name, o, (void *)g->ts);
+    int state = green_state(g->g);
+    int alive = g->ts->alive;
+    if (!alive || state == GREEN_STATE_DEAD)
+        return PyUnicode_FromFormat("<%s object at %p (otid=%p) %sdead>",
+                                    tp_name, o, (void *)g->ts,
+                                    alive ? "" : "(thread exited) ");
+    int started = is_started(g);
+    const char *where = running_here(g) ? " current"
+                        : started      ? " suspended"
+                                       : "";
+    if (state == GREEN_STATE_RUNNING && !running_here(g))
+        where = " suspended"; /* current in another thread */
+    return PyUnicode_FromFormat(
+        "<%s object at %p (otid=%p)%s%s%s%s>", tp_name, o,
+        started ? (void *)g->ts : NULL, where, is_active(g) ? " active" : "",
+        started ? " started" : " pending", g->main ? " main" : "");
+}
+
+/* ---- module functions -------------------------------------------------- */
+
+static PyObject *pyg_getcurrent(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    pyg_thread *ts = ts_get();
+    if (!ts)
+        return NULL;
+    Py_INCREF(ts->current);
+    return (PyObject *)ts->current;
+}
+
+static PyObject *pyg_settrace(PyObject *m, PyObject *func)
+{
+    (void)m;
+    pyg_thread *ts = ts_get();
+    if (!ts)
+        return NULL;
+    PyObject *old = ts->tracefunc;
+    if (func == Py_None) {
+        ts->tracefunc = NULL;
+    } else {
+        Py_INCREF(func);
+        ts->tracefunc = func;
+    }
+    if (!old)
+        Py_RETURN_NONE;
+    return old;
+}
+
+static PyObject *pyg_gettrace(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    pyg_thread *ts = ts_get();
+    if (!ts)
+        return NULL;
+    PyObject *f = ts->tracefunc ? ts->tracefunc : Py_None;
+    Py_INCREF(f);
+    return f;
+}
+
+static PyObject *pyg_pending_cleanup_count(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLong(pyg_pending_total);
+}
+
+static PyObject *pyg_total_main_greenlets(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLong(pyg_main_count);
+}
+
+static PyObject *pyg_trash_nesting(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLong(pyg_state_trash_nesting());
+}
+
+static PyObject *pyg_chunk_stats(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    long a, f;
+    int c;
+    pyg_state_chunk_stats(&a, &f, &c);
+    return Py_BuildValue("(lli)", a, f, c);
+}
+
+static PyMethodDef pyg_module_methods[] = {
+    {"getcurrent", pyg_getcurrent, METH_NOARGS,
+     "getcurrent() -> greenlet\n\nThe greenlet running in this thread."},
+    {"settrace", pyg_settrace, METH_O,
+     "settrace(callback) -> previous callback\n\nCalled as callback(event, "
+     "(origin, target)) on every switch ('switch') and throw ('throw') of "
+     "this thread."},
+    {"gettrace", pyg_gettrace, METH_NOARGS,
+     "gettrace() -> the settrace() callback of this thread, or None"},
+    {"get_pending_cleanup_count", pyg_pending_cleanup_count, METH_NOARGS,
+     "Greenlets released on another thread, waiting to be killed in their "
+     "own."},
+    {"get_total_main_greenlets", pyg_total_main_greenlets, METH_NOARGS,
+     "Main greenlets (one per thread that used greenlets) still alive."},
+    {"get_tstate_trash_delete_nesting", pyg_trash_nesting, METH_NOARGS, NULL},
+    {"_chunk_stats", pyg_chunk_stats, METH_NOARGS,
+     "(allocated, freed, cached): the interpreter data stack chunks the "
+     "binding allocated and freed, and those cached in this thread."},
+    {NULL, NULL, 0, NULL}};
+
+/* Called from the module's init (libgreen.i): finishes the type SWIG made
+ * and adds the module-level names. */
+static int pyg_module_init(PyObject *m, PyTypeObject *type,
+                           swig_type_info *swig_type)
+{
+    pyg_type = type;
+    pyg_swig_type = swig_type;
+    /* The type is greenlet.greenlet, as in the greenlet package. */
+    type->tp_name = "greenlet.greenlet";
+    /* SWIG derives builtin types from its SwigPyObject type and gives them
+     * its metatype; greenlet.greenlet derives from object only. The
+     * object's layout keeps SWIG's header (libgreen.i's typemap passes the
+     * object to the %extend helpers directly), but nothing of SwigPyObject
+     * shows: not its methods, not int(g) giving the pointer. */
+    PyTypeObject *swig_base = type->tp_base;
+    if (swig_base && swig_base != &PyBaseObject_Type) {
+        PyNumberMethods *n = type->tp_as_number, *b = swig_base->tp_as_number;
+        if (n && b) {
+            if (n->nb_int == b->nb_int)
+                n->nb_int = NULL;
+            if (n->nb_index == b->nb_index)
+                n->nb_index = NULL;
+            if (n->nb_float == b->nb_float)
+                n->nb_float = NULL;
+        }
+        if (swig_base->tp_str && type->tp_str == swig_base->tp_str)
+            type->tp_str = NULL;
+        PyObject *bases = PyTuple_Pack(1, (PyObject *)&PyBaseObject_Type);
+        PyObject *mro = PyTuple_Pack(2, (PyObject *)type,
+                                     (PyObject *)&PyBaseObject_Type);
+        if (!bases || !mro)
+            return -1;
+        Py_INCREF(&PyBaseObject_Type);
+        type->tp_base = &PyBaseObject_Type;
+        Py_XSETREF(type->tp_bases, bases);
+        Py_XSETREF(type->tp_mro, mro);
+        Py_DECREF(swig_base);
+        PyTypeObject *meta = Py_TYPE(type);
+        if (meta != &PyType_Type) {
+            Py_INCREF(&PyType_Type);
+            Py_SET_TYPE(type, &PyType_Type);
+            Py_DECREF(meta);
+        }
+    }
+    PyObject *d = type->tp_dict;
+    PyDict_DelItemString(d, "this");
+    PyDict_DelItemString(d, "thisown");
+    PyErr_Clear();
+    PyObject *modname = PyUnicode_FromString("greenlet");
+    if (!modname || PyDict_SetItemString(d, "__module__", modname) < 0)
+        return -1;
+    Py_DECREF(modname);
+    for (PyMethodDef *md = pyg_methods; md->ml_name; md++) {
+        PyObject *descr = PyDescr_NewMethod(type, md);
+        if (!descr || PyDict_SetItemString(d, md->ml_name, descr) < 0)
+            return -1;
+        Py_DECREF(descr);
+    }
+    for (PyGetSetDef *gs = pyg_getsets; gs->name; gs++) {
+        PyObject *descr = PyDescr_NewGetSet(type, gs);
+        if (!descr || PyDict_SetItemString(d, gs->name, descr) < 0)
+            return -1;
+        Py_DECREF(descr);
+    }
+
+    PyExc_GreenletError = PyErr_NewExceptionWithDoc(
+        "greenlet.error", "An internal greenlet error (such as a switch to "
+                          "another thread's greenlet).", NULL, NULL);
+    PyExc_GreenletExit = PyErr_NewExceptionWithDoc(
+        "greenlet.GreenletExit", "Thrown into a greenlet to kill it; it "
+        "finishes normally if it does not catch it.",
+        PyExc_BaseException, NULL);
+    if (!PyExc_GreenletError || !PyExc_GreenletExit)
+        return -1;
+    for (PyMethodDef *md = pyg_module_methods; md->ml_name; md++) {
+        PyObject *f = PyCFunction_NewEx(md, NULL, NULL);
+        if (!f || PyModule_AddObject(m, md->ml_name, f) < 0)
+            return -1;
+    }
+    Py_INCREF(PyExc_GreenletError);
+    Py_INCREF(PyExc_GreenletExit);
+    if (PyModule_AddObject(m, "error", PyExc_GreenletError) < 0 ||
+        PyModule_AddObject(m, "GreenletExit", PyExc_GreenletExit) < 0)
+        return -1;
+    /* greenlet's class attributes. */
+    const char *names[] = {"getcurrent", "settrace", "gettrace", "error",
+                           "GreenletExit", NULL};
+    for (int i = 0; names[i]; i++) {
+        PyObject *v = PyObject_GetAttrString(m, names[i]);
+        if (!v)
+            return -1;
+        if (PyDict_SetItemString(d, names[i], v) < 0)
+            return -1;
+        Py_DECREF(v);
+    }
+    PyType_Modified(type);
+    return 0;
+}

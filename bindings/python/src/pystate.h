@@ -1,0 +1,79 @@
+/*
+ * pystate.h - the per-greenlet interpreter state, seen from the rest of the
+ * binding.
+ *
+ * Every switch moves the interpreter's per-thread state that really belongs
+ * to a greenlet (its frame chain, data stack, recursion depth, exception
+ * state, contextvars context, trashcan nesting) out of the thread state into
+ * the greenlet that leaves, and moves the arriving greenlet's state in. How
+ * that is done depends on the CPython version; everything that depends on it
+ * lives in one file per version (pystate_311.c for 3.11). The rest of the
+ * binding only uses the functions below and the opaque struct.
+ */
+#ifndef PYGREEN_PYSTATE_H
+#define PYGREEN_PYSTATE_H
+
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
+#error "libgreen's Python binding supports CPython 3.11 (add pystate_3XX.c)"
+#endif
+
+/* The interpreter state of one greenlet while it is not running. The
+ * pointers are the version file's types, kept as void * here. */
+typedef struct pyg_pystate {
+    void *cframe;        /* the innermost C-level eval frame record */
+    void *current_frame; /* the innermost interpreter frame */
+    void *chunk;         /* data stack: chunk, top, limit */
+    void *top;
+    void *limit;
+    void *exc_info;      /* exception stack top */
+    PyObject *exc_value; /* base exception stack entry (owned) */
+    void *exc_previous;
+    PyObject *context;   /* contextvars context (owned) or NULL */
+    int recursion_depth;
+    int trash_delete_nesting;
+    int fresh;           /* never ran: start with an empty state */
+} pyg_pystate;
+
+/* A greenlet that was never run: no frame, no data stack, an empty
+ * exception state, no context. */
+void pyg_state_init(pyg_pystate *st);
+
+/* The thread state's greenlet state goes into st (BEFORE a switch). */
+void pyg_state_save(pyg_pystate *st);
+
+/* st goes into the thread state (AFTER a switch, on the target's stack).
+ * A fresh st gets a data stack chunk from the per-thread free list. */
+void pyg_state_restore(pyg_pystate *st);
+
+/* Runs body(arg) as the bottom of a new greenlet's interpreter state (on the
+ * greenlet's own C stack), then gives back its data stack and context. */
+PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg);
+
+/* The suspended greenlet's innermost frame object (new reference), or None
+ * if it has none. */
+PyObject *pyg_state_frame(pyg_pystate *st);
+
+/* Drops what a greenlet that will never run again holds (context, handled
+ * exception). Its data stack, if any, is left alone: frames of a greenlet
+ * whose thread ended are never freed. */
+void pyg_state_clear(pyg_pystate *st);
+
+/* The saved context of st, or the thread's if st is running (borrowed). */
+PyObject *pyg_state_get_context_running(void);
+/* Replaces the running greenlet's context (steals ctx, may be NULL). */
+void pyg_state_set_context_running(PyObject *ctx);
+
+/* The thread's trashcan nesting (greenlet's get_tstate_trash_delete_nesting). */
+int pyg_state_trash_nesting(void);
+
+/* Frees the calling thread's cached data stack chunks. */
+void pyg_state_flush_chunks(void);
+
+/* Counters for tests: chunks allocated from / returned to the system. */
+void pyg_state_chunk_stats(long *allocated, long *freed, int *cached);
+
+int pyg_state_traverse(pyg_pystate *st, visitproc visit, void *arg);
+
+#endif
