@@ -288,6 +288,14 @@ static void drop_last(struct green_thread *here, struct green *g)
 {
     while (g) {
         struct green_thread *t = g->thread;
+        if (t != here && LOAD(g->state) == GREEN_STATE_NEW) {
+            /* Never started: it has no stack, and with no reference left
+             * nothing of its owner can reach it. Free it here, on the
+             * releasing thread, as green_release() promises, instead of
+             * waiting for the owner's next call into libgreen. */
+            g = free_greenlet(NULL, g);
+            continue;
+        }
         if (t != here || t->in_hook) {
             if (queue_pending(t, g))
                 return;

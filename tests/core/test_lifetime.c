@@ -403,21 +403,102 @@ static void test_foreign_release_deferred_to_switch(void **state)
     assert_ok(green_release(other));
 }
 
+static pthread_t freed_on;
+static int freed_count;
+static void note_free_thread(void *ud)
+{
+    (void)ud;
+    freed_on = pthread_self();
+    freed_count++;
+}
+
+struct release_here {
+    green_t *g;
+    pthread_t self;
+    int count_after;
+};
+
+static void *release_and_look(void *arg)
+{
+    struct release_here *rh = arg;
+    rh->self = pthread_self();
+    green_release(rh->g);
+    rh->count_after = freed_count;
+    return NULL;
+}
+
 static void test_foreign_release_of_new(void **state)
 {
     (void)state;
-    /* A new greenlet released elsewhere is freed by its owner too, without
-     * running. */
+    /* A greenlet that never started is freed at once, on the releasing
+     * thread, and does not run. */
     memset(&vic, 0, sizeof vic);
+    freed_count = 0;
     green_t *g = make(run_victim, NULL);
-    assert_ok(green_set_userdata(g, &vic, vic_free));
-    vic.thread = pthread_self();
+    assert_ok(green_set_userdata(g, &vic, note_free_thread));
+    struct release_here rh = {g, pthread_self(), -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_and_look, &rh), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(rh.count_after, 1);
+    assert_int_equal(freed_count, 1);
+    assert_true(pthread_equal(freed_on, rh.self));
+    assert_int_equal(vic.runs, 0);
+    green_t *other = make(run_return_in, NULL);
+    assert_int_equal(freed_count, 1);
+    assert_int_equal(vic.runs, 0);
+    assert_ok(green_release(other));
+}
+
+static void test_foreign_release_of_new_with_parent(void **state)
+{
+    (void)state;
+    /* The parent chain goes with it: a new parent is freed there too, a
+     * suspended one is killed on its own thread at its next call. */
+    freed_count = 0;
+    green_t *p = make(run_return_in, NULL);
+    green_t *c = make(run_return_in, p);
+    assert_ok(green_set_userdata(p, NULL, note_free_thread));
+    assert_ok(green_set_userdata(c, NULL, note_free_thread));
+    assert_ok(green_release(p));
+    struct release_here rh = {c, pthread_self(), -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_and_look, &rh), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(rh.count_after, 2);
+    assert_true(pthread_equal(freed_on, rh.self));
+
+    green_t *s = make_victim();
+    c = make(run_return_in, s);
+    assert_ok(green_release(s)); /* c holds it */
+    assert_int_equal(vic.cleaned, 0);
+    rh.g = c;
+    assert_int_equal(pthread_create(&th, NULL, release_and_look, &rh), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(vic.cleaned, 0);
+    green_t *other = make(run_return_in, NULL);
+    assert_int_equal(vic.cleaned, 1);
+    assert_int_equal(vic.rc, GREEN_EXIT);
+    assert_true(pthread_equal(vic.thread, pthread_self()));
+    assert_int_equal(vic.f.count, 1);
+    assert_ok(green_release(other));
+}
+
+static void test_foreign_release_of_dead(void **state)
+{
+    (void)state;
+    /* A dead greenlet released elsewhere is freed exactly once, by the
+     * time its owner has called into libgreen again. */
+    freed_count = 0;
+    green_t *g = make(run_return_in, NULL);
+    assert_ok(green_set_userdata(g, NULL, note_free_thread));
+    assert_ok(green_switch(g, NULL, NULL));
+    assert_int_equal(green_state(g), GREEN_STATE_DEAD);
     release_elsewhere(g);
     green_t *other = make(run_return_in, NULL);
-    assert_int_equal(vic.runs, 0);
-    assert_int_equal(vic.f.count, 1);
-    assert_ptr_equal(vic.f.last, &vic);
+    assert_int_equal(freed_count, 1);
     assert_ok(green_release(other));
+    assert_int_equal(freed_count, 1);
 }
 
 static void *retain_release_thread(void *arg)
@@ -553,6 +634,8 @@ int main(void)
         cmocka_unit_test(test_foreign_release_deferred_to_create),
         cmocka_unit_test(test_foreign_release_deferred_to_switch),
         cmocka_unit_test(test_foreign_release_of_new),
+        cmocka_unit_test(test_foreign_release_of_new_with_parent),
+        cmocka_unit_test(test_foreign_release_of_dead),
         cmocka_unit_test(test_concurrent_retain_release),
         cmocka_unit_test(test_foreign_release_stress),
         /* last: leaves a greenlet behind on purpose */
