@@ -9,7 +9,8 @@
  *    the side it next switches to;
  *  - a greenlet's fields other than `refs` are touched only by its own
  *    thread; other threads hand last releases over through the thread's
- *    pending list.
+ *    pending list, except for a never-started greenlet, which the
+ *    releasing thread frees itself (nothing of the owner can reach it).
  *
  * Every switch goes through switch_to(); everything that happens on the
  * resumed side (releasing a dead origin's stack, hooks, reaping) happens
