@@ -215,7 +215,7 @@ mod tests {
         let mut a = green_attr {
             size: 0,
             stack_size: 7,
-            userdata: 1 as *mut c_void,
+            userdata: core::ptr::dangling_mut::<c_void>(),
             userdata_free: None,
         };
         assert_eq!(unsafe { green_attr_init(&mut a) }, GREEN_OK);

@@ -57,7 +57,11 @@ fn coro_round_trip(n: u64) {
     // Dropping a suspended coroutine unwinds it (as dropping a greenlet).
 }
 
-unsafe extern "C" fn raw_pong(_: *mut sys::green_t, input: *mut c_void, _: *mut *mut c_void) -> c_int {
+unsafe extern "C" fn raw_pong(
+    _: *mut sys::green_t,
+    input: *mut c_void,
+    _: *mut *mut c_void,
+) -> c_int {
     let main = sys::green_main();
     let mut v = input;
     while sys::green_switch(main, v, &mut v) == sys::GREEN_OK {}
@@ -67,7 +71,10 @@ unsafe extern "C" fn raw_pong(_: *mut sys::green_t, input: *mut c_void, _: *mut 
 fn raw_round_trip(n: u64) {
     unsafe {
         let mut g = ptr::null_mut();
-        assert_eq!(sys::green_create(&mut g, Some(raw_pong), ptr::null_mut(), ptr::null()), 0);
+        assert_eq!(
+            sys::green_create(&mut g, Some(raw_pong), ptr::null_mut(), ptr::null()),
+            0
+        );
         let mut v = ptr::null_mut();
         for i in 0..n {
             sys::green_switch(g, black_box(i as usize) as *mut c_void, &mut v);
@@ -117,7 +124,11 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing
     // special but we keep the run short then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let (switches, creates) = if quick { (10_000, 1_000) } else { (SWITCHES, CREATES) };
+    let (switches, creates) = if quick {
+        (10_000, 1_000)
+    } else {
+        (SWITCHES, CREATES)
+    };
     let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     if let Some(which) = only.as_deref() {
         // One case alone, for profiling: `switch -- --bench roundtrip`.
@@ -141,5 +152,8 @@ fn main() {
     let coro_reuse = median_ns(creates, coro_create_finish_reused_stack);
     row("create+finish (coro stack reused)", green, coro_reuse);
     let raw = median_ns(switches, raw_round_trip);
-    println!("{:<34} libgreen-sys (C API, no values) {raw:8.1} ns", "switch round trip");
+    println!(
+        "{:<34} libgreen-sys (C API, no values) {raw:8.1} ns",
+        "switch round trip"
+    );
 }

@@ -80,10 +80,14 @@ impl<T: 'static> Generator<T> {
     where
         F: FnOnce(&Yielder<T>) + 'static,
     {
-        let greenlet = builder.create(move |()| -> Option<T> {
-            body(&Yielder { _item: PhantomData });
-            None
-        })?;
+        // Parented to main between steps: a generator held by the greenlet
+        // that iterates it must not hold that greenlet in return (a cycle).
+        let greenlet = builder
+            .parent(&Greenlet::main())
+            .create(move |()| -> Option<T> {
+                body(&Yielder { _item: PhantomData });
+                None
+            })?;
         Ok(Generator {
             greenlet,
             done: false,
@@ -113,10 +117,17 @@ impl<T: 'static> Iterator for Generator<T> {
             self.done = true;
             return None;
         }
-        // Items go to whoever asks for them.
-        if let Err(e) = self.greenlet.set_parent(&Greenlet::current()) {
-            panic!("generator cannot be resumed from here: {e}");
-        }
+        // Items go to whoever asks for them; between steps the parent is
+        // main again (see with_builder).
+        let current = Greenlet::current();
+        let _reparent = if current.is_main() {
+            None
+        } else {
+            if let Err(e) = self.greenlet.set_parent(&current) {
+                panic!("generator cannot be resumed from here: {e}");
+            }
+            Some(Reparent(&self.greenlet))
+        };
         // A panic of the body is resumed by switch; mark the end first.
         self.done = true;
         match self.greenlet.switch::<(), Option<T>>(()) {
@@ -127,6 +138,16 @@ impl<T: 'static> Iterator for Generator<T> {
             Ok(None) => None,
             Err(e) => panic!("generator failed: {e}"),
         }
+    }
+}
+
+/// Gives a generator's greenlet back to main after a step.
+struct Reparent<'a>(&'a Greenlet);
+
+impl Drop for Reparent<'_> {
+    fn drop(&mut self) {
+        // Cannot fail: main is on this thread and never a descendant.
+        let _ = self.0.set_parent(&Greenlet::main());
     }
 }
 

@@ -89,8 +89,7 @@ fn throw_into_a_suspended_greenlet() {
         }
     });
     let () = g.switch(()).unwrap();
-    let r: Result<Result<String, Error>, Error> =
-        g.throw(std::io::Error::new(std::io::ErrorKind::Other, "disk"));
+    let r: Result<Result<String, Error>, Error> = g.throw(std::io::Error::other("disk"));
     assert_eq!(r.unwrap().unwrap(), "caught disk");
     assert!(g.is_dead());
 }
@@ -160,7 +159,10 @@ fn throw_exit_carries_a_value_to_the_parent() {
     assert!(g.is_dead());
     assert_eq!(counter.dropped(), 1);
     // Killing again, or killing main, is refused.
-    assert_eq!(g.throw_exit::<_, String>(String::new()).unwrap_err(), Error::Dead);
+    assert_eq!(
+        g.throw_exit::<_, String>(String::new()).unwrap_err(),
+        Error::Dead
+    );
     assert_eq!(Greenlet::main().kill(), Err(Error::Main));
 }
 
