@@ -48,6 +48,29 @@ package green
 
 /*
 #cgo pkg-config: green
+// Every call that can run a greenlet body, directly or by releasing a
+// handle (which may kill a suspended greenlet), is marked nocallback: a C
+// body that calls back into Go then makes the runtime panic ("function
+// marked with #cgo nocallback called back into Go") instead of running Go
+// code on a greenlet stack. noescape: the pointers passed to them do not
+// outlive the call, so Go keeps the variables they point to on its stack.
+#cgo nocallback gg_new
+#cgo nocallback gg_xfer
+#cgo nocallback gg_xferp
+#cgo nocallback gg_state
+#cgo nocallback gg_is_main
+#cgo nocallback gg_parent
+#cgo nocallback gg_set_parent
+#cgo nocallback gg_current
+#cgo nocallback gg_main
+#cgo nocallback gg_same
+#cgo nocallback gg_close
+#cgo nocallback gg_reap
+#cgo noescape gg_new
+#cgo noescape gg_xferp
+#cgo noescape gg_parent
+#cgo noescape gg_current
+#cgo noescape gg_main
 #include <stdlib.h>
 #include "shim.h"
 */
