@@ -417,6 +417,52 @@ static void test_no_hooks_left(void **state)
     assert_ok(green_release(g));
 }
 
+/* Echoes forever. */
+static int run_echo(green_t *self, void *in, void **out)
+{
+    (void)self;
+    void *v = in;
+    for (;;)
+        if (green_switch(green_main(), v, &v) != GREEN_OK)
+            break;
+    *out = NULL;
+    return GREEN_OK;
+}
+
+static void test_hooks_added_between_switches(void **state)
+{
+    (void)state;
+    /* plain switches between two greenlets waiting in green_switch() must
+     * notice hooks added and removed in between */
+    nev = 0;
+    green_t *m = green_main();
+    green_t *g = make(run_echo, NULL);
+    void *r = NULL;
+    for (uintptr_t i = 0; i < 10; i++) {
+        assert_ok(green_switch(g, (void *)i, &r));
+        assert_int_equal((uintptr_t)r, i);
+    }
+    assert_int_equal(nev, 0);
+    assert_ok(green_hook_add(rec_hook, NULL));
+    for (uintptr_t i = 0; i < 10; i++) {
+        assert_ok(green_switch(g, (void *)i, &r));
+        assert_int_equal((uintptr_t)r, i);
+    }
+    assert_int_equal(nev, 40);
+    for (int i = 0; i < 40; i += 4) {
+        expect_switch(i, GREEN_EVENT_SWITCH, m, g);
+        expect_switch(i + 2, GREEN_EVENT_SWITCH, g, m);
+    }
+    assert_ok(green_hook_remove(rec_hook, NULL));
+    for (uintptr_t i = 0; i < 10; i++) {
+        assert_ok(green_switch(g, (void *)i, &r));
+        assert_int_equal((uintptr_t)r, i);
+    }
+    assert_int_equal(nev, 40);
+    assert_ok(green_release(g));
+    assert_int_equal(nev, 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +485,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hooks_max, setup, teardown),
         cmocka_unit_test(test_no_hooks_left),
+        cmocka_unit_test(test_hooks_added_between_switches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

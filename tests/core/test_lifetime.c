@@ -532,6 +532,52 @@ static void test_concurrent_retain_release(void **state)
 }
 
 
+/* The last reference to the running greenlet goes on another thread: it is
+ * killed once it switches away, on its own thread. */
+struct running_release {
+    green_t *self;
+    int rc_after;
+    void *payload;
+    pthread_t thread_at_exit;
+    struct freed f;
+};
+static struct running_release rr;
+
+static int run_released_elsewhere(green_t *self, void *in, void **out)
+{
+    (void)in;
+    rr.self = self;
+    /* the only reference is dropped by another thread while we run */
+    release_elsewhere(self);
+    /* a call into libgreen picks the release up; we keep running */
+    green_t *tmp = NULL;
+    green_create(&tmp, run_return_in, NULL, NULL);
+    green_release(tmp);
+    int freed_yet = rr.f.count;
+    void *r = NULL;
+    rr.rc_after = green_switch(green_main(), V(70 + freed_yet), &r);
+    rr.payload = r;
+    rr.thread_at_exit = pthread_self();
+    *out = V(71);
+    return GREEN_OK;
+}
+
+static void test_running_released_elsewhere(void **state)
+{
+    (void)state;
+    memset(&rr, 0, sizeof rr);
+    green_t *g = make(run_released_elsewhere, NULL);
+    assert_ok(green_set_userdata(g, &rr.f, freed_fn));
+    void *r = NULL;
+    /* our reference is handed to the releasing thread: we do not release */
+    assert_ok(green_switch(g, NULL, &r));
+    assert_ptr_equal(r, V(70)); /* not freed while it ran */
+    assert_int_equal(rr.rc_after, GREEN_EXIT);
+    assert_true(pthread_equal(rr.thread_at_exit, pthread_self()));
+    assert_int_equal(rr.f.count, 1);
+    assert_ptr_equal(green_current(), green_main());
+}
+
 /* Many releases from other threads while the owner keeps switching: each
  * kill runs exactly once, on the owner thread. */
 #define NSTRESS 256
@@ -638,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_foreign_release_of_dead),
         cmocka_unit_test(test_concurrent_retain_release),
         cmocka_unit_test(test_foreign_release_stress),
+        cmocka_unit_test(test_running_released_elsewhere),
         /* last: leaves a greenlet behind on purpose */
         cmocka_unit_test(test_survivor_is_leaked),
     };
