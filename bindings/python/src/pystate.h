@@ -48,7 +48,7 @@ void pyg_state_save(pyg_pystate *st);
 void pyg_state_restore(pyg_pystate *st);
 
 /* Runs body(arg) as the bottom of a new greenlet's interpreter state (on the
- * greenlet's own C stack), then gives back its data stack and context. */
+ * greenlet's own C stack), then gives back its data stack. */
 PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg);
 
 /* The suspended greenlet's innermost frame object (new reference), or None

@@ -180,12 +180,10 @@ PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
 
     PyObject *result = body(arg);
 
-    /* Finished: every frame of the greenlet is gone. */
+    /* Finished: every frame of the greenlet is gone. Its context stays
+     * (the switch away saves it in the dead greenlet, as greenlet keeps
+     * it). */
     ts = _PyThreadState_GET();
-    PyObject *ctx = ts->context;
-    ts->context = NULL;
-    ts->context_ver++;
-    Py_XDECREF(ctx);
     _PyStackChunk *c = ts->datastack_chunk;
     ts->datastack_chunk = NULL;
     ts->datastack_top = NULL;
