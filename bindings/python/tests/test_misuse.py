@@ -1,0 +1,161 @@
+"""Bad input gives greenlet's exception and changes nothing."""
+import threading
+
+import pytest
+
+import greenlet
+from greenlet import greenlet as Greenlet, getcurrent
+from conftest import libgreen_only
+
+
+def waiting():
+    main = getcurrent()
+    g = Greenlet(lambda: main.switch("ready") or "finished")
+    assert g.switch() == "ready"
+    return g
+
+
+def test_constructor_wrong_arguments():
+    with pytest.raises(TypeError):
+        Greenlet(1, 2, 3)
+    with pytest.raises(TypeError, match="Expected any type of greenlet"):
+        Greenlet(None, 5)
+    with pytest.raises(TypeError):
+        Greenlet(nonsense=1)
+
+
+def test_parent_wrong_type_changes_nothing():
+    g = waiting()
+    before = g.parent
+    for bad in (None, 1, "main", object()):
+        with pytest.raises(TypeError, match="Expected any type of greenlet"):
+            g.parent = bad
+        assert g.parent is before
+    with pytest.raises(AttributeError):
+        del g.parent
+    assert g.parent is before
+    assert g.switch() == "finished"
+
+
+def test_parent_cycle_changes_nothing():
+    a = Greenlet()
+    b = Greenlet(parent=a)
+    c = Greenlet(parent=b)
+    with pytest.raises(ValueError, match="cyclic parent chain"):
+        a.parent = c
+    with pytest.raises(ValueError, match="cyclic parent chain"):
+        a.parent = a
+    assert a.parent is getcurrent()
+    assert b.parent is a and c.parent is b
+
+
+def test_main_greenlet_parent_cannot_be_set():
+    main = getcurrent()
+    with pytest.raises(AttributeError, match="parent of a main greenlet"):
+        main.parent = Greenlet()
+    assert main.parent is None
+
+
+def test_run_cannot_be_set_after_start():
+    g = waiting()
+    with pytest.raises(AttributeError, match="after the start"):
+        g.run = lambda: None
+    assert g.switch() == "finished"
+
+
+def test_missing_run_raises_in_caller_and_leaves_greenlet_unstarted():
+    g = Greenlet()
+    with pytest.raises(AttributeError, match="run"):
+        g.switch()
+    assert not g.dead and not g
+    g.run = lambda: "late run"
+    assert g.switch() == "late run"
+
+
+def test_non_callable_run_fails_in_greenlet_and_goes_to_parent():
+    g = Greenlet(5)
+    with pytest.raises(TypeError, match="not callable"):
+        g.switch()
+    assert g.dead
+
+
+def test_dict_misuse():
+    g = Greenlet()
+    with pytest.raises(TypeError, match="__dict__ must be a dictionary"):
+        g.__dict__ = 1
+    with pytest.raises(TypeError, match="__dict__ may not be deleted"):
+        del g.__dict__
+    assert g.__dict__ == {}
+
+
+def test_context_wrong_type():
+    g = Greenlet()
+    with pytest.raises(TypeError, match="contextvars.Context or None"):
+        g.gr_context = {}
+    assert g.gr_context is None
+
+
+def test_switch_descriptor_wrong_self():
+    with pytest.raises(TypeError):
+        Greenlet.switch(1)
+    with pytest.raises(TypeError):
+        Greenlet.throw("x")
+
+
+def test_dead_greenlet_operations():
+    g = Greenlet(lambda: "r")
+    assert g.switch() == "r"
+    assert g.dead and not g
+    # Switching to a dead greenlet returns to us; nothing restarts it.
+    assert g.switch("again") == "again"
+    assert g.dead
+    with pytest.raises(AttributeError):
+        g.run = lambda: None
+    assert g.gr_frame is None
+
+
+def _in_thread(fn):
+    box = {}
+
+    def body():
+        try:
+            box["result"] = fn()
+        except BaseException as e:  # noqa: B902
+            box["error"] = e
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    return box
+
+
+def test_switch_to_other_thread_greenlet_raises_error():
+    g = waiting()
+    box = _in_thread(g.switch)
+    assert isinstance(box["error"], greenlet.error)
+    assert "different thread" in str(box["error"])
+    box = _in_thread(lambda: g.throw(KeyError))
+    assert isinstance(box["error"], greenlet.error)
+    # Nothing changed.
+    assert g and g.switch() == "finished"
+
+
+@libgreen_only
+def test_switch_to_greenlet_of_finished_thread():
+    box = _in_thread(lambda: waiting())
+    g = box["result"]
+    with pytest.raises(greenlet.error, match="different thread"):
+        g.switch()
+    assert g.dead  # its thread ended: it can never run
+
+
+@libgreen_only
+def test_parent_on_other_thread_raises_value_error():
+    # Stricter than greenlet, which accepts such a parent and fails later,
+    # at the switch.
+    g = Greenlet()
+    box = _in_thread(lambda: Greenlet(parent=g))
+    assert isinstance(box["error"], ValueError)
+    other = _in_thread(lambda: getcurrent())["result"]
+    with pytest.raises(ValueError, match="different thread"):
+        g.parent = other
+    assert g.parent is getcurrent()

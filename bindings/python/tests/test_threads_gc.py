@@ -1,0 +1,218 @@
+"""Threads, garbage collection, and memory that stays flat."""
+import gc
+import os
+import threading
+
+import pytest
+
+import greenlet
+from greenlet import greenlet as Greenlet, getcurrent, GreenletExit
+from conftest import libgreen_only
+
+
+def test_each_thread_has_its_own_main_and_greenlets():
+    results = {}
+
+    def worker(n):
+        main = getcurrent()
+        assert main.parent is None
+
+        def run(x):
+            y = main.switch(x * 2)
+            return y + n
+        gs = [Greenlet(run) for _ in range(50)]
+        first = [g.switch(i) for i, g in enumerate(gs)]
+        second = [g.switch(i) for i, g in enumerate(gs)]
+        results[n] = (main, first, second)
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    mains = {id(r[0]) for r in results.values()}
+    assert len(mains) == 4 and id(getcurrent()) not in mains
+    for n, (_, first, second) in results.items():
+        assert first == [i * 2 for i in range(50)]
+        assert second == [i + n for i in range(50)]
+
+
+def test_released_suspended_greenlet_gets_greenlet_exit():
+    log = []
+    main = getcurrent()
+
+    def run():
+        try:
+            main.switch()
+        except GreenletExit:
+            log.append(("exit", getcurrent() is not main))
+            raise
+        finally:
+            log.append("finally")
+    g = Greenlet(run)
+    g.switch()
+    del g
+    assert log == [("exit", True), "finally"]
+
+
+def test_cleanup_can_resurrect():
+    keep = []
+    main = getcurrent()
+
+    def run():
+        try:
+            main.switch()
+        except GreenletExit:
+            keep.append(getcurrent())
+            main.switch("resurrected")  # switches away: stays alive
+    g = Greenlet(run)
+    g.switch()
+    del g
+    assert len(keep) == 1 and keep[0]
+    # Still suspended and usable.
+    assert keep[0].switch() is None
+    assert keep[0].dead
+
+
+def test_greenlet_released_in_other_thread_dies_in_its_own():
+    log = []
+    main = getcurrent()
+    owner = threading.get_ident()
+
+    def run():
+        try:
+            main.switch()
+        finally:
+            log.append(threading.get_ident())
+    g = Greenlet(run)
+    g.switch()
+    box = [g]
+    del g
+    t = threading.Thread(target=box.clear)
+    t.start()
+    t.join()
+    assert log == []  # not run in the other thread
+    greenlet._greenlet.get_pending_cleanup_count()
+    getcurrent()  # the owner's next use of greenlets kills it
+    assert log == [owner]
+    assert greenlet._greenlet.get_pending_cleanup_count() == 0
+
+
+def test_unreferenced_new_and_dead_greenlets_in_cycles_are_collected():
+    import weakref
+    g = Greenlet(lambda: None)
+    g.me = g
+    r = weakref.ref(g)
+    del g
+    gc.collect()
+    assert r() is None
+    h = Greenlet(lambda: None)
+    h.switch()
+    h.me = h
+    r = weakref.ref(h)
+    del h
+    gc.collect()
+    assert r() is None
+
+
+def _rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _churn(n):
+    main = getcurrent()
+
+    def run(x):
+        y = main.switch(x)
+        return [x, y]
+    for i in range(n):
+        g = Greenlet(run)
+        g.switch(i)
+        g.switch(i)
+        k = Greenlet(run)
+        k.switch(i)
+        del k  # killed while suspended
+
+
+def test_create_switch_kill_loop_keeps_memory_flat():
+    import tracemalloc
+    _churn(20000)  # warm caches
+    gc.collect()
+    tracemalloc.start()
+    base_traced = tracemalloc.get_traced_memory()[0]
+    rss0 = _rss_kib()
+    objs0 = len(gc.get_objects())
+    _churn(50000)
+    gc.collect()
+    traced = tracemalloc.get_traced_memory()[0] - base_traced
+    tracemalloc.stop()
+    rss1 = _rss_kib()
+    objs1 = len(gc.get_objects())
+    assert traced < 256 * 1024, traced
+    assert objs1 - objs0 < 100, (objs0, objs1)
+    assert rss1 - rss0 < 8 * 1024, (rss0, rss1)
+
+
+def test_refcounts_do_not_leak():
+    import sys
+    value = object()
+    main = getcurrent()
+    before = sys.getrefcount(value)
+    for _ in range(1000):
+        g = Greenlet(lambda v: main.switch(v))
+        assert g.switch(value) is value
+        g.switch(value)
+        del g
+    for _ in range(1000):
+        g = Greenlet(lambda: main.switch())
+        g.switch()
+        del g  # killed
+    assert sys.getrefcount(value) == before
+
+
+@libgreen_only
+def test_data_stack_chunks_are_reused():
+    from libgreen import _core
+    Greenlet(lambda: None).switch()
+    a0, f0, _ = _core._chunk_stats()
+    for _ in range(5000):
+        Greenlet(lambda: None).switch()
+    a1, f1, _ = _core._chunk_stats()
+    assert a1 - a0 <= 1 and f1 - f0 <= 1
+
+
+@libgreen_only
+def test_thread_ending_with_suspended_greenlets():
+    def worker():
+        main = getcurrent()
+        gs = [Greenlet(lambda: main.switch()) for _ in range(20)]
+        for g in gs:
+            g.switch()
+        return gs
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("gs", worker()))
+    t.start()
+    t.join()
+    gs = box.pop("gs")
+    assert all(g.dead for g in gs)
+    assert all(not g for g in gs)
+    del gs
+    gc.collect()
+
+
+@libgreen_only
+def test_many_threads_come_and_go():
+    import libgreen  # noqa: F401
+    start = greenlet._greenlet.get_total_main_greenlets()
+
+    def worker():
+        Greenlet(lambda: getcurrent().parent.switch()).switch()
+    for _ in range(50):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    gc.collect()
+    assert greenlet._greenlet.get_total_main_greenlets() <= start + 1
