@@ -247,18 +247,52 @@ static void gt_reap(struct green_gthread *gt)
     gt_unref(gt);
 }
 
-static int gt_main(green_t *self, void *in, void **out)
+/*
+ * The body of every worker greenlet: runs a green thread, then parks on the
+ * hub's idle list until a spawn hands it the next one. A worker returns
+ * (and dies) when there is no room to park, when the hub goes away, or when
+ * it is killed while parked (the release of the idle list at destroy).
+ */
+static int worker_main(green_t *self, void *in, void **out)
 {
-    (void)self;
     struct green_gthread *gt = in;
     struct hub *h = gt->hub;
-    void *result = NULL;
-    gt->state = GT_RUNNING;
-    int rc = gt->killed ? GREEN_EXIT : gt->fn(gt->arg, &result);
-    gt_finish(h, gt, hub_task_kind(rc), result);
-    h->finished = gt;
     *out = NULL;
+    for (;;) {
+        void *result = NULL;
+        gt->state = GT_RUNNING;
+        int rc = gt->killed ? GREEN_EKILLED : gt->fn(gt->arg, &result);
+        /* The reference gt held on us moves to the idle list, or to the
+         * hub, which releases it once we are dead. */
+        gt->g = NULL;
+        gt_finish(h, gt, hub_task_kind(rc), result);
+        h->finished = gt;
+        if (h->stopping || h->destroying || h->nidle == HUB_IDLE_MAX ||
+            (!h->idle && !(h->idle = malloc(HUB_IDLE_MAX * sizeof *h->idle))))
+            break;
+        h->idle[h->nidle++] = self;
+        void *next = NULL;
+        if (green_switch(h->g, NULL, &next) != GREEN_OK || !next)
+            return GREEN_OK; /* killed while parked: the killer owns us */
+        gt = next;
+    }
+    h->dead_worker = self;
     return GREEN_OK;
+}
+
+/* A green thread that never started gives its worker back: a parked worker
+ * returns to the idle list, a fresh greenlet is released. */
+static void gt_drop_unstarted(struct hub *h, struct green_gthread *gt)
+{
+    wl_remove(&gt->start);
+    green_t *g = gt->g;
+    if (g && green_state(g) == GREEN_STATE_SUSPENDED &&
+        h->nidle < HUB_IDLE_MAX && h->idle) {
+        h->idle[h->nidle++] = g;
+        gt->g = NULL;
+    }
+    gt_finish(h, gt, GREEN_EXIT, NULL);
+    gt_reap(gt);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -284,6 +318,11 @@ static void resume(struct hub *h, struct waiter *w)
         struct green_gthread *done = h->finished;
         h->finished = NULL;
         gt_reap(done);
+    }
+    if (h->dead_worker) {
+        green_t *g = h->dead_worker;
+        h->dead_worker = NULL;
+        green_release(g);
     }
 }
 
@@ -497,11 +536,9 @@ static void kill_all(struct hub *h)
         struct green_gthread *next = gt->lnext;
         if (!gt->killed) {
             gt->killed = 1;
-            if (gt->state == GT_NEW) {
-                wl_remove(&gt->start);
-                gt_finish(h, gt, GREEN_EXIT, NULL);
-                gt_reap(gt);
-            } else if (gt->blocked) {
+            if (gt->state == GT_NEW)
+                gt_drop_unstarted(h, gt);
+            else if (gt->blocked) {
                 hub_wake(h, gt->blocked, GREEN_EXIT);
             }
         }
@@ -538,6 +575,11 @@ int green_hub_destroy(void)
     if (h->nlive)
         return GREEN_EBUSY;
     h->destroying = 1;
+    /* Parked workers: releasing each kills it (it returns at once). */
+    while (h->nidle)
+        green_release(h->idle[--h->nidle]);
+    free(h->idle);
+    h->idle = NULL;
     if (green_state(h->g) != GREEN_STATE_NEW) {
         h->stopping = 1;
         green_set_parent(h->g, cur);
@@ -564,10 +606,14 @@ int hub_spawn(struct hub *h, struct green_gthread **out, green_task_fn fn,
     struct green_gthread *gt = calloc(1, sizeof *gt);
     if (!gt)
         return GREEN_ENOMEM;
-    int rc = green_create(&gt->g, gt_main, h->g, NULL);
-    if (rc != GREEN_OK) {
-        free(gt);
-        return rc == GREEN_EINVAL ? GREEN_ENOMEM : rc;
+    if (h->nidle) {
+        gt->g = h->idle[--h->nidle];
+    } else {
+        int rc = green_create(&gt->g, worker_main, h->g, NULL);
+        if (rc != GREEN_OK) {
+            free(gt);
+            return rc == GREEN_EINVAL ? GREEN_ENOMEM : rc;
+        }
     }
     gt->refs = out ? 2 : 1;
     gt->hub = h;
@@ -674,9 +720,7 @@ int green_thread_kill(green_thread_t *t)
     }
     t->killed = 1;
     if (t->state == GT_NEW) {
-        wl_remove(&t->start);
-        gt_finish(h, t, GREEN_EXIT, NULL);
-        gt_reap(t);
+        gt_drop_unstarted(h, t);
         return GREEN_OK;
     }
     if (t->blocked)

@@ -53,7 +53,8 @@ enum { GT_NEW = 0, GT_RUNNING = 1, GT_DONE = 2 };
 struct green_gthread {
     long refs; /* handle references + 1 while not finished */
     struct hub *hub;
-    green_t *g; /* the greenlet; NULL once reaped or for an inline run */
+    green_t *g; /* its worker greenlet while it has one (not when finished
+                 * or for a pool's inline run) */
     green_task_fn fn;
     void *arg;
     int state;
@@ -84,7 +85,15 @@ struct hub {
     struct green_gthread *finished; /* set by a green thread as it ends */
     struct green_gthread live;      /* sentinel of unfinished threads */
     size_t nlive;
+    /* Worker greenlets parked after their green thread finished, reused
+     * by the next spawns (no greenlet creation, no stack mapping). */
+    green_t **idle;
+    size_t nidle;
+    green_t *dead_worker; /* a worker that returned: release it */
 };
+
+/* The most parked workers a hub keeps. */
+#define HUB_IDLE_MAX 1024
 
 /* ---- lists ---- */
 
