@@ -10,4 +10,4 @@ if [ -n "${GREEN_BUILD_DIR:-}" ]; then
     PKG_CONFIG_PATH="$GREEN_BUILD_DIR/libgreen${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
     export PKG_CONFIG_PATH
 fi
-exec cargo bench -p libgreen --bench switch
+exec cargo bench -p libgreen --bench switch -- --bench "$@"

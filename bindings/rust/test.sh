@@ -18,3 +18,4 @@ set -x
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --quiet

@@ -18,17 +18,32 @@ const SWITCHES: u64 = 1_000_000;
 const CREATES: u64 = 100_000;
 
 /// Median of RUNS timings of `f`, which performs `n` operations.
-fn median_ns(n: u64, mut f: impl FnMut(u64)) -> f64 {
-    f(n / 10); // warm up
-    let mut v: Vec<f64> = (0..RUNS)
-        .map(|_| {
+fn median_ns(n: u64, f: fn(u64)) -> f64 {
+    medians(n, &[f])[0]
+}
+
+/// Medians of RUNS timings of each of `fs` (each performing `n`
+/// operations), run in turn within each round so that a busy machine slows
+/// them alike.
+fn medians(n: u64, fs: &[fn(u64)]) -> Vec<f64> {
+    for f in fs {
+        f(n / 10); // warm up
+    }
+    let mut samples = vec![Vec::with_capacity(RUNS); fs.len()];
+    for _ in 0..RUNS {
+        for (f, v) in fs.iter().zip(&mut samples) {
             let t = Instant::now();
             f(n);
-            t.elapsed().as_nanos() as f64 / n as f64
+            v.push(t.elapsed().as_nanos() as f64 / n as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v[RUNS / 2]
         })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[RUNS / 2]
+        .collect()
 }
 
 fn green_round_trip(n: u64) {
@@ -115,14 +130,14 @@ fn coro_create_finish_reused_stack(n: u64) {
 
 fn row(name: &str, green: f64, coro: f64) {
     println!(
-        "{name:<34} libgreen {green:8.1} ns   corosensei {coro:8.1} ns   ratio {:5.2}x",
+        "{name:<40} libgreen {green:8.1} ns   corosensei {coro:8.1} ns   ratio {:5.2}x",
         green / coro
     );
 }
 
 fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` passes nothing
-    // special but we keep the run short then.
+    // `cargo bench` passes --bench; without it (`cargo test --benches`) the
+    // run is kept short.
     let quick = !std::env::args().any(|a| a == "--bench");
     let (switches, creates) = if quick {
         (10_000, 1_000)
@@ -131,29 +146,37 @@ fn main() {
     };
     let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     if let Some(which) = only.as_deref() {
-        // One case alone, for profiling: `switch -- --bench roundtrip`.
-        let f: fn(u64) = match which {
-            "roundtrip" => green_round_trip,
-            "raw" => raw_round_trip,
-            "coro" => coro_round_trip,
-            "create" => green_create_finish,
+        // One case alone, for profiling: `bench.sh roundtrip`.
+        let (n, f): (u64, fn(u64)) = match which {
+            "roundtrip" => (switches, green_round_trip),
+            "raw" => (switches, raw_round_trip),
+            "coro" => (switches, coro_round_trip),
+            "create" => (creates, green_create_finish),
+            "coro-create" => (creates, coro_create_finish_reused_stack),
             _ => panic!("unknown case {which}"),
         };
-        println!("{which}: {:.1} ns", median_ns(switches, f));
+        println!("{which}: {:.1} ns", median_ns(n, f));
         return;
     }
-    println!("median of {RUNS} runs; round trip = two switches (there and back)");
-    let green = median_ns(switches, green_round_trip);
-    let coro = median_ns(switches, coro_round_trip);
-    row("switch round trip", green, coro);
-    let green = median_ns(creates, green_create_finish);
-    let coro = median_ns(creates, coro_create_finish);
-    row("create+finish (default stacks)", green, coro);
-    let coro_reuse = median_ns(creates, coro_create_finish_reused_stack);
-    row("create+finish (coro stack reused)", green, coro_reuse);
-    let raw = median_ns(switches, raw_round_trip);
+    println!("median of {RUNS} runs, contenders interleaved; round trip = two switches");
+    let m = medians(
+        switches,
+        &[green_round_trip, coro_round_trip, raw_round_trip],
+    );
+    row("switch round trip", m[0], m[1]);
+    let raw = m[2];
+    let m = medians(
+        creates,
+        &[
+            green_create_finish,
+            coro_create_finish,
+            coro_create_finish_reused_stack,
+        ],
+    );
+    row("create+finish (default stacks)", m[0], m[1]);
+    row("create+finish (corosensei stack reused)", m[0], m[2]);
     println!(
-        "{:<34} libgreen-sys (C API, no values) {raw:8.1} ns",
+        "{:<40} libgreen-sys (C API, no values) {raw:8.1} ns",
         "switch round trip"
     );
 }

@@ -284,7 +284,37 @@ impl Greenlet {
     /// assert_eq!(Rc::strong_count(&held), 1); // the closure's stack unwound
     /// ```
     pub fn kill(&self) -> Result<(), Error> {
-        self.throw_exit(())
+        match self.throw_exit::<(), ()>(()) {
+            // Resumed by a value of another type (or by C code with none):
+            // the kill itself went through.
+            Err(Error::Mismatch { .. }) => Ok(()),
+            r => r,
+        }
+    }
+
+    /// Switches to this greenlet passing a raw pointer, as `green_switch`
+    /// does, for greenlets whose bodies are C code: what arrives back is
+    /// returned as it is, without the typing, panic and exit handling of
+    /// [`switch`](Greenlet::switch).
+    ///
+    /// # Safety
+    /// `value` must mean what the receiver expects. What arrives must be
+    /// handled as the sender meant it; in particular [`Raw::Exit`] asks the
+    /// caller to finish (its body, if it is a Rust closure, should unwind:
+    /// see [`is_exit_unwind`]), and values sent by this crate's typed calls
+    /// must not be read.
+    ///
+    /// # Errors
+    /// As [`switch`](Greenlet::switch), before anything is switched.
+    pub unsafe fn switch_raw(&self, value: *mut c_void) -> Result<Raw, Error> {
+        let mut result = ptr::null_mut();
+        let rc = sys::green_switch(self.raw.as_ptr(), value, &mut result);
+        match rc {
+            sys::GREEN_OK => Ok(Raw::Value(result)),
+            sys::GREEN_THROWN => Ok(Raw::Thrown(result)),
+            sys::GREEN_EXIT => Ok(Raw::Exit(result)),
+            rc => Err(Error::from_code(rc).unwrap_or(Error::Unknown(rc))),
+        }
     }
 
     /// The parent: where the greenlet's result goes when it finishes.
@@ -360,6 +390,17 @@ impl Greenlet {
         unsafe { sys::green_retain(self.raw.as_ptr()) };
         Remote { raw: self.raw }
     }
+}
+
+/// What arrived in a [`Greenlet::switch_raw`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raw {
+    /// An ordinary value (`GREEN_OK`).
+    Value(*mut c_void),
+    /// An error payload (`GREEN_THROWN`).
+    Thrown(*mut c_void),
+    /// The exit error with its payload (`GREEN_EXIT`).
+    Exit(*mut c_void),
 }
 
 /// Switches to the parent of the current greenlet, passing `value`; returns

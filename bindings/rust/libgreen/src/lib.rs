@@ -50,7 +50,7 @@ mod packet;
 
 pub use error::Error;
 pub use generator::{Generator, Yielder};
-pub use greenlet::{is_exit_unwind, switch_to_parent, Builder, Greenlet, Remote, State};
+pub use greenlet::{is_exit_unwind, switch_to_parent, Builder, Greenlet, Raw, Remote, State};
 pub use libgreen_sys as sys;
 
 /// The version of the libgreen library loaded at run time, as
