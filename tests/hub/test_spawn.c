@@ -276,6 +276,42 @@ static void destroy_kills_all(void **state)
     assert_int_equal(green_thread_release(t), GREEN_OK);
 }
 
+/* Finished threads park their worker greenlet and later spawns reuse it;
+ * a reused worker whose thread is killed before starting goes back to the
+ * idle list and still works afterwards. */
+static void worker_reuse(void **state)
+{
+    (void)state;
+    int a, b;
+    green_thread_t *t;
+    void *res;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(green_hub_spawn(&t, ret_arg, &a), GREEN_OK);
+        assert_int_equal(green_thread_wait(t, 1.0, &res), GREEN_OK);
+        assert_ptr_equal(res, &a);
+        green_thread_release(t);
+    }
+    ran = 0;
+    assert_int_equal(green_hub_spawn(&t, mark_ran, NULL), GREEN_OK);
+    assert_int_equal(green_thread_kill(t), GREEN_OK);
+    assert_int_equal(green_thread_wait(t, 0, NULL), GREEN_EXIT);
+    green_thread_release(t);
+    assert_int_equal(ran, 0);
+    assert_int_equal(green_hub_spawn(&t, ret_arg, &b), GREEN_OK);
+    assert_int_equal(green_thread_wait(t, 1.0, &res), GREEN_OK);
+    assert_ptr_equal(res, &b);
+    green_thread_release(t);
+    /* A killed thread's worker is reused too. */
+    assert_int_equal(green_hub_spawn(&t, sleeper, NULL), GREEN_OK);
+    assert_int_equal(green_hub_yield(), GREEN_OK);
+    assert_int_equal(green_thread_kill(t), GREEN_OK);
+    green_thread_release(t);
+    assert_int_equal(green_hub_spawn(&t, ret_arg, &a), GREEN_OK);
+    assert_int_equal(green_thread_wait(t, 1.0, &res), GREEN_OK);
+    assert_ptr_equal(res, &a);
+    green_thread_release(t);
+}
+
 static void many_threads(void **state)
 {
     (void)state;
@@ -287,7 +323,7 @@ static void many_threads(void **state)
                          GREEN_OK);
     for (int i = 0; i < N; i++) {
         void *res = NULL;
-        assert_int_equal(green_thread_wait(t[i], 5.0, &res), GREEN_OK);
+        assert_int_equal(green_thread_wait(t[i], 60.0, &res), GREEN_OK);
         assert_ptr_equal(res, &slot[i]);
         green_thread_release(t[i]);
     }
@@ -301,7 +337,8 @@ int main(void)
         HUB_TEST(kill_unstarted),   HUB_TEST(kill_sleeping),
         HUB_TEST(kill_self),        HUB_TEST(join_timeout),
         HUB_TEST(thread_joins_thread), HUB_TEST(deadlock_detected),
-        HUB_TEST(destroy_kills_all), HUB_TEST(many_threads),
+        HUB_TEST(destroy_kills_all), HUB_TEST(worker_reuse),
+        HUB_TEST(many_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
