@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Benchmarks of the greenlet drop-in on libgreen against PyPI's greenlet.
+
+Both run in the same run, on the same interpreter, each in its own
+subprocess whose sys.path finds one implementation:
+  libgreen   <build dir>/python                   (this binding)
+  greenlet   a `pip install --target` directory   (greenlet from PyPI)
+
+Measured (each a median over --runs runs, time per operation):
+  switch           one switch round trip (there and back)
+  create+finish    greenlet(f).switch() with f returning at once
+  getcurrent       greenlet.getcurrent()
+  GreenPool        eventlet.GreenPool(size=8).spawn_n workers draining a
+                   queue of router updates (time per update)
+
+Usage:
+  GREEN_BUILD_DIR=build python3 bindings/python/bench.py [--runs 7]
+Options:
+  --build-dir DIR      the CMake build dir (default $GREEN_BUILD_DIR or build)
+  --greenlet-dir DIR   where PyPI's greenlet is (installed there if missing)
+  --eventlet-dir DIR   where eventlet is (installed there, without greenlet)
+  --quick              fewer iterations (a smoke run; figures are noisy)
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ---- the measurements (run in a worker process) ---------------------------
+
+def bench_switch(n):
+    import greenlet
+    main = greenlet.getcurrent()
+
+    def run():
+        back = main.switch
+        while True:
+            back()
+    g = greenlet.greenlet(run)
+    sw = g.switch
+    sw()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        sw()
+    return time.perf_counter() - t0
+
+
+def bench_create(n):
+    import greenlet
+    make = greenlet.greenlet
+
+    def f():
+        return None
+    t0 = time.perf_counter()
+    for _ in range(n):
+        make(f).switch()
+    return time.perf_counter() - t0
+
+
+def bench_getcurrent(n):
+    import greenlet
+    gc = greenlet.getcurrent
+    t0 = time.perf_counter()
+    for _ in range(n):
+        gc()
+    return time.perf_counter() - t0
+
+
+def bench_greenpool(n):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import eventlet
+    from eventlet.queue import Empty
+    updates = eventlet.Queue()
+    for i in range(n):
+        updates.put(("router-%d" % (i % 64), i))
+    state = {"running": 0, "peak": 0, "done": 0}
+
+    def worker():
+        while True:
+            try:
+                updates.get_nowait()
+            except Empty:
+                return
+            state["running"] += 1
+            state["peak"] = max(state["peak"], state["running"])
+            eventlet.sleep(0)  # yield to the hub, as real I/O would
+            state["done"] += 1
+            state["running"] -= 1
+    t0 = time.perf_counter()
+    pool = eventlet.GreenPool(size=8)
+    for _ in range(8):
+        pool.spawn_n(worker)
+    pool.waitall()
+    elapsed = time.perf_counter() - t0
+    assert state["done"] == n and state["peak"] <= 8, state
+    return elapsed
+
+
+BENCHES = [
+    # name, function, iterations (full), iterations (quick)
+    ("switch", bench_switch, 200000, 20000),
+    ("create+finish", bench_create, 50000, 5000),
+    ("getcurrent", bench_getcurrent, 1000000, 100000),
+    ("GreenPool", bench_greenpool, 20000, 2000),
+]
+
+
+def worker(runs, quick):
+    import greenlet
+    out = {"greenlet_file": greenlet.__file__,
+           "libgreen": bool(getattr(greenlet, "__libgreen__", False)),
+           "results": {}}
+    for name, fn, n_full, n_quick in BENCHES:
+        n = n_quick if quick else n_full
+        fn(max(1, n // 10))  # warm up
+        per_op = [fn(n) / n * 1e9 for _ in range(runs)]
+        out["results"][name] = per_op
+    print(json.dumps(out))
+
+
+# ---- the driver ------------------------------------------------------------
+
+def pip_target(target, *packages):
+    if os.path.isdir(target) and os.listdir(target):
+        return
+    os.makedirs(target, exist_ok=True)
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
+                           "--disable-pip-version-check", "--target", target,
+                           *packages])
+
+
+def run_worker(paths, runs, quick):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.pop("PYTHONSTARTUP", None)
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker",
+           "--runs", str(runs)] + (["--quick"] if quick else [])
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit("benchmark worker failed")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--build-dir",
+                    default=os.environ.get("GREEN_BUILD_DIR", "build"))
+    ap.add_argument("--greenlet-dir")
+    ap.add_argument("--eventlet-dir")
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.runs, args.quick)
+        return
+    build = os.path.abspath(args.build_dir)
+    ours = os.path.join(build, "python")
+    if not os.path.isdir(os.path.join(ours, "libgreen")):
+        raise SystemExit("no Python binding in %s (build the repository with "
+                         "CMake first)" % ours)
+    gdir = args.greenlet_dir or os.path.join(build, "bench-pypi-greenlet")
+    edir = args.eventlet_dir or os.path.join(build, "bench-eventlet")
+    pip_target(gdir, "greenlet")
+    pip_target(edir, "--no-deps", "eventlet", "dnspython")
+    for leftover in os.listdir(edir):
+        if leftover.startswith("greenlet"):
+            raise SystemExit("%s holds a greenlet package; remove it" % edir)
+
+    mine = run_worker([ours, edir], args.runs, args.quick)
+    theirs = run_worker([gdir, edir], args.runs, args.quick)
+    assert mine["libgreen"] and not theirs["libgreen"]
+    import platform
+    print("Python %s on %s, %d runs each, medians (time per operation)"
+          % (platform.python_version(), platform.machine(), args.runs))
+    print("  libgreen: %s" % mine["greenlet_file"])
+    print("  greenlet: %s" % theirs["greenlet_file"])
+    targets = {"switch": 0.8, "create+finish": 0.2}
+    print("%-14s %12s %12s %8s %8s" % ("benchmark", "libgreen", "greenlet",
+                                       "ratio", "target"))
+    ok = True
+    for name, *_ in BENCHES:
+        a = statistics.median(mine["results"][name])
+        b = statistics.median(theirs["results"][name])
+        ratio = a / b
+        target = targets.get(name)
+        mark = ""
+        if target is not None:
+            met = ratio <= target
+            ok &= met
+            mark = "<=%.1f %s" % (target, "met" if met else "MISSED")
+        print("%-14s %9.0f ns %9.0f ns %7.2fx  %s" % (name, a, b, ratio, mark))
+    if args.quick:
+        print("(quick run: figures are indicative only)")
+    return 0 if ok or args.quick else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
