@@ -760,9 +760,12 @@ thread_local! {
 fn current_is_rust_body() -> bool {
     // SAFETY: plain query.
     let cur = unsafe { sys::green_current() } as usize;
+    // While the thread ends, after the set is gone, only bodies of this
+    // crate can still be killed here (by handles dropped in thread-local
+    // destructors): unwind them.
     BODIES
         .try_with(|b| b.borrow().contains(&cur))
-        .unwrap_or(false)
+        .unwrap_or(true)
 }
 
 /// Turns what a switch, throw or kill returned into the caller's result.
@@ -850,7 +853,9 @@ where
     let slot = sys::green_get_userdata(this) as *mut Slot<F>;
     let f = (*slot).f.take();
     let key = this as usize;
-    abort_on_panic(|| BODIES.with(|b| b.borrow_mut().insert(key)));
+    abort_on_panic(|| {
+        let _ = BODIES.try_with(|b| b.borrow_mut().insert(key));
+    });
     let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
         // Take the input first: it may live on the stack of the sender.
         let input = packet::take::<I>(input);

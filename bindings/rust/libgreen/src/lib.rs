@@ -53,6 +53,11 @@ pub use generator::{Generator, Yielder};
 pub use greenlet::{is_exit_unwind, switch_to_parent, Builder, Greenlet, Raw, Remote, State};
 pub use libgreen_sys as sys;
 
+/// The examples of the workspace README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// The version of the libgreen library loaded at run time, as
 /// `major * 10000 + minor * 100 + patch`.
 ///

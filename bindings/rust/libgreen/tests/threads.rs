@@ -109,3 +109,35 @@ fn greenlets_run_on_many_threads_at_once() {
     let results: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(results, [1000, 1001, 1002, 1003]);
 }
+
+#[test]
+fn a_handle_in_a_thread_local_is_killed_when_the_thread_ends() {
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    thread_local! {
+        static KEEP: RefCell<Option<Greenlet>> = const { RefCell::new(None) };
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let d = dropped.clone();
+    thread::spawn(move || {
+        let g = Greenlet::new(move |_: ()| {
+            let _guard = SetOnDrop(d);
+            loop {
+                let () = switch_to_parent(()).unwrap();
+            }
+        });
+        let () = g.switch(()).unwrap();
+        KEEP.with(|k| *k.borrow_mut() = Some(g));
+    })
+    .join()
+    .unwrap();
+    assert!(dropped.load(Ordering::SeqCst));
+}
