@@ -158,3 +158,64 @@ def test_event_and_semaphore():
         eventlet.spawn_n(user, i)
     assert ev.wait() == "all done"
     assert max(peak) == 2
+
+
+MONKEY = r"""
+import warnings
+warnings.simplefilter("ignore")
+import eventlet
+eventlet.monkey_patch()
+import queue, socket, threading, time
+import greenlet
+import eventlet.tpool
+
+results = []
+def work(i):
+    time.sleep(0.005)
+    results.append(i)
+threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert sorted(results) == list(range(8))
+
+q = queue.Queue()
+def produce():
+    for i in range(5):
+        q.put(i)
+        time.sleep(0.001)
+    q.put(None)
+threading.Thread(target=produce).start()
+got = []
+while True:
+    x = q.get()
+    if x is None:
+        break
+    got.append(x)
+assert got == [0, 1, 2, 3, 4]
+
+# A real OS thread through eventlet's thread pool.
+assert eventlet.tpool.execute(lambda: sum(range(100))) == 4950
+
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(5)
+def serve():
+    c, _ = srv.accept()
+    c.sendall(c.recv(10)[::-1])
+    c.close()
+threading.Thread(target=serve).start()
+c = socket.create_connection(("127.0.0.1", srv.getsockname()[1]))
+c.sendall(b"abc")
+assert c.recv(10) == b"cba"
+print("ok", getattr(greenlet, "__libgreen__", False))
+"""
+
+
+def test_monkey_patched_threads_queues_sockets_tpool(run_python):
+    p = run_python(MONKEY)
+    assert p.returncode == 0, p.stderr
+    expected = "ok False" if os.environ.get("GREEN_TEST_REFERENCE") \
+        else "ok True"
+    assert p.stdout.strip() == expected
