@@ -193,3 +193,33 @@ fn dropping_many_suspended_greenlets() {
     drop(gs);
     assert_eq!(counter.dropped(), 2000);
 }
+
+#[test]
+fn a_greenlet_that_lost_every_reference_while_running_delivers_its_result() {
+    let counter = DropCounter::default();
+    let t = counter.token();
+    let own: Rc<RefCell<Option<Greenlet>>> = Rc::default();
+    let child: Rc<RefCell<Option<Greenlet>>> = Rc::default();
+    let (o, c) = (own.clone(), child.clone());
+    let g1 = Greenlet::new(move |_: ()| {
+        let _t = t;
+        // Drop the only handle to this greenlet, then the child's parent
+        // reference: nothing refers to it any more while it runs.
+        drop(o.borrow_mut().take());
+        let g2 = c.borrow_mut().take().unwrap();
+        g2.set_parent(&Greenlet::main()).unwrap();
+        String::from("from an orphan")
+    });
+    let g2 = Greenlet::builder()
+        .parent(&g1)
+        .create(|_: ()| {
+            let () = switch_to_parent(()).unwrap(); // starts g1
+        })
+        .unwrap();
+    *own.borrow_mut() = Some(g1);
+    *child.borrow_mut() = Some(g2.clone());
+    let r: String = g2.switch(()).unwrap();
+    assert_eq!(r, "from an orphan");
+    assert_eq!(counter.dropped(), 1);
+    assert_eq!(g2.state(), State::Suspended);
+}

@@ -141,3 +141,26 @@ fn a_handle_in_a_thread_local_is_killed_when_the_thread_ends() {
     .unwrap();
     assert!(dropped.load(Ordering::SeqCst));
 }
+
+#[test]
+fn a_body_is_never_dropped_on_another_thread() {
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
+
+    struct RecordDrop(Arc<Mutex<Vec<ThreadId>>>);
+    impl Drop for RecordDrop {
+        fn drop(&mut self) {
+            self.0.lock().unwrap().push(thread::current().id());
+        }
+    }
+    let drops = Arc::new(Mutex::new(Vec::new()));
+    let token = RecordDrop(drops.clone());
+    let g = Greenlet::new(move |_: ()| drop(token));
+    let remote = g.remote();
+    drop(g);
+    // The last reference goes on another thread while the body never ran.
+    thread::spawn(move || drop(remote)).join().unwrap();
+    let _ = Greenlet::new(|_: ()| ()); // let the owner catch up, if it must
+    let here = thread::current().id();
+    assert!(drops.lock().unwrap().iter().all(|&id| id == here));
+}
