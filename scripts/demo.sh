@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds libgreen and runs its demos: the greenlet model in C, the hub's
+# agents scenario and echo server in C, and eventlet's GreenPool running
+# unmodified on libgreen's drop-in greenlet module.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${GREEN_BUILD_DIR:-$root/build}
+
+scripts/deps.sh
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" >/dev/null
+
+echo "=== the greenlet model in C (examples/demo.c)"
+"$build/examples/demo"
+
+for d in "$build"/examples/hub/*_demo; do
+  [ -x "$d" ] || continue
+  echo
+  echo "=== $(basename "$d") (examples/hub)"
+  "$d"
+done
+
+if [ -f bindings/python/demo.py ] && [ -d "$build/python" ]; then
+  echo
+  echo "=== eventlet GreenPool on libgreen (bindings/python/demo.py)"
+  python3 -c "import eventlet" 2>/dev/null || python3 -m pip install -q eventlet
+  PYTHONPATH="$build/python" python3 bindings/python/demo.py
+fi

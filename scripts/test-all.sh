@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test of libgreen on this machine, installing what is missing:
+#  1. the native build and its ctest suite (core, hub, valgrind, gdb, abi);
+#  2. the aarch64 cross build, its ctest suite run under qemu-user;
+#  3. the Python, Rust and Go bindings' test suites.
+# Exits non-zero if any step fails; prints a summary of the steps.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${GREEN_BUILD_DIR:-$root/build}
+build_a64=${GREEN_BUILD_DIR_AARCH64:-$root/build-aarch64}
+
+scripts/deps.sh || exit 1
+
+results=()
+failed=0
+step() { # step <name> <command...>
+  local name=$1; shift
+  echo
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    results+=("PASS  $name ($((SECONDS - t0)) s)")
+  else
+    results+=("FAIL  $name ($((SECONDS - t0)) s)")
+    failed=1
+  fi
+}
+
+native_build() {
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+  cmake --build "$build"
+}
+cross_build() {
+  cmake -S "$root" -B "$build_a64" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
+    -DGREEN_BUILD_PYTHON=OFF &&
+  cmake --build "$build_a64"
+}
+
+step "native build" native_build
+step "native ctest" ctest --test-dir "$build" --output-on-failure -j2
+step "aarch64 cross build" cross_build
+# valgrind, gdb and the ABI checks look at host binaries only.
+step "aarch64 ctest (qemu-user)" ctest --test-dir "$build_a64" \
+  --output-on-failure -j2 -LE 'valgrind|gdb|abi'
+for b in python rust go; do
+  if [ -x "bindings/$b/test.sh" ]; then
+    step "$b binding" env GREEN_BUILD_DIR="$build" "bindings/$b/test.sh"
+  fi
+done
+
+echo
+echo "=== summary"
+printf '%s\n' "${results[@]}"
+exit $failed
