@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,8 +332,12 @@ static void wake_fd(struct hub *h, int fd, uint32_t ev)
     if (fd < 0 || (size_t)fd >= h->nfds || !h->fds[fd])
         return;
     struct fdrec *r = h->fds[fd];
-    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+        r->rready = 1;
+        if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+            r->hup = 1;
         hub_wake_all(h, &r->readers, GREEN_OK);
+    }
     if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
         hub_wake_all(h, &r->writers, GREEN_OK);
 }
@@ -782,8 +787,11 @@ static struct fdrec *fd_rec(struct hub *h, int fd)
         h->fds = fds;
         h->nfds = n;
     }
-    if (!h->fds[fd])
+    if (!h->fds[fd]) {
         h->fds[fd] = calloc(1, sizeof(struct fdrec));
+        if (h->fds[fd])
+            h->fds[fd]->rready = 1;
+    }
     return h->fds[fd];
 }
 
@@ -855,12 +863,24 @@ int green_hub_wait_write(int fd, double timeout)
     return wait_ready(fd, 1, timeout);
 }
 
-/* Makes sure fd is non-blocking. */
-static int fd_nonblock(struct hub *h, int fd)
+/* Is fd a byte stream? Asked once per fd, when it is first used. */
+static int fd_is_stream(int fd)
+{
+    int type;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+        return type == SOCK_STREAM;
+    struct stat st;
+    return errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Makes sure fd is non-blocking; *rp receives its record. */
+static int fd_nonblock(struct hub *h, int fd, struct fdrec **rp)
 {
     struct fdrec *r = fd_rec(h, fd);
     if (!r)
         return GREEN_ENOMEM;
+    *rp = r;
     if (hub_likely(r->nonblock))
         return GREEN_OK;
     int fl = fcntl(fd, F_GETFL);
@@ -868,24 +888,29 @@ static int fd_nonblock(struct hub *h, int fd)
         return GREEN_ESYS;
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return GREEN_ESYS;
+    r->stream = (unsigned char)fd_is_stream(fd);
     r->nonblock = 1;
     return GREEN_OK;
 }
 
 /* A fresh fd number: whatever the hub knew about it is stale. */
-static int fd_fresh(struct hub *h, int fd, int nonblock)
+static struct fdrec *fd_fresh(struct hub *h, int fd)
 {
     struct fdrec *r = fd_rec(h, fd);
     if (!r)
-        return GREEN_ENOMEM;
+        return NULL;
     hub_wake_all(h, &r->readers, GREEN_ECLOSED);
     hub_wake_all(h, &r->writers, GREEN_ECLOSED);
     r->registered = 0;
-    r->nonblock = (unsigned char)nonblock;
-    return GREEN_OK;
+    r->nonblock = 0;
+    r->stream = 0;
+    r->rready = 1;
+    r->hup = 0;
+    return r;
 }
 
-static int io_prologue(struct hub **hp, int fd, double timeout)
+static int io_prologue(struct hub **hp, struct fdrec **rp, int fd,
+                       double timeout)
 {
     if (fd < 0)
         return GREEN_EINVAL;
@@ -896,7 +921,7 @@ static int io_prologue(struct hub **hp, int fd, double timeout)
     if (!h)
         return GREEN_ENOMEM;
     *hp = h;
-    return fd_nonblock(h, fd);
+    return fd_nonblock(h, fd, rp);
 }
 
 ssize_t green_hub_read(int fd, void *buf, size_t n, double timeout)
@@ -904,17 +929,28 @@ ssize_t green_hub_read(int fd, void *buf, size_t n, double timeout)
     if (!buf && n)
         return GREEN_EINVAL;
     struct hub *h;
-    int rc = io_prologue(&h, fd, timeout);
+    struct fdrec *r;
+    int rc = io_prologue(&h, &r, fd, timeout);
     if (rc != GREEN_OK)
         return rc;
     for (;;) {
-        ssize_t got = read(fd, buf, n);
-        if (got >= 0)
-            return got;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return GREEN_ESYS;
+        /* A drained stream with no input reported since: do not ask
+         * (unless the caller will not wait: epoll may hold news). */
+        if (r->rready || !r->registered || timeout == 0) {
+            ssize_t got = read(fd, buf, n);
+            if (got > 0) {
+                if ((size_t)got < n && r->stream && !r->hup)
+                    r->rready = 0;
+                return got;
+            }
+            if (got == 0)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return GREEN_ESYS;
+            r->rready = 0;
+        }
         rc = fd_wait(h, fd, 0, timeout);
         if (rc != GREEN_OK)
             return rc;
@@ -926,7 +962,8 @@ ssize_t green_hub_write(int fd, const void *buf, size_t n, double timeout)
     if (!buf && n)
         return GREEN_EINVAL;
     struct hub *h;
-    int rc = io_prologue(&h, fd, timeout);
+    struct fdrec *r;
+    int rc = io_prologue(&h, &r, fd, timeout);
     if (rc != GREEN_OK)
         return rc;
     const char *p = buf;
@@ -964,17 +1001,20 @@ int green_hub_accept(int fd, struct sockaddr *addr, socklen_t *len,
                      double timeout)
 {
     struct hub *h;
-    int rc = io_prologue(&h, fd, timeout);
+    struct fdrec *r;
+    int rc = io_prologue(&h, &r, fd, timeout);
     if (rc != GREEN_OK)
         return rc;
     for (;;) {
         int c = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c >= 0) {
-            rc = fd_fresh(h, c, 1);
-            if (rc != GREEN_OK) {
+            struct fdrec *cr = fd_fresh(h, c);
+            if (!cr) {
                 close(c);
-                return rc;
+                return GREEN_ENOMEM;
             }
+            cr->nonblock = 1;
+            cr->stream = r->stream;
             return c;
         }
         if (errno == EINTR || errno == ECONNABORTED)
@@ -999,9 +1039,10 @@ int green_hub_connect(int fd, const struct sockaddr *addr, socklen_t len,
     if (!h)
         return GREEN_ENOMEM;
     /* A socket about to connect is new to the hub whatever its number. */
-    if ((rc = fd_fresh(h, fd, 0)) != GREEN_OK)
-        return rc;
-    if ((rc = fd_nonblock(h, fd)) != GREEN_OK)
+    struct fdrec *r = fd_fresh(h, fd);
+    if (!r)
+        return GREEN_ENOMEM;
+    if ((rc = fd_nonblock(h, fd, &r)) != GREEN_OK)
         return rc;
     if (connect(fd, addr, len) == 0)
         return GREEN_OK;
@@ -1035,6 +1076,9 @@ int green_hub_forget(int fd)
         epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
     r->registered = 0;
     r->nonblock = 0;
+    r->stream = 0;
+    r->rready = 1;
+    r->hup = 0;
     return GREEN_OK;
 }
 

@@ -46,6 +46,15 @@ struct fdrec {
     struct wlist readers, writers;
     unsigned char registered; /* in the epoll set */
     unsigned char nonblock;   /* O_NONBLOCK known to be set */
+    /* A byte stream (TCP or unix stream socket, pipe): a read shorter than
+     * asked for means the fd was drained at that moment. */
+    unsigned char stream;
+    /* 0 only if the fd is registered, was drained, and epoll has reported
+     * no input since: green_hub_read() then waits without trying read(). */
+    unsigned char rready;
+    /* epoll reported a hang-up or an error: a short read may be followed
+     * by end of file or an error, so it no longer clears rready. */
+    unsigned char hup;
 };
 
 enum { GT_NEW = 0, GT_RUNNING = 1, GT_DONE = 2 };

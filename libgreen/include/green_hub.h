@@ -50,9 +50,12 @@
  * Hubs are per OS thread and share nothing. Every object (green thread
  * handle, pool, event, semaphore, queue) belongs to the hub of the thread
  * that created it; calling a function on it from another thread returns
- * GREEN_ETHREAD and changes nothing. File descriptors are not owned: a
- * thread waits on an fd through its own hub, and one fd must not be waited
- * on from two threads at once.
+ * GREEN_ETHREAD and changes nothing; the read-only queries
+ * (green_thread_done(), green_pool_running/free/waiting(),
+ * green_event_ready(), green_sem_count(), green_queue_size()) may be called
+ * from any thread and then give a possibly stale answer. File descriptors
+ * are not owned: a thread waits on an fd through its own hub, and one fd
+ * must not be waited on from two threads at once.
  *
  * Call green_hub_destroy() on a thread before it ends if it has a hub: it
  * kills and finishes the remaining green threads and frees the hub.
@@ -237,14 +240,17 @@ GREEN_API int green_thread_wait(green_thread_t *t, double timeout,
 GREEN_API int green_thread_kill(green_thread_t *t);
 
 /* 1 if t has finished (or was killed before starting), 0 if not,
- * GREEN_EINVAL if t is NULL. */
+ * GREEN_EINVAL if t is NULL. Any thread (the answer may be stale). */
 GREEN_API int green_thread_done(const green_thread_t *t);
 
-/* Takes one more reference to t. GREEN_EINVAL if NULL. Owning thread. */
+/* Takes one more reference to t. Owning thread. Errors: GREEN_EINVAL
+ * (NULL), GREEN_ETHREAD. */
 GREEN_API int green_thread_retain(green_thread_t *t);
 
 /* Releases a reference to t. A thread that still runs goes on running;
- * its result is then discarded. GREEN_EINVAL if NULL. Owning thread. */
+ * its result is then discarded. Owning thread, except that a finished
+ * handle may be released on any thread and after green_hub_destroy().
+ * Errors: GREEN_EINVAL (NULL), GREEN_ETHREAD (unfinished, other thread). */
 GREEN_API int green_thread_release(green_thread_t *t);
 
 /* The green thread running on the calling OS thread, or NULL when the

@@ -307,6 +307,96 @@ static void write_to_gone_peer(void **state)
     green_hub_close(sv[0]);
 }
 
+/* Data and end of file reported in one epoll event: the short read of the
+ * data must not make the next read wait for news that already came. */
+static int read_all(void *arg, void **out)
+{
+    (void)out;
+    int fd = (int)(intptr_t)arg;
+    char buf[64];
+    ssize_t total = 0, n;
+    while ((n = green_hub_read(fd, buf, sizeof buf, 1.0)) > 0)
+        total += n;
+    if (n < 0)
+        return (int)n;
+    *out = (void *)(intptr_t)total;
+    return GREEN_OK;
+}
+
+static void eof_after_short_read(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    green_thread_t *t;
+    assert_int_equal(green_hub_spawn(&t, read_all, (void *)(intptr_t)sv[0]),
+                     GREEN_OK);
+    assert_int_equal(green_hub_yield(), GREEN_OK); /* it waits */
+    assert_int_equal(write(sv[1], "abc", 3), 3);
+    assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+    void *res = NULL;
+    assert_int_equal(green_thread_wait(t, 5.0, &res), GREEN_OK);
+    assert_int_equal((intptr_t)res, 3);
+    green_thread_release(t);
+    green_hub_close(sv[0]);
+    green_hub_close(sv[1]);
+}
+
+/* Reads of exactly the buffer size, then a drained stream, then data that
+ * arrives later: every byte is seen. */
+static int read_exact(void *arg, void **out)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[4];
+    long sum = 0;
+    for (int got = 0; got < 12;) {
+        ssize_t n = green_hub_read(fd, buf, sizeof buf, 2.0);
+        if (n <= 0)
+            return n == 0 ? -1 : (int)n;
+        for (ssize_t j = 0; j < n; j++)
+            sum += buf[j] - '0';
+        got += (int)n;
+    }
+    *out = (void *)(intptr_t)sum;
+    return GREEN_OK;
+}
+
+static int trickle(void *arg, void **out)
+{
+    (void)out;
+    int fd = (int)(intptr_t)arg;
+    const char *parts[] = {"1111", "22", "2", "3333", "4"};
+    for (int i = 0; i < 5; i++) {
+        if (write(fd, parts[i], strlen(parts[i])) < 0)
+            return -1;
+        int rc = green_hub_sleep(0.002);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    return GREEN_OK;
+}
+
+static void reads_see_every_byte(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    green_thread_t *r, *w;
+    assert_int_equal(green_hub_spawn(&r, read_exact, (void *)(intptr_t)sv[0]),
+                     GREEN_OK);
+    assert_int_equal(green_hub_spawn(&w, trickle, (void *)(intptr_t)sv[1]),
+                     GREEN_OK);
+    void *res = NULL;
+    assert_int_equal(green_thread_wait(w, 2.0, NULL), GREEN_OK);
+    int rc = green_thread_wait(r, 2.0, &res);
+    assert_int_equal(rc, GREEN_OK);
+    assert_int_equal((intptr_t)res, 4 * 1 + 3 * 2 + 4 * 3 + 4);
+    green_thread_release(r);
+    green_thread_release(w);
+    green_hub_close(sv[0]);
+    green_hub_close(sv[1]);
+}
+
 static void fd_misuse(void **state)
 {
     (void)state;
@@ -334,7 +424,8 @@ int main(void)
         HUB_TEST(close_wakes_waiters),     HUB_TEST(close_error_code),
         HUB_TEST(kill_fd_waiter),          HUB_TEST(echo_many_clients),
         HUB_TEST(connect_refused),         HUB_TEST(accept_timeout),
-        HUB_TEST(write_to_gone_peer),      HUB_TEST(fd_misuse),
+        HUB_TEST(write_to_gone_peer),      HUB_TEST(eof_after_short_read),
+        HUB_TEST(reads_see_every_byte),    HUB_TEST(fd_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
