@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult};
-use libgreen::{switch_to_parent, sys, Greenlet};
+use libgreen::{switch_to_parent, sys, Generator, Greenlet};
 
 const RUNS: usize = 11;
 const SWITCHES: u64 = 1_000_000;
@@ -99,6 +99,39 @@ fn raw_round_trip(n: u64) {
     }
 }
 
+fn green_generator(n: u64) {
+    let mut g = Generator::new(|y| {
+        let mut i = 0u64;
+        loop {
+            y.yield_(i);
+            i += 1;
+        }
+    });
+    let mut last = 0;
+    for _ in 0..n {
+        last = g.next().unwrap();
+    }
+    assert_eq!(black_box(last), n - 1);
+}
+
+fn coro_generator(n: u64) {
+    let mut co = Coroutine::new(|y, ()| {
+        let mut i = 0u64;
+        loop {
+            y.suspend(i);
+            i += 1;
+        }
+    });
+    let mut last = 0;
+    for _ in 0..n {
+        match co.resume(()) {
+            CoroutineResult::Yield(v) => last = v,
+            CoroutineResult::Return(()) => unreachable!(),
+        }
+    }
+    assert_eq!(black_box(last), n - 1);
+}
+
 fn green_create_finish(n: u64) {
     for i in 0..n {
         let g = Greenlet::new(|x: u64| x + 1);
@@ -153,6 +186,7 @@ fn main() {
             "coro" => (switches, coro_round_trip),
             "create" => (creates, green_create_finish),
             "coro-create" => (creates, coro_create_finish_reused_stack),
+            "generator" => (switches, green_generator),
             _ => panic!("unknown case {which}"),
         };
         println!("{which}: {:.1} ns", median_ns(n, f));
@@ -165,6 +199,8 @@ fn main() {
     );
     row("switch round trip", m[0], m[1]);
     let raw = m[2];
+    let m = medians(switches, &[green_generator, coro_generator]);
+    row("generator next()", m[0], m[1]);
     let m = medians(
         creates,
         &[

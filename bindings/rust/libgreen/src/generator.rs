@@ -4,7 +4,7 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::marker::PhantomData;
 
-use crate::{switch_to_parent, Builder, Error, Greenlet};
+use crate::{switch_to_parent, sys, Builder, Error, Greenlet};
 
 /// An [`Iterator`] whose items are produced by a closure running in its own
 /// greenlet, which hands each one out with [`Yielder::yield_`] and is
@@ -46,6 +46,7 @@ impl<T: 'static> Yielder<T> {
     /// # Panics
     /// If the generator's greenlet is resumed by anything but the
     /// generator (a switch with another value, a throw).
+    #[inline]
     pub fn yield_(&self, item: T) {
         if let Err(e) = switch_to_parent::<Option<T>, ()>(Some(item)) {
             panic!("generator resumed by something else than next(): {e}");
@@ -109,21 +110,21 @@ impl<T: 'static> Iterator for Generator<T> {
     /// # Panics
     /// If the body panics (the panic goes on here), or if `next` is called
     /// from inside the body itself.
+    #[inline]
     fn next(&mut self) -> Option<T> {
         if self.done {
             return None;
         }
-        if self.greenlet.is_dead() {
-            self.done = true;
-            return None;
-        }
         // Items go to whoever asks for them; between steps the parent is
         // main again (see with_builder).
-        let current = Greenlet::current();
-        let _reparent = if current.is_main() {
+        // SAFETY: plain queries of the calling thread.
+        let (current, main) = unsafe { (sys::green_current(), sys::green_main()) };
+        let _reparent = if current == main {
             None
         } else {
-            if let Err(e) = self.greenlet.set_parent(&current) {
+            // SAFETY: both greenlets are live and of this thread.
+            let rc = unsafe { sys::green_set_parent(self.greenlet.as_ptr(), current) };
+            if let Some(e) = Error::from_code(rc) {
                 panic!("generator cannot be resumed from here: {e}");
             }
             Some(Reparent(&self.greenlet))
@@ -135,7 +136,7 @@ impl<T: 'static> Iterator for Generator<T> {
                 self.done = false;
                 Some(item)
             }
-            Ok(None) => None,
+            Ok(None) | Err(Error::Dead) => None,
             Err(e) => panic!("generator failed: {e}"),
         }
     }
@@ -147,7 +148,8 @@ struct Reparent<'a>(&'a Greenlet);
 impl Drop for Reparent<'_> {
     fn drop(&mut self) {
         // Cannot fail: main is on this thread and never a descendant.
-        let _ = self.0.set_parent(&Greenlet::main());
+        // SAFETY: both greenlets are live and of this thread.
+        unsafe { sys::green_set_parent(self.0.as_ptr(), sys::green_main()) };
     }
 }
 

@@ -55,6 +55,10 @@ impl State {
 ///   hold.
 /// - Values switched in and out are typed: the receiver names the type it
 ///   expects and gets [`Error::Mismatch`] if another type arrives.
+/// - A greenlet holds a reference to its parent. A parent that keeps a
+///   suspended child on its own stack forms a reference cycle with it:
+///   dropping the parent's last handle then kills neither. Kill the child, or
+///   [`set_parent`](Greenlet::set_parent) it to [`Greenlet::main`], first.
 ///
 /// ```
 /// use libgreen::{switch_to_parent, Greenlet};
@@ -429,6 +433,7 @@ pub enum Raw {
 /// // Outside any greenlet there is no parent:
 /// assert_eq!(switch_to_parent::<(), ()>(()), Err(Error::Main));
 /// ```
+#[inline]
 pub fn switch_to_parent<T: 'static, R: 'static>(value: T) -> Result<R, Error> {
     let mut parent = ptr::null_mut();
     // SAFETY: the current greenlet holds a reference to its parent.
