@@ -42,7 +42,9 @@ EVENTLET_VERSION=$($PY -c 'import eventlet; print(eventlet.__version__)')
 # Both the servers and the load generator keep CONNS sockets open.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
+}
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -n 1; }
 
 # ---- 1. spawn+join ----
@@ -69,16 +71,16 @@ run_server() {
         fi
         sleep 0.1
     done
-    "$OUT/loadgen" -addr "127.0.0.1:$port" -conns "$CONNS" \
+    "$OUT/loadgen" -addr "127.0.0.1:$port" -conns "$CONNS" -pid $pid \
         -duration "$DURATION" -size "$SIZE" >"$OUT/load_$name.txt"
     kill $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
     cat "$OUT/load_$name.txt"
 }
 
-best() { # best NAME: the load line of NAME with the highest rate
-    grep -h rate= "$OUT"/load_"$1".*.txt |
-        sed 's/.*rate=\([0-9]*\).*/\1 &/' | sort -n -r | head -n 1 |
+best() { # best NAME FIELD: the load line of NAME with the highest FIELD
+    grep -h "$2=" "$OUT"/load_"$1".*.txt |
+        sed "s/.*$2=\([0-9]*\).*/\1 &/" | sort -n -r | head -n 1 |
         cut -d' ' -f2-
 }
 rm -f "$OUT"/load_*.txt
@@ -89,12 +91,15 @@ while [ $r -le "$ROUNDS" ]; do
     run_server go.$r 19102 "$OUT/goserver" -addr 127.0.0.1:19102 >/dev/null
     r=$((r + 1))
 done
-HUB_LINE=$(best hub)
-EV_LINE=$(best eventlet)
-GO_LINE=$(best go)
+HUB_LINE=$(best hub rate)
+EV_LINE=$(best eventlet rate)
+GO_LINE=$(best go rate)
 HUB_RATE=$(echo "$HUB_LINE" | field rate)
 EV_RATE=$(echo "$EV_LINE" | field rate)
 GO_RATE=$(echo "$GO_LINE" | field rate)
+HUB_EFF=$(best hub per_cpu_s | field per_cpu_s)
+EV_EFF=$(best eventlet per_cpu_s | field per_cpu_s)
+GO_EFF=$(best go per_cpu_s | field per_cpu_s)
 
 # ---- table ----
 echo "hub benchmark ($(nproc) CPUs, $(uname -r), Go $(go env GOVERSION | sed 's/^go//'), eventlet $EVENTLET_VERSION on $(python3 -V 2>&1))"
@@ -108,8 +113,13 @@ printf '%-34s %12s %12s %12s\n' "echo, $CONNS clients, ${SIZE} B, $DURATION" "li
 printf '%-34s %12s %12s %12s\n' "  round trips/s (higher wins)" "$HUB_RATE" "$EV_RATE" "$GO_RATE"
 printf '%-34s %12s %12s %12s\n' "  hub/eventlet, hub/Go" "1.00" \
     "$(ratio "$HUB_RATE" "$EV_RATE")" "$(ratio "$HUB_RATE" "$GO_RATE")"
+printf '%-34s %12s %12s %12s\n' "  round trips per server CPU-s" "$HUB_EFF" "$EV_EFF" "$GO_EFF"
+printf '%-34s %12s %12s %12s\n' "  hub/eventlet, hub/Go" "1.00" \
+    "$(ratio "$HUB_EFF" "$EV_EFF")" "$(ratio "$HUB_EFF" "$GO_EFF")"
+echo "  (servers: libgreen-hub and eventlet on one OS thread, Go with GOMAXPROCS=$(nproc);"
+echo "   the load generator runs on the same machine at the same time)"
 echo
-echo "load generator lines (best of $ROUNDS rounds each; all rounds in $OUT/load_*.txt):"
+echo "load generator lines (best rate of $ROUNDS rounds each; all rounds in $OUT/load_*.txt):"
 echo "  libgreen-hub: $HUB_LINE"
 echo "  eventlet:     $EV_LINE"
 echo "  Go:           $GO_LINE"
