@@ -20,6 +20,8 @@
  * and bookkeeping are C (green__switch_prepare, green__switch_resumed in
  * green.c), called and returned from normally.
  */
+#include "../src/layout.h"
+
     .text
 
 /* int green_switch(green_t *target, void *value, void **result) */
@@ -28,6 +30,65 @@
     .p2align 4
 green_switch:
     .cfi_startproc
+    /*
+     * Fast path, the common case of a generator or a scheduler: target
+     * waits in green_switch() on this thread, and nothing (hooks, reaping,
+     * releases from other threads) has to run around the switch. The same
+     * test and commit as green__switch_prepare(), on the fields of
+     * layout.h. Anything else goes through the C below.
+     */
+    testq %rdi, %rdi
+    jz .Lswitch_slow
+    movq green__tls@GOTTPOFF(%rip), %rax
+    movq %fs:(%rax), %r8                    /* t */
+    cmpq %r8, GREEN_G_THREAD(%rdi)
+    jne .Lswitch_slow
+    cmpl $0, GREEN_G_API_SUSPENDED(%rdi)
+    je .Lswitch_slow
+    movq GREEN_T_SLOW(%r8), %rax            /* slow and pending_flag */
+    testq %rax, %rax
+    jnz .Lswitch_slow
+    .cfi_remember_state
+    pushq %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbp, 0
+    pushq %rbx
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbx, 0
+    pushq %r12
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r12, 0
+    pushq %r13
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r13, 0
+    pushq %r14
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r14, 0
+    pushq %r15
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r15, 0
+    leaq .Lswitch_resume(%rip), %rax
+    pushq %rax
+    .cfi_adjust_cfa_offset 8
+    movq GREEN_T_CURRENT(%r8), %r9          /* origin */
+    movq GREEN_G_RESULT_OUT(%rdi), %r10
+    movq %rsi, (%r10)                       /* deliver the value */
+    movq %rsp, GREEN_G_SP(%r9)
+    leaq GREEN_T_DISCARD(%r8), %r10
+    testq %rdx, %rdx
+    cmovzq %r10, %rdx
+    movq %rdx, GREEN_G_RESULT_OUT(%r9)
+    movl $1, GREEN_G_API_SUSPENDED(%r9)
+    movl $0, GREEN_G_API_SUSPENDED(%rdi)
+    movl $GREEN_S_SUSPENDED, GREEN_G_STATE(%r9)
+    movl $GREEN_S_RUNNING, GREEN_G_STATE(%rdi)
+    movq %rdi, GREEN_T_CURRENT(%r8)
+    movq GREEN_G_SP(%rdi), %rsp
+    xorl %edx, %edx                         /* resume fast */
+    popq %rcx
+    jmpq *%rcx
+    .cfi_restore_state
+.Lswitch_slow:
     pushq %rbp
     .cfi_adjust_cfa_offset 8
     .cfi_rel_offset %rbp, 0

@@ -25,7 +25,7 @@
 
 #include "hub_internal.h"
 
-static __thread struct hub *tls_hub;
+static __thread struct hub *tls_hub __attribute__((tls_model("initial-exec")));
 
 int green_hub_version(void)
 {
@@ -210,12 +210,32 @@ int hub_task_kind(int rc)
     return GREEN_THROWN;
 }
 
+/* A zeroed handle, from the calling thread's spares when there are. */
+static struct green_gthread *gt_alloc(struct hub *h)
+{
+    struct green_gthread *gt = h->spare;
+    if (!gt)
+        return calloc(1, sizeof *gt);
+    h->spare = gt->lnext;
+    h->nspare--;
+    memset(gt, 0, sizeof *gt);
+    return gt;
+}
+
 static void gt_unref(struct green_gthread *gt)
 {
     if (--gt->refs == 0) {
         if (gt->g)
             green_release(gt->g);
-        free(gt);
+        /* Any thread's memory will do for this thread's next spawn. */
+        struct hub *h = tls_hub;
+        if (h && !h->destroying && h->nspare < HUB_SPARE_MAX) {
+            gt->lnext = h->spare;
+            h->spare = gt;
+            h->nspare++;
+        } else {
+            free(gt);
+        }
     }
 }
 
@@ -591,6 +611,11 @@ int green_hub_destroy(void)
         green_switch(h->g, NULL, NULL);
     }
     green_release(h->g);
+    while (h->spare) {
+        struct green_gthread *gt = h->spare;
+        h->spare = gt->lnext;
+        free(gt);
+    }
     for (size_t i = 0; i < h->nfds; i++)
         free(h->fds[i]);
     free(h->fds);
@@ -608,7 +633,7 @@ int hub_spawn(struct hub *h, struct green_gthread **out, green_task_fn fn,
 {
     if (h->destroying || h->stopping)
         return GREEN_EHUB;
-    struct green_gthread *gt = calloc(1, sizeof *gt);
+    struct green_gthread *gt = gt_alloc(h);
     if (!gt)
         return GREEN_ENOMEM;
     if (h->nidle) {
@@ -641,7 +666,7 @@ int hub_spawn(struct hub *h, struct green_gthread **out, green_task_fn fn,
 
 struct green_gthread *hub_thread_done(struct hub *h, int kind, void *result)
 {
-    struct green_gthread *gt = calloc(1, sizeof *gt);
+    struct green_gthread *gt = gt_alloc(h);
     if (!gt)
         return NULL;
     gt->refs = 1;

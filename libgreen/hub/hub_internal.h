@@ -99,7 +99,13 @@ struct hub {
     green_t **idle;
     size_t nidle;
     green_t *dead_worker; /* a worker that returned: release it */
+    /* Freed handles kept for the next spawns (linked through lnext). */
+    struct green_gthread *spare;
+    size_t nspare;
 };
+
+/* The most freed handles a hub keeps. */
+#define HUB_SPARE_MAX 256
 
 /* The most parked workers a hub keeps. */
 #define HUB_IDLE_MAX 1024

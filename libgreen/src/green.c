@@ -20,13 +20,31 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "layout.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
-static __thread struct green_thread *tls_thread
-    __attribute__((tls_model("initial-exec")));
+/* The calling thread's state; the machine layer reads it too. */
+__thread struct green_thread *green__tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#define tls_thread green__tls
+
+/* The machine layer's view of the structs (layout.h) must be right. */
+#define LAYOUT(type, field, off)                                              \
+    _Static_assert(offsetof(struct type, field) == (off), #type "." #field)
+LAYOUT(green, thread, GREEN_G_THREAD);
+LAYOUT(green, sp, GREEN_G_SP);
+LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
+LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
+LAYOUT(green, state, GREEN_G_STATE);
+LAYOUT(green_thread, current, GREEN_T_CURRENT);
+LAYOUT(green_thread, slow, GREEN_T_SLOW);
+LAYOUT(green_thread, pending_flag, GREEN_T_PENDING);
+LAYOUT(green_thread, discard, GREEN_T_DISCARD);
+_Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
+_Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static int thread_key_ok;

@@ -94,6 +94,8 @@ enum {
 };
 
 struct green {
+    /* The fields up to `state` are read by green_switch()'s fast path in
+     * the machine layer: their offsets are fixed in layout.h. */
     atomic_long refs;
     struct green_thread *thread; /* owner; holds a reference to it */
     struct green *parent;        /* holds a reference; NULL for main */
@@ -119,25 +121,26 @@ struct green_hook {
 };
 
 struct green_thread {
+    /* The fields green_switch()'s fast path reads come first; their
+     * offsets are fixed in layout.h for the machine layer. */
     struct green *current;
-    struct green *main;
-    /* what the last switch delivered */
-    int xfer_kind;
-    void *xfer_value;
-    struct green *xfer_origin; /* origin of the switch that resumed us */
-    int xfer_event;
-    struct green *dying; /* finished greenlet whose stack awaits release */
-    unsigned in_hook;
-    unsigned nhooks;
     /* Nonzero when green_switch() must take its slow path: hooks are
      * installed, or the current greenlet is an orphan to reap. */
     unsigned slow;
+    /* releases from other threads wait, processed by the owner */
+    atomic_int pending_flag;
     void *discard; /* result_out when the caller passed NULL */
+    struct green *main;
+    /* what the last switch delivered */
+    int xfer_kind;
+    int xfer_event;
+    void *xfer_value;
+    struct green *xfer_origin; /* origin of the switch that resumed us */
+    unsigned in_hook;
+    unsigned nhooks;
     struct green_hook hooks[GREEN_HOOKS_MAX];
     struct green_stack_cache cache;
     struct green live; /* sentinel of the list of started greenlets */
-    /* releases from other threads, processed by the owner */
-    atomic_int pending_flag;
     pthread_mutex_t lock; /* guards pending, exited */
     struct green *pending;
     int exited;
