@@ -146,10 +146,15 @@ type Options struct {
 // *Greenlet gives ErrInvalid.
 type Greenlet struct {
 	h *C.gg_handle
+	// A cgo pointer to an incomplete C struct is not a pointer for Go's
+	// GC, which would make a Greenlet a tiny pointer-free object, and a
+	// cleanup attached to one of those may never run. This field keeps
+	// it a normal object.
+	_ *Greenlet
 }
 
 func wrap(h *C.gg_handle) *Greenlet {
-	g := &Greenlet{h}
+	g := &Greenlet{h: h}
 	runtime.AddCleanup(g, func(h *C.gg_handle) { C.gg_drop(h) }, h)
 	return g
 }

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"weak"
 
 	"libgreen.dev/green"
 	"libgreen.dev/green/bodies"
@@ -631,11 +632,17 @@ func TestThreadEnd(t *testing.T) {
 	// Dropping them releases them at once: no thread is left to hand
 	// them to.
 	base := green.PendingReleases()
+	wg, wn := weak.Make(g), weak.Make(n)
 	g, n = nil, nil
-	for range 5 {
+	deadline := time.Now().Add(10 * time.Second)
+	for wg.Value() != nil || wn.Value() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the handles were never collected")
+		}
 		runtime.GC()
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
+	time.Sleep(20 * time.Millisecond) // let the cleanups run
 	if green.PendingReleases() > base {
 		t.Error("handles of an ended thread were queued")
 	}
@@ -667,4 +674,20 @@ func TestThreadDo(t *testing.T) {
 		}
 	}()
 	th.Do(func() error { panic("boom") })
+}
+
+// A handle queued for a thread that then ends is released when it ends.
+func TestQueuedReleaseAtThreadEnd(t *testing.T) {
+	th := green.NewThread()
+	base := green.PendingReleases()
+	th.Do(func() error {
+		g := mk(t, bodies.Accumulator, nil)
+		_, err := g.Switch(1)
+		return err
+	})
+	waitPending(t, base+1)
+	th.Close()
+	if n := green.PendingReleases(); n != base {
+		t.Errorf("%d handles still queued after their thread ended", n-base)
+	}
 }
