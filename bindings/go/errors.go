@@ -10,9 +10,9 @@ import (
 	"fmt"
 )
 
-// Error is a libgreen error code. The package's Err* values are the only
-// *Error values it returns, so errors.Is(err, ErrDead) and plain
-// comparison both work.
+// Error is a libgreen error code. For every code green.h defines, the
+// package returns the matching Err* value itself, so errors.Is(err,
+// ErrDead) and plain comparison both work.
 type Error struct {
 	code int
 	name string

@@ -1,5 +1,8 @@
 package green
 
+// #include "shim.h"
+import "C"
+
 import "iter"
 
 // A Generator drives a C greenlet written as a generator: its body
@@ -8,11 +11,12 @@ import "iter"
 // iterator. Like every Greenlet, a Generator must be used on the thread
 // that created it.
 type Generator struct {
-	g      *Greenlet
-	start  uintptr
-	err    error
-	result uintptr
-	done   bool
+	g       *Greenlet
+	start   uintptr
+	started bool
+	err     error
+	result  uintptr
+	done    bool
 }
 
 // NewGenerator creates a generator running body, which will receive
@@ -36,23 +40,15 @@ func (gen *Generator) Next(send uintptr) (v uintptr, ok bool) {
 		return 0, false
 	}
 	gen.err = nil
-	st, err := gen.g.State()
-	if err != nil {
-		gen.fail(err)
-		return 0, false
-	}
-	if st == New {
+	if !gen.started {
 		send = gen.start
 	}
-	v, err = gen.g.Switch(send)
+	v, st, err := gen.g.xferState(C.GG_SWITCH, send)
 	if err != nil {
 		gen.fail(err)
 		return 0, false
 	}
-	if st, err = gen.g.State(); err != nil {
-		gen.fail(err)
-		return 0, false
-	}
+	gen.started = true
 	if st == Dead {
 		gen.done, gen.result = true, v
 		return 0, false

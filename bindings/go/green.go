@@ -10,9 +10,11 @@
 // body of a greenlet is always a C function of type green_run_fn, given to
 // this package as a RunFunc built from a C function pointer. There is no
 // way to make a RunFunc from a Go func, and the package installs no hooks
-// or callbacks that could call Go while a greenlet runs. The one rule the
-// package cannot check for you: a C body must not call Go (an //export
-// function) itself.
+// or callbacks that could call Go while a greenlet runs. A C body must not
+// call Go (an //export function) either: every call of this package that
+// can run a body is marked "#cgo nocallback", so if a body does, the
+// runtime stops the program at the callback's entry (a panic, or "fatal
+// error: morestack on g0") before any Go code runs on the greenlet stack.
 //
 // When Go code runs, the thread is always on its main greenlet: every
 // switch from Go returns only when some greenlet switches back to main.
@@ -211,9 +213,16 @@ func Main() (*Greenlet, error) {
 }
 
 func (g *Greenlet) xfer(kind C.int, v uintptr) (uintptr, error) {
+	v, _, err := g.xferState(kind, v)
+	return v, err
+}
+
+// xferState is xfer that also returns g's state afterwards.
+func (g *Greenlet) xferState(kind C.int, v uintptr) (uintptr, State, error) {
 	r := C.gg_xfer(kind, handle(g), C.uintptr_t(v))
 	runtime.KeepAlive(g)
-	return transfer(r.rc, uintptr(r.value))
+	res, err := transfer(r.rc, uintptr(r.value))
+	return res, State(r.state), err
 }
 
 // Switch switches to g, passing v, and returns what arrives when the

@@ -181,7 +181,7 @@ gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value)
     green_t *g;
     int rc = enter(h, &g);
     if (rc != GREEN_OK)
-        return (gg_result){0, rc};
+        return (gg_result){0, rc, 0};
     void *res = NULL;
     switch (kind) {
     case GG_SWITCH:
@@ -194,7 +194,7 @@ gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value)
         rc = green_throw_exit(g, (void *)value, &res);
         break;
     }
-    return (gg_result){(uintptr_t)res, rc};
+    return (gg_result){(uintptr_t)res, rc, rc < 0 ? 0 : green_state(g)};
 }
 
 int gg_xferp(int kind, gg_handle *h, void *value, void **result)

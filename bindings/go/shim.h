@@ -32,6 +32,7 @@ int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size);
 typedef struct gg_result {
     uintptr_t value;
     int rc;
+    int state; /* the target's state afterwards (0 if the call failed) */
 } gg_result;
 
 gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value);
