@@ -691,3 +691,35 @@ func TestQueuedReleaseAtThreadEnd(t *testing.T) {
 		t.Errorf("%d handles still queued after their thread ended", n-base)
 	}
 }
+
+func TestThreadGoexitAndCloseInside(t *testing.T) {
+	th := green.NewThread()
+	if err := th.Do(func() error { runtime.Goexit(); return nil }); err != green.ErrGoexit {
+		t.Errorf("Do with Goexit = %v", err)
+	}
+	if err := th.Do(func() error { return nil }); err != green.ErrThreadClosed {
+		t.Errorf("Do after the thread ended = %v", err)
+	}
+	th.Close() // returns: the thread has ended
+
+	th = green.NewThread()
+	ran := false
+	if err := th.Do(th.Close); err != nil {
+		t.Errorf("Close from the thread = %v", err)
+	}
+	th.Close()
+	if err := th.Do(func() error { ran = true; return nil }); err != green.ErrThreadClosed || ran {
+		t.Errorf("Do after Close = %v (ran %v)", err, ran)
+	}
+
+	th = green.NewThread()
+	defer th.Close()
+	th.Do(func() error { runtime.UnlockOSThread(); return nil })
+	var a, b int
+	th.Do(func() error { a = syscall.Gettid(); return nil })
+	runtime.Gosched()
+	th.Do(func() error { b = syscall.Gettid(); return nil })
+	if a != b {
+		t.Error("one UnlockOSThread in a function set the thread free")
+	}
+}
