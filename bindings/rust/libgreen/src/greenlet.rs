@@ -9,6 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::thread::{self, ThreadId};
 
 use libgreen_sys as sys;
@@ -639,6 +641,7 @@ impl Builder {
         I: 'static,
         O: 'static,
     {
+        drop_orphans();
         let slot = Box::into_raw(Box::new(Slot {
             common: Common {
                 killed: Cell::new(false),
@@ -706,6 +709,15 @@ struct ExitUnwind(*mut c_void);
 
 // SAFETY: it never leaves its thread; resume_unwind merely requires Send.
 unsafe impl Send for ExitUnwind {}
+
+impl Drop for ExitUnwind {
+    /// A body that caught the unwind and dropped it: free the exit value.
+    fn drop(&mut self) {
+        // SAFETY: the exit payload is null or a heap packet of this crate
+        // that nobody has taken (the entry takes it out before dropping).
+        unsafe { packet::discard(self.0) };
+    }
+}
 
 /// Whether a panic payload caught by `catch_unwind` is the unwinding of a
 /// greenlet being killed. Code inside a greenlet that catches panics must
@@ -835,13 +847,60 @@ fn abort_on_panic<T>(f: impl FnOnce() -> T) -> T {
 
 unsafe extern "C" fn free_slot<F>(p: *mut c_void) {
     abort_on_panic(|| {
-        let slot = Box::from_raw(p as *mut Slot<F>);
+        let mut slot = Box::from_raw(p as *mut Slot<F>);
         if slot.f.is_some() && THREAD_ID.try_with(|id| *id).ok() != Some(slot.common.owner) {
-            // A body that never ran, freed off its thread (the owner has
-            // ended): its captures may not be dropped here.
-            std::mem::forget(slot.f);
+            // A body that never ran, released on another thread: its
+            // captures may not be dropped here. Its thread drops it when it
+            // next creates a greenlet (never, if it has ended).
+            let body = Box::into_raw(Box::new(slot.f.take())) as *mut ();
+            let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
+            orphans.push(Orphan {
+                owner: slot.common.owner,
+                body,
+                drop: drop_body::<F>,
+            });
+            HAS_ORPHANS.store(true, Ordering::Release);
         }
     })
+}
+
+/// A never-run body waiting to be dropped on its own thread.
+struct Orphan {
+    owner: ThreadId,
+    body: *mut (),
+    drop: unsafe fn(*mut ()),
+}
+
+// SAFETY: the body is only moved, never touched, until its owner thread
+// drops it.
+unsafe impl Send for Orphan {}
+
+static ORPHANS: Mutex<Vec<Orphan>> = Mutex::new(Vec::new());
+static HAS_ORPHANS: AtomicBool = AtomicBool::new(false);
+
+unsafe fn drop_body<F>(body: *mut ()) {
+    drop(Box::from_raw(body as *mut Option<F>));
+}
+
+/// Drops the bodies of this thread that were released on other threads.
+fn drop_orphans() {
+    if !HAS_ORPHANS.load(Ordering::Acquire) {
+        return;
+    }
+    let Ok(me) = THREAD_ID.try_with(|id| *id) else {
+        return;
+    };
+    let mine: Vec<Orphan> = {
+        let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
+        let (mine, rest) = orphans.drain(..).partition(|o| o.owner == me);
+        *orphans = rest;
+        HAS_ORPHANS.store(!orphans.is_empty(), Ordering::Release);
+        mine
+    };
+    for o in mine {
+        // SAFETY: made by free_slot for a body of this thread.
+        unsafe { (o.drop)(o.body) };
+    }
 }
 
 /// The `green_run_fn` of a body `F: FnOnce(I) -> O`.
@@ -880,7 +939,10 @@ where
             Ok(Ok(v)) => (sys::GREEN_OK, packet::heap(v)),
             Ok(Err(e)) => (sys::GREEN_THROWN, packet::heap(Thrown::Error(e))),
             Err(payload) => match payload.downcast::<ExitUnwind>() {
-                Ok(exit) => (sys::GREEN_EXIT, exit.0),
+                Ok(mut exit) => (
+                    sys::GREEN_EXIT,
+                    std::mem::replace(&mut exit.0, ptr::null_mut()),
+                ),
                 Err(_) if killed => (sys::GREEN_THROWN, ptr::null_mut()),
                 Err(payload) => (sys::GREEN_THROWN, packet::heap(Thrown::Panic(payload))),
             },
