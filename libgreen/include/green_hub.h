@@ -33,8 +33,8 @@
  *    threads must not switch to other greenlets with green_switch() (only
  *    the hub resumes them).
  *
- * Killing is cooperative, as exceptions are in C: green_thread_kill()
- * makes the blocking call the victim is suspended in return GREEN_EKILLED
+ * Killing is cooperative, since C has no exceptions to unwind a stack:
+ * green_thread_kill() makes the blocking call the victim is suspended in return GREEN_EKILLED
  * (the hub throws the exit error into it with green_throw_exit()), and
  * every later blocking call of the victim returns GREEN_EKILLED at once.
  * The function is expected to clean up and return (any value: a thread
