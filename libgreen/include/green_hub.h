@@ -34,9 +34,10 @@
  *    the hub resumes them).
  *
  * Killing is cooperative, since C has no exceptions to unwind a stack:
- * green_thread_kill() makes the blocking call the victim is suspended in return GREEN_EKILLED
- * (the hub throws the exit error into it with green_throw_exit()), and
- * every later blocking call of the victim returns GREEN_EKILLED at once.
+ * green_thread_kill() makes the blocking call the victim is suspended in
+ * return GREEN_EKILLED (the hub throws the exit error into it with
+ * green_throw_exit()), and every later blocking call of the victim returns
+ * GREEN_EKILLED at once.
  * The function is expected to clean up and return (any value: a thread
  * whose function returns GREEN_EKILLED or GREEN_EXIT is reported to its
  * joiners as killed, GREEN_EXIT). The code is negative so that byte counts
