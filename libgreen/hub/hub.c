@@ -717,6 +717,8 @@ int green_thread_wait(green_thread_t *t, double timeout, void **result)
     if ((rc = hub_check_timeout(timeout)) != GREEN_OK)
         return rc;
     struct hub *h = t->hub;
+    if ((rc = hub_killed(h)) != GREEN_OK)
+        return rc;
     if (t->state != GT_DONE) {
         if (h->current == t && t->g == green_current())
             return GREEN_EINVAL;
@@ -946,6 +948,8 @@ static int io_prologue(struct hub **hp, struct fdrec **rp, int fd,
     if (!h)
         return GREEN_ENOMEM;
     *hp = h;
+    if ((rc = hub_killed(h)) != GREEN_OK)
+        return rc;
     return fd_nonblock(h, fd, rp);
 }
 
@@ -1063,6 +1067,8 @@ int green_hub_connect(int fd, const struct sockaddr *addr, socklen_t len,
     struct hub *h = hub_get();
     if (!h)
         return GREEN_ENOMEM;
+    if ((rc = hub_killed(h)) != GREEN_OK)
+        return rc;
     /* A socket about to connect is new to the hub whatever its number. */
     struct fdrec *r = fd_fresh(h, fd);
     if (!r)

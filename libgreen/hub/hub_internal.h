@@ -190,6 +190,17 @@ HUB_HIDDEN struct green_gthread *hub_thread_done(struct hub *h, int kind,
 /* Normalises what a task function returned. */
 HUB_HIDDEN int hub_task_kind(int rc);
 
+/* GREEN_EKILLED if the caller is a killed green thread of h, else
+ * GREEN_OK: every blocking function checks this first, so that a killed
+ * thread's loops end even where nothing would block. */
+static inline int hub_killed(const struct hub *h)
+{
+    const struct green_gthread *gt = h->current;
+    if (hub_unlikely(gt != NULL && gt->killed) && gt->g == green_current())
+        return GREEN_EKILLED;
+    return GREEN_OK;
+}
+
 /* ---- sync.c ---- */
 
 /* A green thread of pool finished: frees its slot. */

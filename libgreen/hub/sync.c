@@ -94,6 +94,8 @@ static int pool_spawn(struct green_pool *p, green_thread_t **out,
     if (rc != GREEN_OK)
         return rc;
     struct hub *h = p->hub;
+    if ((rc = hub_killed(h)) != GREEN_OK)
+        return rc;
     if (p->running >= p->size || p->slotq.n) {
         green_thread_t *self = green_thread_current();
         if (self && self->pool == p) {
@@ -150,6 +152,8 @@ int green_pool_waitall(green_pool_t *p, double timeout)
     if (rc != GREEN_OK)
         return rc;
     if ((rc = hub_check_timeout(timeout)) != GREEN_OK)
+        return rc;
+    if ((rc = hub_killed(p->hub)) != GREEN_OK)
         return rc;
     if (p->running == 0)
         return GREEN_OK;
@@ -255,6 +259,8 @@ int green_event_wait(green_event_t *ev, double timeout, void **value)
         return rc;
     if ((rc = hub_check_timeout(timeout)) != GREEN_OK)
         return rc;
+    if ((rc = hub_killed(ev->hub)) != GREEN_OK)
+        return rc;
     if (ev->sent) {
         if (value)
             *value = ev->value;
@@ -334,6 +340,8 @@ int green_sem_acquire(green_sem_t *s, double timeout)
     if (rc != GREEN_OK)
         return rc;
     if ((rc = hub_check_timeout(timeout)) != GREEN_OK)
+        return rc;
+    if ((rc = hub_killed(s->hub)) != GREEN_OK)
         return rc;
     if (s->count > 0 && !s->waiters.n) {
         s->count--;
@@ -444,6 +452,8 @@ int green_queue_put(green_queue_t *q, void *item, double timeout)
         return rc;
     if ((rc = hub_check_timeout(timeout)) != GREEN_OK)
         return rc;
+    if ((rc = hub_killed(q->hub)) != GREEN_OK)
+        return rc;
     if (q->closed)
         return GREEN_ECLOSED;
     if (q->getters.head) {
@@ -471,6 +481,8 @@ int green_queue_get(green_queue_t *q, void **item, double timeout)
     if (rc != GREEN_OK)
         return rc;
     if ((rc = hub_check_timeout(timeout)) != GREEN_OK)
+        return rc;
+    if ((rc = hub_killed(q->hub)) != GREEN_OK)
         return rc;
     if (q->count) {
         *item = ring_pop(q);

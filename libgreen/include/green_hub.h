@@ -36,8 +36,11 @@
  * Killing is cooperative, since C has no exceptions to unwind a stack:
  * green_thread_kill() makes the blocking call the victim is suspended in
  * return GREEN_EKILLED (the hub throws the exit error into it with
- * green_throw_exit()), and every later blocking call of the victim returns
- * GREEN_EKILLED at once.
+ * green_throw_exit()), and every later call the victim makes to a blocking
+ * function returns GREEN_EKILLED at once, even one that could complete
+ * without waiting (so that a killed thread's loops end). Non-blocking calls
+ * (releasing a semaphore, sending an event, closing an fd) still work for
+ * its cleanup.
  * The function is expected to clean up and return (any value: a thread
  * whose function returns GREEN_EKILLED or GREEN_EXIT is reported to its
  * joiners as killed, GREEN_EXIT). The code is negative so that byte counts
@@ -234,8 +237,8 @@ GREEN_API int green_thread_wait(green_thread_t *t, double timeout,
  * GREEN_EKILLED from its blocking call. If the caller may block, it then
  * yields once so that the victim runs its cleanup before this returns.
  * Killing a finished thread does nothing.
- * Returns GREEN_OK; GREEN_EKILLED if t is the caller (every blocking call
- * of it now returns GREEN_EKILLED: return from the function); GREEN_EINVAL (NULL
+ * Returns GREEN_OK; GREEN_EKILLED if t is the caller (its blocking calls
+ * now return GREEN_EKILLED: return from the function); GREEN_EINVAL (NULL
  * t); GREEN_ETHREAD.
  */
 GREEN_API int green_thread_kill(green_thread_t *t);

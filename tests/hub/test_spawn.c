@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static int ret_arg(void *arg, void **out)
 {
@@ -181,6 +182,51 @@ static int self_killer(void *arg, void **out)
     return GREEN_EKILLED;
 }
 
+/* After a kill, blocking functions fail even where they would not wait;
+ * non-blocking ones still work for cleanup. */
+static int after_kill[8];
+
+static int killed_then_try(void *arg, void **out)
+{
+    (void)out;
+    green_event_t *ev = arg;
+    if (green_hub_sleep(100.0) != GREEN_EKILLED)
+        return -1;
+    int p[2];
+    if (pipe(p) != 0)
+        return -2;
+    char c = 'x';
+    (void)!write(p[1], &c, 1);
+    after_kill[0] = (int)green_hub_read(p[0], &c, 1, 1.0);
+    after_kill[1] = green_event_wait(ev, 1.0, NULL); /* already sent */
+    after_kill[2] = green_hub_yield();
+    after_kill[3] = green_thread_wait(green_thread_current(), 0, NULL);
+    after_kill[4] = green_hub_close(p[0]);
+    after_kill[5] = green_hub_close(p[1]);
+    return GREEN_EKILLED;
+}
+
+static void killed_thread_cannot_block(void **state)
+{
+    (void)state;
+    green_event_t *ev;
+    assert_int_equal(green_event_create(&ev), GREEN_OK);
+    assert_int_equal(green_event_send(ev, NULL), GREEN_OK);
+    green_thread_t *t;
+    assert_int_equal(green_hub_spawn(&t, killed_then_try, ev), GREEN_OK);
+    assert_int_equal(green_hub_yield(), GREEN_OK);
+    assert_int_equal(green_thread_kill(t), GREEN_OK);
+    assert_int_equal(green_thread_wait(t, 1.0, NULL), GREEN_EXIT);
+    green_thread_release(t);
+    assert_int_equal(after_kill[0], GREEN_EKILLED);
+    assert_int_equal(after_kill[1], GREEN_EKILLED);
+    assert_int_equal(after_kill[2], GREEN_EKILLED);
+    assert_int_equal(after_kill[3], GREEN_EKILLED);
+    assert_int_equal(after_kill[4], GREEN_OK);
+    assert_int_equal(after_kill[5], GREEN_OK);
+    assert_int_equal(green_event_destroy(ev), GREEN_OK);
+}
+
 static void kill_self(void **state)
 {
     (void)state;
@@ -335,7 +381,8 @@ int main(void)
         HUB_TEST(spawn_and_join),   HUB_TEST(error_is_thrown),
         HUB_TEST(spawn_n_runs),     HUB_TEST(yield_round_robin),
         HUB_TEST(kill_unstarted),   HUB_TEST(kill_sleeping),
-        HUB_TEST(kill_self),        HUB_TEST(join_timeout),
+        HUB_TEST(kill_self),        HUB_TEST(killed_thread_cannot_block),
+        HUB_TEST(join_timeout),
         HUB_TEST(thread_joins_thread), HUB_TEST(deadlock_detected),
         HUB_TEST(destroy_kills_all), HUB_TEST(worker_reuse),
         HUB_TEST(many_threads),
