@@ -19,6 +19,8 @@ struct gg_thread {
     /* Handles dropped by Go's cleanups, to release on this thread. */
     gg_handle *pending;
     atomic_int has_pending;
+    /* Unique for the life of the process (addresses are reused). */
+    uintptr_t serial;
 };
 
 struct gg_handle {
@@ -34,6 +36,7 @@ static pthread_key_t gg_key;
 static pthread_once_t gg_once = PTHREAD_ONCE_INIT;
 static int gg_key_ok;
 static atomic_long gg_npending;
+static atomic_uintptr_t gg_serials;
 
 static void thread_unref(struct gg_thread *t)
 {
@@ -103,6 +106,7 @@ static struct gg_thread *here(void)
         return NULL;
     atomic_init(&t->refs, 1);
     atomic_init(&t->has_pending, 0);
+    t->serial = atomic_fetch_add(&gg_serials, 1) + 1;
     pthread_mutex_init(&t->lock, NULL);
     if (pthread_setspecific(gg_key, t) != 0) {
         pthread_mutex_destroy(&t->lock);
@@ -335,6 +339,10 @@ int gg_reap(void)
 
 int gg_owned_here(gg_handle *h) { return h && h->owner == gg_tls; }
 
-uintptr_t gg_thread_id(void) { return (uintptr_t)here(); }
+uintptr_t gg_thread_id(void)
+{
+    struct gg_thread *t = here();
+    return t ? t->serial : 0;
+}
 
 long gg_pending(void) { return atomic_load(&gg_npending); }

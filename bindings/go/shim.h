@@ -48,6 +48,8 @@ int gg_close(gg_handle *h);
 void gg_drop(gg_handle *h);
 int gg_reap(void);
 int gg_owned_here(gg_handle *h);
+/* A number naming the calling OS thread, never reused; 0 if out of
+ * memory. */
 uintptr_t gg_thread_id(void);
 long gg_pending(void);
 

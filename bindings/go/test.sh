@@ -11,6 +11,11 @@ fi
 PKG_CONFIG_PATH="$GREEN_BUILD_DIR/libgreen${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export PKG_CONFIG_PATH
 export CGO_ENABLED=1
+# go needs a cache directory; give it one where HOME is not set.
+if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
+    GOCACHE=$(mktemp -d)
+    export GOCACHE
+fi
 cd "$here"
 
 unformatted=$(gofmt -l .)

@@ -55,7 +55,10 @@ func (t *Thread) loop(ready chan<- C.uintptr_t) {
 }
 
 // onThread reports whether the caller runs on t's OS thread.
-func (t *Thread) onThread() bool { return C.gg_thread_id() == t.id }
+func (t *Thread) onThread() bool {
+	id := C.gg_thread_id()
+	return id != 0 && id == t.id
+}
 
 // Do runs f on the thread and returns its error; a panic in f is
 // re-raised in the caller. Releases handed to the thread are done first.
