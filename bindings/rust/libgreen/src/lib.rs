@@ -16,6 +16,7 @@
 //!   closure, so everything it holds is dropped.
 //! - [`Generator`] turns a greenlet into an [`Iterator`].
 //! - Failures are [`Error`]s that map every libgreen error code.
+//! - [`Hook`] runs a closure on every switch of the thread (tracing).
 //!
 //! ```
 //! use libgreen::{switch_to_parent, Generator, Greenlet};
@@ -46,11 +47,13 @@
 mod error;
 mod generator;
 mod greenlet;
+mod hook;
 mod packet;
 
 pub use error::Error;
 pub use generator::{Generator, Yielder};
 pub use greenlet::{is_exit_unwind, switch_to_parent, Builder, Greenlet, Raw, Remote, State};
+pub use hook::{Event, Hook, Phase};
 pub use libgreen_sys as sys;
 
 /// The examples of the workspace README, compiled and run as doc tests.
