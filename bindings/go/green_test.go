@@ -514,6 +514,19 @@ func TestCloseKills(t *testing.T) {
 		if bodies.Cleanups() != before+2 {
 			t.Error("not killed with the last handle")
 		}
+		// A child holds a reference to its parent: the parent dies when
+		// the child goes.
+		a := mk(t, bodies.Accumulator, nil)
+		a.Switch(0)
+		b := mk(t, bodies.Doubler, &green.Options{Parent: a})
+		a.Close()
+		if bodies.Cleanups() != before+2 {
+			t.Error("killed while its child refers to it")
+		}
+		b.Close()
+		if bodies.Cleanups() != before+3 {
+			t.Error("not killed when its last child went")
+		}
 	})
 }
 
