@@ -704,18 +704,24 @@ pub(crate) enum Thrown {
     Error(Error),
 }
 
-/// The panic payload that unwinds a body when the exit error arrives.
-struct ExitUnwind(*mut c_void);
+/// The panic payload that unwinds a body when the exit error arrives: the
+/// exit value (a packet of this crate, or null) and the thread it belongs
+/// to.
+struct ExitUnwind(*mut c_void, Option<ThreadId>);
 
-// SAFETY: it never leaves its thread; resume_unwind merely requires Send.
+// SAFETY: resume_unwind requires Send. The exit value, which need not be
+// Send, is only freed on its own thread (see Drop).
 unsafe impl Send for ExitUnwind {}
 
 impl Drop for ExitUnwind {
-    /// A body that caught the unwind and dropped it: free the exit value.
+    /// A body that caught the unwind and dropped it: free the exit value,
+    /// unless the payload was sent to another thread (then it is leaked).
     fn drop(&mut self) {
-        // SAFETY: the exit payload is null or a heap packet of this crate
-        // that nobody has taken (the entry takes it out before dropping).
-        unsafe { packet::discard(self.0) };
+        if !self.0.is_null() && THREAD_ID.try_with(|id| *id).ok() == self.1 {
+            // SAFETY: a heap packet of this crate that nobody has taken
+            // (the entry takes it out before dropping), on its thread.
+            unsafe { packet::discard(self.0) };
+        }
     }
 }
 
@@ -818,7 +824,8 @@ unsafe fn receive_other<R: 'static>(rc: c_int, p: *mut c_void) -> Result<R, Erro
                     let common = sys::green_get_userdata(sys::green_current()) as *const Common;
                     (*common).killed.set(true);
                 }
-                panic::resume_unwind(Box::new(ExitUnwind(p)))
+                let owner = THREAD_ID.try_with(|id| *id).ok();
+                panic::resume_unwind(Box::new(ExitUnwind(p, owner)))
             }
             packet::discard(p);
             Err(Error::Exit)
