@@ -578,6 +578,47 @@ static void test_running_released_elsewhere(void **state)
     assert_ptr_equal(green_current(), green_main());
 }
 
+/* userdata_free may itself release greenlets: here it releases the last
+ * reference to a suspended one, which is killed on the spot. */
+static green_t *held_by_userdata;
+static int userdata_free_calls;
+static void free_releasing(void *ud)
+{
+    (void)ud;
+    userdata_free_calls++;
+    green_release(held_by_userdata);
+}
+
+static void test_userdata_free_releases_others(void **state)
+{
+    (void)state;
+    userdata_free_calls = 0;
+    held_by_userdata = make_victim(); /* suspended, one reference */
+    green_t *owner = make(run_return_in, NULL);
+    assert_ok(green_set_userdata(owner, NULL, free_releasing));
+    /* dead owner */
+    assert_ok(green_switch(owner, NULL, NULL));
+    assert_ok(green_release(owner));
+    assert_int_equal(userdata_free_calls, 1);
+    assert_int_equal(vic.cleaned, 1);
+    assert_int_equal(vic.rc, GREEN_EXIT);
+    assert_int_equal(vic.f.count, 1);
+    /* never started owner, from inside a greenlet */
+    held_by_userdata = make_victim();
+    owner = make(run_return_in, NULL);
+    assert_ok(green_set_userdata(owner, NULL, free_releasing));
+    green_t *k = make(run_killer, NULL);
+    void *r = NULL;
+    assert_ok(green_switch(k, owner, &r));
+    assert_ptr_equal(r, V(3));
+    assert_int_equal(userdata_free_calls, 2);
+    assert_int_equal(vic.cleaned, 1);
+    assert_ptr_equal(vic.parent_at_kill, k);
+    assert_int_equal(vic.f.count, 1);
+    assert_ok(green_release(k));
+    assert_ptr_equal(green_current(), green_main());
+}
+
 /* Many releases from other threads while the owner keeps switching: each
  * kill runs exactly once, on the owner thread. */
 #define NSTRESS 256
@@ -684,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_foreign_release_of_dead),
         cmocka_unit_test(test_concurrent_retain_release),
         cmocka_unit_test(test_foreign_release_stress),
+        cmocka_unit_test(test_userdata_free_releases_others),
         cmocka_unit_test(test_running_released_elsewhere),
         /* last: leaves a greenlet behind on purpose */
         cmocka_unit_test(test_survivor_is_leaked),

@@ -285,6 +285,69 @@ static void test_many_threads_leave_greenlets(void **state)
     assert_int_equal(frees.count, 4 * NLEFT);
 }
 
+/* libgreen used from another thread-specific data destructor that runs
+ * after libgreen's own: either it works (a fresh thread state, cleaned up
+ * in a later destructor round) or it is refused with GREEN_EBUSY; it must
+ * neither crash nor leak. */
+static pthread_key_t late_key;
+struct late {
+    int create_rc, switch_rc;
+    void *result;
+    int ran;
+};
+static struct late late;
+
+static int run_late(green_t *self, void *in, void **out)
+{
+    (void)self;
+    late.ran++;
+    *out = in;
+    return GREEN_OK;
+}
+
+static void late_destructor(void *arg)
+{
+    (void)arg;
+    green_t *g = NULL;
+    late.create_rc = green_create(&g, run_late, NULL, NULL);
+    if (late.create_rc == GREEN_OK) {
+        late.switch_rc = green_switch(g, V(90), &late.result);
+        green_release(g);
+    }
+}
+
+static void *thread_with_late_destructor(void *arg)
+{
+    (void)arg;
+    green_t *g = create_tracked(run_park, NULL);
+    if (g) {
+        green_switch(g, NULL, NULL);
+        green_release(g);
+    }
+    pthread_setspecific(late_key, (void *)1);
+    return NULL;
+}
+
+static void test_use_from_late_destructor(void **state)
+{
+    (void)state;
+    green_current(); /* libgreen's key exists before ours */
+    assert_int_equal(pthread_key_create(&late_key, late_destructor), 0);
+    memset(&late, 0, sizeof late);
+    late.create_rc = late.switch_rc = 99;
+    on_thread(thread_with_late_destructor, NULL);
+    if (late.create_rc == GREEN_OK && late.switch_rc == GREEN_OK) {
+        assert_int_equal(late.ran, 1);
+        assert_ptr_equal(late.result, V(90));
+    } else {
+        assert_true(late.create_rc == GREEN_EBUSY ||
+                    (late.create_rc == GREEN_OK &&
+                     late.switch_rc == GREEN_EBUSY));
+        assert_int_equal(late.ran, 0);
+    }
+    assert_int_equal(pthread_key_delete(late_key), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_thread_touching_libgreen_only),
         cmocka_unit_test(test_thread_with_cached_stacks),
         cmocka_unit_test(test_many_threads_leave_greenlets),
+        cmocka_unit_test(test_use_from_late_destructor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
