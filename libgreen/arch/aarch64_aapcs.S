@@ -79,7 +79,17 @@ green_switch:
     mov x3, sp
     bl green__switch_prepare
     cbz x0, .Lswitch_none
+    cmp x1, #2
+    b.eq .Lswitch_copy
     mov sp, x0                  /* x1: 0 fast, 1 slow (see green.c) */
+    ldr x9, [sp]
+    br x9
+.Lswitch_copy:                  /* x1 2: through the copy functions */
+    bl green__copy_out
+    mov sp, x0
+    bl green__copy_in
+    mov sp, x0
+    mov x1, #1
     ldr x9, [sp]
     br x9
 .Lswitch_none:
@@ -97,7 +107,7 @@ green_switch:
     .cfi_endproc
     .size green_switch, .-green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp) */
+/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
     .globl green_arch_switch
     .hidden green_arch_switch
     .type green_arch_switch, %function
@@ -109,8 +119,16 @@ green_arch_switch:
     str x9, [sp]
     mov x9, sp
     str x9, [x0]
+    cbnz w2, 1f
     mov sp, x1
     mov x1, #1                  /* a green_switch frame resumes slow */
+    ldr x9, [sp]
+    br x9
+1:  bl green__copy_out          /* copy != 0 */
+    mov sp, x0
+    bl green__copy_in
+    mov sp, x0
+    mov x1, #1
     ldr x9, [sp]
     br x9
 .Lplain_resume:

@@ -48,6 +48,9 @@ green_switch:
     movq GREEN_T_SLOW(%r8), %rax            /* slow and pending_flag */
     testq %rax, %rax
     jnz .Lswitch_slow
+    movq GREEN_T_CURRENT(%r8), %r9          /* origin */
+    cmpl $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
+    je .Lswitch_slow
     .cfi_remember_state
     pushq %rbp
     .cfi_adjust_cfa_offset 8
@@ -70,7 +73,6 @@ green_switch:
     leaq .Lswitch_resume(%rip), %rax
     pushq %rax
     .cfi_adjust_cfa_offset 8
-    movq GREEN_T_CURRENT(%r8), %r9          /* origin */
     movq GREEN_G_RESULT_OUT(%rdi), %r10
     movq %rsi, (%r10)                       /* deliver the value */
     movq %rsp, GREEN_G_SP(%r9)
@@ -115,7 +117,17 @@ green_switch:
     call green__switch_prepare
     testq %rax, %rax
     jz .Lswitch_none
+    cmpl $2, %edx
+    je .Lswitch_copy
     movq %rax, %rsp             /* edx: 0 fast, 1 slow (see green.c) */
+    popq %rcx
+    jmpq *%rcx
+.Lswitch_copy:                  /* edx 2: through the copy functions */
+    call green__copy_out
+    movq %rax, %rsp
+    call green__copy_in
+    movq %rax, %rsp
+    movl $1, %edx
     popq %rcx
     jmpq *%rcx
 .Lswitch_none:
@@ -180,7 +192,7 @@ green_switch:
     .size green_switch, .-green_switch
 
 /*
- * void green_arch_switch(void **save_sp, void *new_sp)
+ * void green_arch_switch(void **save_sp, void *new_sp, int copy)
  * The switch used inside the library (throws, finishing greenlets, kills).
  */
     .globl green_arch_switch
@@ -211,8 +223,17 @@ green_arch_switch:
     pushq %rax
     .cfi_adjust_cfa_offset 8
     movq %rsp, (%rdi)
+    testl %edx, %edx
+    jnz 1f
     movq %rsi, %rsp
     movl $1, %edx               /* a green_switch frame resumes slow */
+    popq %rcx
+    jmpq *%rcx
+1:  call green__copy_out        /* copy != 0 */
+    movq %rax, %rsp
+    call green__copy_in
+    movq %rax, %rsp
+    movl $1, %edx
     popq %rcx
     .cfi_adjust_cfa_offset -8
     jmpq *%rcx

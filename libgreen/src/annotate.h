@@ -11,6 +11,7 @@
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #define GREEN_HAVE_VALGRIND 1
 #endif
@@ -18,15 +19,25 @@
 
 #ifdef GREEN_HAVE_VALGRIND
 #define GREEN_ANNOTATE_FIELDS unsigned valgrind_stack_id;
-#define green_annotate_stack_new(g)                                           \
-    ((g)->valgrind_stack_id = VALGRIND_STACK_REGISTER(                        \
-         (char *)(g)->stack.base, (char *)(g)->stack.base + (g)->stack.size))
-#define green_annotate_stack_free(g)                                          \
-    VALGRIND_STACK_DEREGISTER((g)->valgrind_stack_id)
+#define green_annotate_range_new(id, base, size)                              \
+    ((id) = VALGRIND_STACK_REGISTER((char *)(base), (char *)(base) + (size)))
+#define green_annotate_range_free(id) VALGRIND_STACK_DEREGISTER(id)
+/* Memcheck loses track of what is addressable on the shared stack when
+ * the stack pointer jumps within it; say it before using a range. */
+#define green_annotate_usable(addr, len) VALGRIND_MAKE_MEM_UNDEFINED(addr, len)
+#define green_annotate_defined(addr, len) VALGRIND_MAKE_MEM_DEFINED(addr, len)
 #else
 #define GREEN_ANNOTATE_FIELDS
-#define green_annotate_stack_new(g) ((void)(g))
-#define green_annotate_stack_free(g) ((void)(g))
+#define green_annotate_range_new(id, base, size) ((void)0)
+#define green_annotate_range_free(id) ((void)0)
+#define green_annotate_usable(addr, len) ((void)0)
+#define green_annotate_defined(addr, len) ((void)0)
 #endif
+
+#define green_annotate_stack_new(g)                                           \
+    green_annotate_range_new((g)->valgrind_stack_id, (g)->stack.base,        \
+                             (g)->stack.size)
+#define green_annotate_stack_free(g)                                          \
+    green_annotate_range_free((g)->valgrind_stack_id)
 
 #endif /* GREEN_ANNOTATE_H */

@@ -18,6 +18,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "layout.h"
@@ -39,12 +40,14 @@ LAYOUT(green, sp, GREEN_G_SP);
 LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
 LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
 LAYOUT(green, state, GREEN_G_STATE);
+LAYOUT(green, mode, GREEN_G_MODE);
 LAYOUT(green_thread, current, GREEN_T_CURRENT);
 LAYOUT(green_thread, slow, GREEN_T_SLOW);
 LAYOUT(green_thread, pending_flag, GREEN_T_PENDING);
 LAYOUT(green_thread, discard, GREEN_T_DISCARD);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
+_Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static int thread_key_ok;
@@ -101,6 +104,20 @@ static void make_key(void)
     thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0;
 }
 
+/* The process-wide default stack mode (GREEN_STACK_*), 0 until the first
+ * thread starts and reads GREEN_STACK_MODE from the environment. */
+static atomic_int process_mode;
+
+static int mode_from_env(void)
+{
+    const char *e = getenv("GREEN_STACK_MODE");
+    if (e && strcmp(e, "copy") == 0)
+        return GREEN_STACK_COPY;
+    if (e && strcmp(e, "auto") == 0)
+        return GREEN_STACK_AUTO;
+    return GREEN_STACK_GUARDED;
+}
+
 static void thread_unref(struct green_thread *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
@@ -114,6 +131,8 @@ static struct green_thread *thread_init(void)
     pthread_once(&thread_key_once, make_key);
     if (!thread_key_ok)
         return NULL;
+    int unset = 0;
+    atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
     struct green_thread *t = calloc(1, sizeof *t);
     struct green *m = calloc(1, sizeof *m);
     if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
@@ -128,6 +147,7 @@ static struct green_thread *thread_init(void)
     m->thread = t;
     m->state = GREEN_STATE_RUNNING;
     m->flags = GF_MAIN;
+    m->mode = GREEN_STACK_GUARDED; /* the thread's own stack */
     t->main = t->current = m;
     tls_thread = t;
     return t;
@@ -267,6 +287,7 @@ static struct green *free_greenlet(struct green_thread *owner_here,
         else
             green_stack_unmap(&g->stack);
     }
+    green_copy_forget(owner_here, g);
     if (g->userdata_free)
         g->userdata_free(g->userdata);
     free(g);
@@ -380,6 +401,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     size_t stack_size = GREEN_STACK_DEFAULT;
     void *userdata = NULL;
     void (*userdata_free)(void *) = NULL;
+    int mode = GREEN_STACK_MODE_DEFAULT;
     if (attr) {
         if (!ATTR_HAS(attr, stack_size))
             return GREEN_EINVAL;
@@ -393,6 +415,10 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
             userdata = attr->userdata;
         if (ATTR_HAS(attr, userdata_free))
             userdata_free = attr->userdata_free;
+        if (ATTR_HAS(attr, stack_mode))
+            mode = attr->stack_mode;
+        if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
+            return GREEN_EINVAL;
     }
     struct green_thread *t = thread_get();
     if (!t)
@@ -402,6 +428,8 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     check_pending(t);
     if (!parent)
         parent = t->current;
+    if (mode == GREEN_STACK_MODE_DEFAULT)
+        mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
 
     struct green *g = malloc(sizeof *g);
     if (!g)
@@ -419,6 +447,9 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     g->flags = 0;
     g->stack.base = NULL;
     g->stack.size = green_stack_round(stack_size);
+    g->mode = mode;
+    g->copy_len = g->copy_cap = 0;
+    g->copy_buf = NULL;
     g->userdata = userdata;
     g->userdata_free = userdata_free;
     g->live_prev = g->live_next = NULL;
@@ -432,11 +463,16 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
 /* Gives a greenlet that is about to start its stack and first frame. */
 static int prepare_start(struct green_thread *t, struct green *g)
 {
+    if (g->mode == GREEN_STACK_COPY)
+        return green_copy_prepare_start(t, g);
     size_t size = g->stack.size;
     if (green_stack_get(&t->cache, &g->stack, size) != GREEN_OK) {
         g->stack.size = size;
-        return GREEN_ENOSTACK;
+        /* AUTO: no mapping left (or no memory for one), so share. */
+        return g->mode == GREEN_STACK_AUTO ? green_copy_prepare_start(t, g)
+                                           : GREEN_ENOSTACK;
     }
+    g->mode = GREEN_STACK_GUARDED;
     green_annotate_stack_new(g);
     g->sp = green_arch_init_stack(g->stack.base, g->stack.size);
     return GREEN_OK;
@@ -446,10 +482,13 @@ static int prepare_start(struct green_thread *t, struct green *g)
 static __attribute__((noinline)) void after_switch(struct green_thread *t,
                                                    struct green *origin)
 {
-    if (origin->state == GREEN_STATE_DEAD && origin->stack.base) {
+    if (origin->state == GREEN_STATE_DEAD) {
         /* We are off its stack now. */
-        green_annotate_stack_free(origin);
-        green_stack_put(&t->cache, &origin->stack);
+        if (origin->stack.base) {
+            green_annotate_stack_free(origin);
+            green_stack_put(&t->cache, &origin->stack);
+        }
+        green_copy_forget(t, origin);
     }
     if (t->nhooks)
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
@@ -486,14 +525,19 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
                      void *value, void **result)
 {
     struct green *origin = t->current;
-    if (target->state == GREEN_STATE_NEW) {
-        if (!target->stack.base) {
-            int rc = prepare_start(t, target);
-            if (rc != GREEN_OK)
-                return rc;
-        }
-        live_add(t, target);
+    if (target->state == GREEN_STATE_NEW && !target->sp) {
+        int rc = prepare_start(t, target);
+        if (rc != GREEN_OK)
+            return rc;
     }
+    if (origin->state != GREEN_STATE_DEAD) {
+        int rc = green_copy_reserve(t, &origin);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (target->state == GREEN_STATE_NEW)
+        live_add(t, target);
+    int copy = green_copy_needed(t, target);
     int event = event_of(kind);
     if (t->nhooks)
         run_hooks(t, event, GREEN_PHASE_BEFORE, origin, target);
@@ -508,7 +552,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
     origin->api_suspended = 0;
     target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
-    green_arch_switch(&origin->sp, target->sp);
+    green_arch_switch(&origin->sp, target->sp, copy);
     return resumed(t, result);
 }
 
@@ -534,7 +578,7 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
             break;
         }
     }
-    if (dest->state == GREEN_STATE_NEW && !dest->stack.base) {
+    if (dest->state == GREEN_STATE_NEW && !dest->sp) {
         /* Map its stack before anything changes: this can fail. */
         int rc = prepare_start(t, dest);
         if (rc != GREEN_OK)
@@ -616,6 +660,8 @@ static struct green_prepared commit_switch(struct green_thread *t,
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
     struct green_prepared p = {target->sp, 1};
+    if (green_copy_needed(t, target))
+        p.rc = 2;
     return p;
 }
 
@@ -638,14 +684,16 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
             *result = value;
         return p;
     }
-    if (target->state == GREEN_STATE_NEW) {
-        if (!target->stack.base) {
-            p.rc = prepare_start(t, target);
-            if (p.rc != GREEN_OK)
-                return p;
-        }
-        live_add(t, target);
+    if (target->state == GREEN_STATE_NEW && !target->sp) {
+        p.rc = prepare_start(t, target);
+        if (p.rc != GREEN_OK)
+            return p;
     }
+    p.rc = green_copy_reserve(t, &p);
+    if (p.rc != GREEN_OK)
+        return p;
+    if (target->state == GREEN_STATE_NEW)
+        live_add(t, target);
     if (t->nhooks)
         run_hooks(t, GREEN_EVENT_SWITCH, GREEN_PHASE_BEFORE, origin, target);
     return commit_switch(t, origin, target, value, result, frame_sp);
@@ -658,7 +706,7 @@ struct green_prepared green__switch_prepare(struct green *target,
     struct green_thread *t = tls_thread;
     /* target->thread is never NULL, so this also covers t == NULL. */
     if (unlikely(!target || target->thread != t || !target->api_suspended ||
-                 t->slow ||
+                 t->slow || t->current->mode == GREEN_STACK_COPY ||
                  atomic_load_explicit(&t->pending_flag,
                                       memory_order_relaxed)))
         return prepare_slow(target, value, result, frame_sp);
@@ -748,6 +796,33 @@ int green_set_parent(green_t *g, green_t *parent)
     return GREEN_OK;
 }
 
+int green_set_stack_mode(int mode, int scope)
+{
+    if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
+        return GREEN_EINVAL;
+    if (scope == GREEN_SCOPE_PROCESS) {
+        if (mode == GREEN_STACK_MODE_DEFAULT)
+            return GREEN_EINVAL;
+        struct green_thread *t = thread_get(); /* reads the environment */
+        if (!t)
+            return GREEN_ENOMEM;
+        atomic_store(&process_mode, mode);
+        return GREEN_OK;
+    }
+    if (scope != GREEN_SCOPE_THREAD)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    t->default_mode = mode;
+    return GREEN_OK;
+}
+
+int green_stack_mode(const green_t *g)
+{
+    return g ? LOAD(g->mode) : GREEN_EINVAL;
+}
+
 int green_state(const green_t *g)
 {
     return g ? LOAD(g->state) : GREEN_EINVAL;
@@ -788,11 +863,15 @@ static void thread_exit(void *arg)
         live_del(g);
         g->api_suspended = 0;
         STORE(g->state, GREEN_STATE_DEAD);
-        green_annotate_stack_free(g);
-        green_stack_unmap(&g->stack);
+        if (g->stack.base) {
+            green_annotate_stack_free(g);
+            green_stack_unmap(&g->stack);
+        }
+        green_copy_forget(t, g);
     }
     STORE(t->main->state, GREEN_STATE_DEAD);
     green_stack_cache_flush(&t->cache);
+    green_copy_thread_end(t);
     tls_thread = NULL;
     pthread_mutex_lock(&t->lock);
     t->exited = 1;

@@ -14,14 +14,18 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+struct green;
+struct green_thread;
+
 /* ---- machine layer (libgreen/arch/<arch>_<abi>.S) ---------------------- */
 
 /*
  * Saves the callee-saved registers and a resume address on the current
  * stack, stores the stack pointer in *save_sp, and resumes the stack whose
- * saved stack pointer is new_sp.
+ * saved stack pointer is new_sp; with copy != 0, resumes through
+ * green__copy_out() and green__copy_in() instead (new_sp is then unused).
  */
-GREEN_HIDDEN void green_arch_switch(void **save_sp, void *new_sp);
+GREEN_HIDDEN void green_arch_switch(void **save_sp, void *new_sp, int copy);
 
 /*
  * Prepares a fresh stack [base, base+size) so that resuming the returned
@@ -51,6 +55,37 @@ GREEN_HIDDEN struct green_prepared green__switch_prepare(struct green *target,
                                                         void *frame_sp);
 GREEN_HIDDEN int green__switch_resumed(void);
 
+/*
+ * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
+ * on the shared stack resumes through both functions (prepare returns
+ * rc = 2, green_arch_switch() gets copy = 1): after saving the origin's
+ * frame, the machine layer calls green__copy_out() on the origin's stack;
+ * it saves the shared stack's owner and returns a 16-aligned stack pointer
+ * on the shared stack below the target's frame. There the machine layer
+ * calls green__copy_in(), which puts the target's live stack back and
+ * returns the stack pointer to resume.
+ */
+GREEN_HIDDEN void *green__copy_out(void);
+GREEN_HIDDEN void *green__copy_in(void);
+/* Whether switching to target needs the copy: a copy-mode greenlet that
+ * is not the one on the shared stack. */
+#define green_copy_needed(t, target)                                          \
+    ((target)->mode == GREEN_STACK_COPY && (t)->shared_owner != (target))
+/* Before the current greenlet suspends: if it is the copy-mode greenlet on
+ * the shared stack, makes sure its buffer can hold its live stack, so that
+ * saving it later cannot fail. sp_hint is the address of a local of the
+ * function that calls the machine layer. GREEN_OK or GREEN_ENOMEM. */
+GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *sp_hint);
+/* Starts g (new, copy mode) on the shared stack: marks it prepared. */
+GREEN_HIDDEN int green_copy_prepare_start(struct green_thread *t,
+                                          struct green *g);
+/* Forgets g's saved stack (g died or is freed). */
+GREEN_HIDDEN void green_copy_forget(struct green_thread *t, struct green *g);
+/* Unmaps the shared stack (thread end). */
+GREEN_HIDDEN void green_copy_thread_end(struct green_thread *t);
+/* The marker sp of a copy-mode greenlet prepared to start. */
+#define GREEN_COPY_UNSTARTED ((void *)1)
+
 /* ---- stacks (stack.c) --------------------------------------------------- */
 
 struct green_stack {
@@ -69,6 +104,9 @@ struct green_stack_cache {
  * when one of that size is there. GREEN_OK or GREEN_ENOSTACK. */
 GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
                                  struct green_stack *st, size_t size);
+/* Maps a fresh stack of `size` usable bytes (page-rounded), bypassing the
+ * cache. GREEN_OK or GREEN_ENOSTACK. */
+GREEN_HIDDEN int green_stack_map(struct green_stack *st, size_t size);
 /* Returns st to the cache, or unmaps it if the cache is full. */
 GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
                                   struct green_stack *st);
@@ -82,6 +120,10 @@ GREEN_HIDDEN size_t green_stack_round(size_t size);
 /* ---- sanitizer and valgrind annotations (annotate.h) --------------------
  */
 #include "annotate.h"
+
+/* The calling thread's state (green.c); the machine layer reads it too. */
+extern __thread struct green_thread *green__tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 /* ---- greenlets and threads ---------------------------------------------- */
 
@@ -107,7 +149,10 @@ struct green {
     int api_suspended;
     int state;
     unsigned flags; /* GF_*, touched by the owning thread only */
-    struct green_stack stack;
+    struct green_stack stack; /* guarded mode; .size also for a new one */
+    int mode;                 /* GREEN_STACK_GUARDED, _COPY or _AUTO */
+    unsigned copy_len, copy_cap; /* copy mode: saved bytes, capacity */
+    void *copy_buf;              /* copy mode: the saved live stack */
     void *userdata;
     void (*userdata_free)(void *);
     struct green *live_prev, *live_next; /* thread's started greenlets */
@@ -140,6 +185,12 @@ struct green_thread {
     unsigned nhooks;
     struct green_hook hooks[GREEN_HOOKS_MAX];
     struct green_stack_cache cache;
+    int default_mode; /* GREEN_STACK_*, 0 for the process default */
+    /* copy mode: the shared stack, and the greenlet whose live stack is on
+     * it (NULL if none) */
+    struct green_stack shared;
+    struct green *shared_owner;
+    unsigned shared_vg_id; /* valgrind's id of the shared stack */
     struct green live; /* sentinel of the list of started greenlets */
     pthread_mutex_t lock; /* guards pending, exited */
     struct green *pending;

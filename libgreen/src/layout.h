@@ -12,6 +12,7 @@
 #define GREEN_G_RESULT_OUT 40
 #define GREEN_G_API_SUSPENDED 48
 #define GREEN_G_STATE 52
+#define GREEN_G_MODE 80
 
 /* struct green_thread */
 #define GREEN_T_CURRENT 0
@@ -22,5 +23,8 @@
 /* green.h's GREEN_STATE_RUNNING and GREEN_STATE_SUSPENDED */
 #define GREEN_S_RUNNING 2
 #define GREEN_S_SUSPENDED 3
+
+/* green.h's GREEN_STACK_COPY */
+#define GREEN_M_COPY 2
 
 #endif /* GREEN_LAYOUT_H */

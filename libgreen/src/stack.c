@@ -33,7 +33,7 @@ size_t green_stack_round(size_t size)
     return (size + page - 1) & ~(page - 1);
 }
 
-static int stack_map(struct green_stack *st, size_t size)
+int green_stack_map(struct green_stack *st, size_t size)
 {
     size_t page = page_size();
     /* Map the whole range inaccessible, then open the usable part: if the
@@ -73,7 +73,7 @@ int green_stack_get(struct green_stack_cache *cache, struct green_stack *st,
             return GREEN_OK;
         }
     }
-    return stack_map(st, size);
+    return green_stack_map(st, size);
 }
 
 void green_stack_put(struct green_stack_cache *cache, struct green_stack *st)

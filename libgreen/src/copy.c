@@ -1,0 +1,127 @@
+/*
+ * copy.c - copy-mode greenlets: many greenlets, one stack per thread.
+ *
+ * Copy-mode greenlets of a thread all run on the thread's shared stack, at
+ * the same addresses, so pointers into a greenlet's frames stay valid
+ * across its suspensions. The shared stack has one owner: the copy-mode
+ * greenlet whose live stack is on it. The owner is saved (its bytes from
+ * its stack pointer to the top of the shared stack, copied to its buffer)
+ * only when another copy-mode greenlet needs the shared stack; switching
+ * between the owner and guarded or main greenlets copies nothing.
+ *
+ * The copying runs inside the machine layer's switch (see internal.h):
+ * saving on the origin's stack, restoring on the shared stack below the
+ * target's frame, so that neither copy overwrites the frame running it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Space below the origin's locals that the machine layer's frame and
+ * calls may take before the stack pointer is saved. */
+#define FRAME_MARGIN 512
+/* Room for the copy functions below the target's frame. */
+#define SCRATCH 256
+
+static inline char *shared_top(const struct green_thread *t)
+{
+    return (char *)t->shared.base + t->shared.size;
+}
+
+int green_copy_prepare_start(struct green_thread *t, struct green *g)
+{
+    if (!t->shared.base) {
+        if (green_stack_map(&t->shared, green_stack_round(
+                                            GREEN_COPY_STACK_SIZE)) != GREEN_OK)
+            return GREEN_ENOSTACK;
+        green_annotate_range_new(t->shared_vg_id, t->shared.base,
+                                 t->shared.size);
+    }
+    g->mode = GREEN_STACK_COPY;
+    g->sp = GREEN_COPY_UNSTARTED;
+    return GREEN_OK;
+}
+
+int green_copy_reserve(struct green_thread *t, const void *sp_hint)
+{
+    struct green *g = t->current;
+    if (g->mode != GREEN_STACK_COPY || t->shared_owner != g)
+        return GREEN_OK;
+    char *lo = (char *)sp_hint - FRAME_MARGIN;
+    if (lo < (char *)t->shared.base)
+        lo = t->shared.base;
+    size_t need = (size_t)(shared_top(t) - lo);
+    if (need <= g->copy_cap)
+        return GREEN_OK;
+    need = (need + 63) & ~(size_t)63;
+    void *buf = realloc(g->copy_buf, need);
+    if (!buf)
+        return GREEN_ENOMEM;
+    g->copy_buf = buf;
+    g->copy_cap = (unsigned)need;
+    return GREEN_OK;
+}
+
+void *green__copy_out(void)
+{
+    struct green_thread *t = green__tls;
+    struct green *target = t->current;
+    struct green *owner = t->shared_owner;
+    if (owner && owner != target && owner->state != GREEN_STATE_DEAD) {
+        size_t n = (size_t)(shared_top(t) - (char *)owner->sp);
+        if (n > owner->copy_cap) /* green_copy_reserve() prevents this */
+            abort();
+        memcpy(owner->copy_buf, owner->sp, n);
+        owner->copy_len = (unsigned)n;
+        /* Its value can no longer be delivered by green_switch()'s fast
+         * path: its stack is not there. */
+        owner->api_suspended = 0;
+    }
+    t->shared_owner = NULL;
+    char *below =
+        target->sp == GREEN_COPY_UNSTARTED ? shared_top(t) : target->sp;
+    char *scratch = (char *)(((uintptr_t)below - SCRATCH) & ~(uintptr_t)15);
+    /* Memcheck: the copy-in function's frame and the target's bytes will
+     * be written there (the owner is saved already). If that overlaps
+     * this function's own frame (the origin runs on the shared stack),
+     * keep our saved registers and return address defined. */
+    char *low = scratch - 2048 > (char *)t->shared.base
+                    ? scratch - 2048
+                    : (char *)t->shared.base;
+    volatile char anchor = 0;
+    green_annotate_usable(low, (size_t)(shared_top(t) - low));
+    green_annotate_defined((char *)&anchor, 256);
+    return scratch;
+}
+
+void *green__copy_in(void)
+{
+    struct green_thread *t = green__tls;
+    struct green *g = t->current;
+    if (g->sp == GREEN_COPY_UNSTARTED)
+        g->sp = green_arch_init_stack(t->shared.base, t->shared.size);
+    else
+        memcpy(g->sp, g->copy_buf, g->copy_len);
+    t->shared_owner = g;
+    return g->sp;
+}
+
+void green_copy_forget(struct green_thread *t, struct green *g)
+{
+    free(g->copy_buf);
+    g->copy_buf = NULL;
+    g->copy_cap = g->copy_len = 0;
+    if (t && t->shared_owner == g)
+        t->shared_owner = NULL;
+}
+
+void green_copy_thread_end(struct green_thread *t)
+{
+    t->shared_owner = NULL;
+    if (t->shared.base) {
+        green_annotate_range_free(t->shared_vg_id);
+        green_stack_unmap(&t->shared);
+    }
+}
