@@ -2,7 +2,7 @@
 """Keeps a library's header, version script, symbol baseline and FFI
 manifests in agreement (see abi/README.md).
 
-  check-manifest.py --header H --map M --symbols S MANIFEST...
+  check-manifest.py --header H --map M --symbols S [--old-header OLD] MANIFEST...
       Fails (exit 1, every disagreement printed) unless:
         - the GREEN_API functions of H are exactly the functions of the
           manifests, with the same signatures in the manifest vocabulary;
@@ -23,7 +23,7 @@ import os
 import re
 import sys
 
-VOCABULARY = ("void", "int", "long", "size_t", "ssize_t", "double",
+VOCABULARY = ("void", "int", "long", "size_t", "ssize_t", "socklen_t", "double",
               "ptr", "str", "fnptr")
 QUALIFIERS = {"const", "volatile", "restrict", "__restrict"}
 
@@ -82,7 +82,8 @@ def vocab_type(decl, fn_typedefs, is_param, where):
     if stars == 0:
         if base in fn_typedefs:
             return "fnptr"
-        if base in ("void", "int", "long", "size_t", "ssize_t", "double"):
+        if base in ("void", "int", "long", "size_t", "ssize_t", "socklen_t",
+                    "double"):
             return base
         raise Error("%s: type '%s' is not in the manifest vocabulary %s"
                     % (where, decl, ", ".join(VOCABULARY)))
@@ -175,6 +176,74 @@ def version_nodes(path):
     return nodes
 
 
+def header_text(path):
+    with open(path, encoding="utf-8") as f:
+        return strip_comments(f.read())
+
+
+def enum_blocks(text):
+    """[{NAME: value}] of the enums of a header (integer literals only)."""
+    blocks = []
+    for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", text, flags=re.S):
+        block = {}
+        for item in body.split(","):
+            m = re.match(r"^\s*(\w+)\s*=\s*(-?\s*(?:0x[0-9a-fA-F]+|\d+))\s*$",
+                         item)
+            if m:
+                block[m.group(1)] = int(m.group(2).replace(" ", ""), 0)
+        blocks.append(block)
+    return blocks
+
+
+def struct_members(text):
+    """{struct name: [member declarations]} of the structs defined."""
+    out = {}
+    for name, body in re.findall(r"\bstruct\s+(\w+)\s*\{(.*?)\}", text,
+                                 flags=re.S):
+        out[name] = [" ".join(m.split()) for m in body.split(";")
+                     if m.strip()]
+    return out
+
+
+def check_old_header(old, new):
+    """What a 1.x header may not do to the header of 1.0."""
+    problems = []
+    old_f, new_f = header_functions(old), header_functions(new)
+    for name, s in old_f.items():
+        if name not in new_f:
+            problems.append("%s was removed (declared by %s)" % (name, old))
+        elif new_f[name] != s:
+            problems.append("%s changed from %s to %s" % (
+                name, sig(name, *s), sig(name, *new_f[name])))
+    old_t, new_t = header_text(old), header_text(new)
+    new_consts = {}
+    for block in enum_blocks(new_t):
+        seen = {}
+        for name, value in block.items():
+            if value in seen:
+                problems.append("%s reuses the value %d of %s" % (
+                    name, value, seen[value]))
+            seen[value] = name
+        new_consts.update(block)
+    for block in enum_blocks(old_t):
+        for name, value in block.items():
+            if name not in new_consts:
+                problems.append("constant %s (%d) was removed" % (name, value))
+            elif new_consts[name] != value:
+                problems.append("constant %s changed from %d to %d" % (
+                    name, value, new_consts[name]))
+    new_s = struct_members(new_t)
+    for name, members in struct_members(old_t).items():
+        now = new_s.get(name)
+        if now is None:
+            problems.append("struct %s was removed" % name)
+        elif now[:len(members)] != members:
+            problems.append("struct %s: the 1.0 members %s are no longer the"
+                            " start of %s (a struct may only grow at its end)"
+                            % (name, members, now))
+    return problems
+
+
 def sig(name, ret, params):
     return "%s %s(%s)" % (ret, name, ", ".join(params) or "void")
 
@@ -237,6 +306,11 @@ def check(args):
         problems.append("%s has %s, which no manifest accounts for"
                         % (args.symbols, s))
 
+    if args.old_header:
+        problems += ["%s against %s: %s" % (os.path.basename(args.header),
+                                            args.old_header, p)
+                     for p in check_old_header(args.old_header, args.header)]
+
     if problems:
         for p in problems:
             print("FAIL: " + p)
@@ -262,6 +336,9 @@ def main():
     ap.add_argument("--header", required=True)
     ap.add_argument("--map")
     ap.add_argument("--symbols")
+    ap.add_argument("--old-header",
+                    help="the header as released: checks that the current "
+                    "one keeps its functions, constants and struct prefixes")
     ap.add_argument("--print", action="store_true")
     ap.add_argument("--soname")
     ap.add_argument("--node")
