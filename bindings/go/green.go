@@ -219,7 +219,9 @@ func (g *Greenlet) xfer(kind C.int, v uintptr) (uintptr, error) {
 
 // xferState is xfer that also returns g's state afterwards.
 func (g *Greenlet) xferState(kind C.int, v uintptr) (uintptr, State, error) {
-	r := C.gg_xfer(kind, handle(g), C.uintptr_t(v))
+	// The handle goes as an integer: it is C memory, and a pointer
+	// argument would cost a cgo pointer check on every switch.
+	r := C.gg_xfer(kind, C.uintptr_t(uintptr(unsafe.Pointer(handle(g)))), C.uintptr_t(v))
 	runtime.KeepAlive(g)
 	res, err := transfer(r.rc, uintptr(r.value))
 	return res, State(r.state), err

@@ -180,8 +180,9 @@ int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size)
     return rc;
 }
 
-gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value)
+gg_result gg_xfer(int kind, uintptr_t hp, uintptr_t value)
 {
+    gg_handle *h = (gg_handle *)hp;
     green_t *g;
     int rc = enter(h, &g);
     if (rc != GREEN_OK)
@@ -203,7 +204,7 @@ gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value)
 
 int gg_xferp(int kind, gg_handle *h, void *value, void **result)
 {
-    gg_result r = gg_xfer(kind, h, (uintptr_t)value);
+    gg_result r = gg_xfer(kind, (uintptr_t)h, (uintptr_t)value);
     *result = (void *)r.value;
     return r.rc;
 }

@@ -35,7 +35,8 @@ typedef struct gg_result {
     int state; /* the target's state afterwards (0 if the call failed) */
 } gg_result;
 
-gg_result gg_xfer(int kind, gg_handle *h, uintptr_t value);
+/* h is a gg_handle * passed as an integer (see green.go). */
+gg_result gg_xfer(int kind, uintptr_t h, uintptr_t value);
 int gg_xferp(int kind, gg_handle *h, void *value, void **result);
 int gg_state(gg_handle *h);
 int gg_is_main(gg_handle *h);
