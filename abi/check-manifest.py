@@ -261,7 +261,7 @@ def check(args):
     for path in args.manifests:
         soname, node, funcs = read_manifest(path)
         base = os.path.basename(args.symbols)
-        if base != soname + ".symbols":
+        if base != soname.replace(".so.", "-") + ".symbols":
             problems.append("%s: @soname %s but the symbol list is %s"
                             % (path, soname, base))
         if node not in nodes:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # abi/update-baseline.sh [--refreeze-1.0] <build dir>
 #
-# Rewrites the ABI baseline, abi/<soname>.abi and abi/<soname>.symbols, of
+# Rewrites the ABI baseline, abi/<name>-<major>.abi and .symbols, of
 # every library listed in abi/libraries, from a native build with debug
 # information (the default RelWithDebInfo build). Review `git diff abi/`
 # before committing it: the diff is the ABI change being made. See
@@ -57,10 +57,13 @@ while read -r soname target path header map manifests; do
             "e.g. the default RelWithDebInfo)" >&2
         exit 1
     fi
-    sh "$here/abi.sh" symbols "$lib" >"$here/$soname.symbols"
-    sh "$here/abi.sh" dump "$lib" "$(dirname "$root/$header")" "$here/$soname.abi"
-    echo "wrote abi/$soname.symbols ($(wc -l <"$here/$soname.symbols")" \
-        "symbols) and abi/$soname.abi"
+    # libgreen.so.1 -> abi/libgreen-1.{abi,symbols}: the repository ignores
+    # *.so.* files.
+    stem=$(echo "$soname" | sed 's/\.so\./-/')
+    sh "$here/abi.sh" symbols "$lib" >"$here/$stem.symbols"
+    sh "$here/abi.sh" dump "$lib" "$(dirname "$root/$header")" "$here/$stem.abi"
+    echo "wrote abi/$stem.symbols ($(wc -l <"$here/$stem.symbols")" \
+        "symbols) and abi/$stem.abi"
 
     if [ $refreeze -eq 1 ]; then
         mkdir -p "$here/include/v1.0"
