@@ -145,24 +145,30 @@ type Options struct {
 // A Greenlet is a handle holding one reference to a greenlet. Its methods
 // must be called on the OS thread that owns the greenlet; they return
 // ErrThread from any other thread and ErrClosed after Close. A nil
-// *Greenlet gives ErrInvalid.
+// *Greenlet, a zero Greenlet and a copy of a Greenlet value give
+// ErrInvalid: share the *Greenlet, or take another handle with Parent,
+// Current or Main.
 type Greenlet struct {
 	h *C.gg_handle
-	// A cgo pointer to an incomplete C struct is not a pointer for Go's
-	// GC, which would make a Greenlet a tiny pointer-free object, and a
-	// cleanup attached to one of those may never run. This field keeps
-	// it a normal object.
-	_ *Greenlet
+	// self points to the Greenlet itself. A copy of a Greenlet value
+	// fails the check in handle(), so it cannot outlive the original and
+	// use a handle its cleanup released. The field also keeps a Greenlet
+	// off the tiny allocator: a cgo pointer to an incomplete C struct is
+	// not a pointer for Go's GC, so without it a Greenlet would be a tiny
+	// pointer-free object, and a cleanup attached to one may never run.
+	self *Greenlet
 }
 
 func wrap(h *C.gg_handle) *Greenlet {
 	g := &Greenlet{h: h}
+	g.self = g
 	runtime.AddCleanup(g, func(h *C.gg_handle) { C.gg_drop(h) }, h)
 	return g
 }
 
+// handle returns g's C handle, nil for a nil, zero or copied Greenlet.
 func handle(g *Greenlet) *C.gg_handle {
-	if g == nil {
+	if g == nil || g.self != g {
 		return nil
 	}
 	return g.h
@@ -179,7 +185,7 @@ func NewGreenlet(body RunFunc, opts *Options) (*Greenlet, error) {
 			return nil, ErrInvalid
 		}
 		parent, stack = opts.Parent, C.size_t(opts.StackSize)
-		if opts.Parent != nil && opts.Parent.h == nil {
+		if opts.Parent != nil && handle(opts.Parent) == nil {
 			return nil, ErrInvalid
 		}
 	}

@@ -427,6 +427,16 @@ func TestMisuse(t *testing.T) {
 		_, err = green.NewGreenlet(bodies.Echo, &green.Options{Parent: &green.Greenlet{}})
 		wantErr(t, "zero parent", err, green.ErrInvalid)
 
+		orig := mk(t, bodies.Echo, nil)
+		cp := *orig
+		_, err = cp.Switch(1)
+		wantErr(t, "copied Greenlet", err, green.ErrInvalid)
+		wantErr(t, "Close of a copy", cp.Close(), green.ErrInvalid)
+		if s := state(t, orig); s != green.New {
+			t.Errorf("the original changed: %v", s)
+		}
+		orig.Close()
+
 		big := mk(t, bodies.Echo, &green.Options{StackSize: 1 << 20})
 		if v, err := big.Switch(4); err != nil || v != 4 {
 			t.Errorf("1 MiB stack: %d, %v", v, err)
