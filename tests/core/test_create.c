@@ -130,6 +130,8 @@ static void test_attr_init(void **state)
     assert_null(a.userdata_free);
     assert_null(b.userdata);
     assert_null(b.userdata_free);
+    assert_int_equal(a.stack_mode, GREEN_STACK_MODE_DEFAULT);
+    assert_int_equal(b.stack_mode, GREEN_STACK_MODE_DEFAULT);
     assert_int_equal(green_attr_init(NULL), GREEN_EINVAL);
 }
 
@@ -192,6 +194,28 @@ static void test_attr_stack_size_range(void **state)
     assert_ok(green_release(g));
 }
 
+static void test_attr_bad_stack_mode(void **state)
+{
+    (void)state;
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_mode = -1;
+    expect_einval(&a);
+    a.stack_mode = GREEN_STACK_AUTO + 1;
+    expect_einval(&a);
+    a.stack_mode = 1000;
+    expect_einval(&a);
+    static const int modes[] = {GREEN_STACK_GUARDED, GREEN_STACK_COPY,
+                                GREEN_STACK_AUTO};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        a.stack_mode = modes[i];
+        green_t *g = NULL;
+        assert_ok(green_create(&g, run_count, NULL, &a));
+        /* before it starts: the requested mode */
+        assert_int_equal(green_stack_mode(g), modes[i]);
+        assert_ok(green_release(g));
+    }
+}
+
 static void test_attr_older_struct(void **state)
 {
     (void)state;
@@ -206,6 +230,17 @@ static void test_attr_older_struct(void **state)
     assert_null(green_get_userdata(g));
     assert_ok(green_release(g));
     assert_int_equal(f.count, 0);
+
+    /* Knows everything up to userdata_free, not stack_mode: a bad mode
+     * there is not read. */
+    a.size = offsetof(green_attr, stack_mode);
+    a.stack_mode = 12345;
+    assert_ok(green_create(&g, run_count, NULL, &a));
+    assert_ptr_equal(green_get_userdata(g), &f);
+    assert_ok(green_release(g));
+    assert_int_equal(f.count, 1);
+    f.count = 0;
+    a.stack_mode = 0;
 
     /* Knows userdata but not userdata_free. */
     a.size = offsetof(green_attr, userdata_free);
@@ -284,8 +319,10 @@ static void check_stack_size(size_t asked)
     expect = (expect + page - 1) & ~(page - 1);
     green_attr a = GREEN_ATTR_INIT;
     a.stack_size = asked;
+    a.stack_mode = GREEN_STACK_GUARDED;
     green_t *g = NULL;
     assert_ok(green_create(&g, run_probe, NULL, &a));
+    assert_int_equal(green_stack_mode(g), GREEN_STACK_GUARDED);
     struct stack_probe p;
     memset(&p, 0, sizeof p);
     assert_ok(green_switch(g, &p, NULL));
@@ -329,6 +366,7 @@ static void test_big_stack_usable(void **state)
     (void)state;
     green_attr a = GREEN_ATTR_INIT;
     a.stack_size = 2u * 1024u * 1024u;
+    a.stack_mode = GREEN_STACK_GUARDED;
     green_t *g = NULL;
     assert_ok(green_create(&g, run_big_frame, NULL, &a));
     void *r = NULL;
@@ -445,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_attr_defaults_accepted),
         cmocka_unit_test(test_attr_bad_size_field),
         cmocka_unit_test(test_attr_stack_size_range),
+        cmocka_unit_test(test_attr_bad_stack_mode),
         cmocka_unit_test(test_attr_older_struct),
         cmocka_unit_test(test_attr_newer_struct),
         cmocka_unit_test(test_stack_size_honoured),

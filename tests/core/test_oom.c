@@ -345,5 +345,9 @@ int main(void)
         cmocka_unit_test(test_enomem_create),
         cmocka_unit_test(test_enomem_thread_state),
     };
+    /* These tests are about guarded stacks, whatever GREEN_STACK_MODE says. */
+    if (green_set_stack_mode(GREEN_STACK_GUARDED, GREEN_SCOPE_PROCESS) !=
+        GREEN_OK)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

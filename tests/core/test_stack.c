@@ -308,5 +308,9 @@ int main(void)
         cmocka_unit_test(test_sizes_kept_apart),
         cmocka_unit_test(test_thread_end_unmaps_everything),
     };
+    /* These tests are about guarded stacks, whatever GREEN_STACK_MODE says. */
+    if (green_set_stack_mode(GREEN_STACK_GUARDED, GREEN_SCOPE_PROCESS) !=
+        GREEN_OK)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
