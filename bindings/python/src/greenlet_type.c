@@ -474,6 +474,8 @@ static PyObject *receive(pyg_thread *ts, int rc, void *res)
 
 /* ---- the run function (on the greenlet's own stack) -------------------- */
 
+static int prepare_start(PyGreenlet *g);
+
 struct run_ctx {
     green_t *g;
     void *in;
@@ -489,20 +491,25 @@ static PyObject *run_body(void *arg)
     after_switch(ts);
     PyObject *run = self->run_started;
     self->run_started = NULL;
-    Py_CLEAR(self->run);
     PyObject *result;
     if (PYG_UNLIKELY(ts->trace_type != NULL)) {
         value_free(c->in);
         PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
         ts->trace_type = ts->trace_value = ts->trace_tb = NULL;
         result = NULL;
-    } else if (!run) {
+    } else if (!run && prepare_start(self) < 0) {
+        /* Started by a finished child: its run is looked up here, and
+         * an error goes to its parent. */
         value_free(c->in);
-        PyErr_SetString(PyExc_AttributeError, "run");
         result = NULL;
     } else {
+        if (!run) {
+            run = self->run_started;
+            self->run_started = NULL;
+        }
         result = value_call(run, c->in);
     }
+    Py_CLEAR(self->run);
     Py_XDECREF(run);
     if (result) {
         *c->out = result;
@@ -609,6 +616,11 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
          * its first live ancestor. */
         return do_switch(self, exc);
     }
+    if (state == GREEN_STATE_NEW && prepare_start(self) < 0) {
+        /* As greenlet: starting it needs run, even to kill it. */
+        Py_DECREF(exc);
+        return NULL;
+    }
     void *res = NULL;
     int rc;
     if (is_exit && !self->main)
@@ -705,7 +717,10 @@ static int kill_suspended(PyGreenlet *g)
     resurrect(g);
     PyObject *et, *ev, *etb;
     PyErr_Fetch(&et, &ev, &etb);
-    /* Its result comes back here. */
+    /* Its result comes back here; if it survives, its parent is put
+     * back. */
+    PyGreenlet *old_parent = g->parent;
+    Py_XINCREF(old_parent);
     if (ts->current != g && set_parent(g, (PyObject *)ts->current) < 0)
         PyErr_Clear();
     PyObject *exc = PyObject_CallNoArgs(PyExc_GreenletExit);
@@ -726,6 +741,13 @@ static int kill_suspended(PyGreenlet *g)
             else
                 PyErr_WriteUnraisable(o);
         }
+    }
+    if (old_parent) {
+        if (g->g && green_state(g->g) != GREEN_STATE_DEAD &&
+            g->parent != old_parent &&
+            set_parent(g, (PyObject *)old_parent) < 0)
+            PyErr_Clear();
+        Py_DECREF(old_parent);
     }
     PyErr_Restore(et, ev, etb);
     if (Py_REFCNT(o) > 1) {
@@ -831,7 +853,13 @@ static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pyg_thread *ts = ts_get();
     if (!ts)
         return NULL;
-    PyGreenlet *self = (PyGreenlet *)type->tp_alloc(type, 0);
+    /* object.__new__ allocates (and refuses abstract subclasses). */
+    PyObject *empty = PyTuple_New(0);
+    if (!empty)
+        return NULL;
+    PyGreenlet *self =
+        (PyGreenlet *)PyBaseObject_Type.tp_new(type, empty, NULL);
+    Py_DECREF(empty);
     if (!self)
         return NULL;
     pyg_init_header(self);
@@ -861,7 +889,7 @@ static int pyg_init(PyObject *o, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:green", kwlist, &run,
                                      &parent))
         return -1;
-    if (run && run != Py_None && pyg_setrun(o, run, NULL) < 0)
+    if (run && pyg_setrun(o, run, NULL) < 0)
         return -1;
     if (parent && parent != Py_None)
         return set_parent((PyGreenlet *)o, parent);
@@ -1231,7 +1259,26 @@ static PyObject *pyg_chunk_stats(PyObject *m, PyObject *unused)
     return Py_BuildValue("(lli)", a, f, c);
 }
 
+static PyObject *pyg_set_thread_local(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *key, *value;
+    if (!PyArg_ParseTuple(args, "OO:set_thread_local", &key, &value))
+        return NULL;
+    PyObject *d = PyThreadState_GetDict();
+    if (!d) {
+        PyErr_SetString(PyExc_RuntimeError, "no thread state dict");
+        return NULL;
+    }
+    if (PyDict_SetItem(d, key, value) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef pyg_module_methods[] = {
+    {"set_thread_local", pyg_set_thread_local, METH_VARARGS,
+     "set_thread_local(key, value): stores value in this thread's state "
+     "dict (dropped when the thread ends)."},
     {"getcurrent", pyg_getcurrent, METH_NOARGS,
      "getcurrent() -> greenlet\n\nThe greenlet running in this thread."},
     {"settrace", pyg_settrace, METH_O,

@@ -44,7 +44,7 @@ void pyg_state_init(pyg_pystate *st);
 void pyg_state_save(pyg_pystate *st);
 
 /* st goes into the thread state (AFTER a switch, on the target's stack).
- * A fresh st gets a data stack chunk from the per-thread free list. */
+ * A fresh st gets a data stack chunk from the binding's free list. */
 void pyg_state_restore(pyg_pystate *st);
 
 /* Runs body(arg) as the bottom of a new greenlet's interpreter state (on the
@@ -68,7 +68,7 @@ void pyg_state_set_context_running(PyObject *ctx);
 /* The thread's trashcan nesting (greenlet's get_tstate_trash_delete_nesting). */
 int pyg_state_trash_nesting(void);
 
-/* Frees the calling thread's cached data stack chunks. */
+/* Called when a thread stops using greenlets. */
 void pyg_state_flush_chunks(void);
 
 /* Counters for tests: chunks allocated from / returned to the system. */

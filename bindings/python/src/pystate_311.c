@@ -17,9 +17,10 @@
  * functions on every restore, so that sys.settrace() called in one greenlet
  * applies to all of the thread.
  *
- * A greenlet's data stack starts with a chunk from a small per-thread free
- * list and gives it back when the greenlet finishes, so that creating and
- * finishing greenlets does not map and unmap memory every time.
+ * A greenlet's data stack starts with a chunk from a free list (chunks are
+ * carved from slabs) and gives it back when the greenlet finishes, so that
+ * creating and finishing greenlets does not map and unmap memory every
+ * time.
  */
 #define Py_BUILD_CORE 1
 #include <Python.h>
@@ -34,23 +35,49 @@
 
 /* CPython 3.11's own chunk size (Python/pystate.c). */
 #define CHUNK_SIZE (16 * 1024)
-#define CHUNK_CACHE 16
+/* Chunks are carved from slabs of this many, so that greenlets do not cost
+ * one memory mapping each for their data stack on top of their C stack
+ * (vm.max_map_count). Slabs are never unmapped; free chunks are shared by
+ * all threads (under the GIL). */
+#define SLAB_CHUNKS 64
+#define CHUNK_FREE_MAX 1024
 
-static __thread _PyStackChunk *chunk_cache[CHUNK_CACHE];
-static __thread int chunk_count;
-static long chunks_allocated, chunks_freed; /* under the GIL */
+static _PyStackChunk *chunk_free_list;
+static int chunk_free_count;
+static long chunks_allocated, chunks_freed;
 
-/* The same allocator CPython uses for its data stack chunks, so that a chunk
- * CPython frees itself (a thread state cleared while a greenlet runs) is
- * freed the right way. */
-static void *chunk_alloc(size_t size)
+/* Slabs come from the allocator CPython uses for its data stack chunks. If
+ * CPython ever frees one of our chunks itself (a thread state cleared while
+ * a greenlet runs), it unmaps just that chunk's pages, which is harmless. */
+static int slab_refill(void)
 {
     PyObjectArenaAllocator a;
     PyObject_GetArenaAllocator(&a);
-    void *p = a.alloc(a.ctx, size);
-    if (p)
-        chunks_allocated++;
-    return p;
+    char *slab = a.alloc(a.ctx, (size_t)CHUNK_SIZE * SLAB_CHUNKS);
+    if (!slab)
+        return -1;
+    chunks_allocated += SLAB_CHUNKS;
+    for (int i = SLAB_CHUNKS - 1; i >= 0; i--) {
+        _PyStackChunk *c = (_PyStackChunk *)(slab + (size_t)i * CHUNK_SIZE);
+        c->size = CHUNK_SIZE;
+        c->previous = chunk_free_list;
+        chunk_free_list = c;
+        chunk_free_count++;
+    }
+    return 0;
+}
+
+static _PyStackChunk *chunk_get(void)
+{
+    if (!chunk_free_list && slab_refill() < 0)
+        return NULL; /* CPython then allocates a chunk on first use */
+    _PyStackChunk *c = chunk_free_list;
+    chunk_free_list = c->previous;
+    chunk_free_count--;
+    c->previous = NULL;
+    c->size = CHUNK_SIZE;
+    c->top = 0;
+    return c;
 }
 
 static void chunk_free(_PyStackChunk *c)
@@ -61,47 +88,34 @@ static void chunk_free(_PyStackChunk *c)
     chunks_freed++;
 }
 
-static _PyStackChunk *chunk_get(void)
-{
-    _PyStackChunk *c;
-    if (chunk_count > 0) {
-        c = chunk_cache[--chunk_count];
-    } else {
-        c = chunk_alloc(CHUNK_SIZE);
-        if (!c)
-            return NULL;
-        c->size = CHUNK_SIZE;
-    }
-    c->previous = NULL;
-    c->top = 0;
-    return c;
-}
-
 static void chunk_put(_PyStackChunk *c)
 {
     /* Chunks that CPython pushed on top of the root one are normally gone
-     * by the time the greenlet ends; free whatever is left. */
+     * by the time the greenlet ends; those are CPython's own: free them
+     * the way it does. */
     while (c) {
         _PyStackChunk *prev = c->previous;
-        if (!prev && c->size == CHUNK_SIZE && chunk_count < CHUNK_CACHE)
-            chunk_cache[chunk_count++] = c;
-        else
+        if (!prev && c->size == CHUNK_SIZE) {
+            c->previous = chunk_free_list;
+            chunk_free_list = c;
+            chunk_free_count++;
+        } else {
             chunk_free(c);
+        }
         c = prev;
     }
 }
 
 void pyg_state_flush_chunks(void)
 {
-    while (chunk_count > 0)
-        chunk_free(chunk_cache[--chunk_count]);
+    /* Slabs stay mapped (their chunks are shared); nothing to do. */
 }
 
 void pyg_state_chunk_stats(long *allocated, long *freed, int *cached)
 {
     *allocated = chunks_allocated;
     *freed = chunks_freed;
-    *cached = chunk_count;
+    *cached = chunk_free_count;
 }
 
 void pyg_state_init(pyg_pystate *st)

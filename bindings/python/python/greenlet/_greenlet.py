@@ -9,6 +9,7 @@ from libgreen._core import (  # noqa: F401
     get_pending_cleanup_count,
     get_total_main_greenlets,
     get_tstate_trash_delete_nesting,
+    set_thread_local,
 )
 
 GREENLET_USE_GC = True
