@@ -300,3 +300,41 @@ def test_generators_inside_greenlets():
     while not g.dead:
         out.append(g.switch())
     assert out == [("gen", 0), ("gen", 1), ("gen", 2), [0, 1, 2]]
+
+
+def test_run_none_is_a_run_attribute():
+    g = Greenlet(run=None)
+    assert g.run is None
+    assert Greenlet(parent=None).parent is getcurrent()
+
+
+def test_finished_child_starts_never_started_parent():
+    def one_arg(x):
+        return (x, 24)
+    parent = Greenlet(one_arg)
+    child = Greenlet(lambda: 42, parent)
+    assert child.switch() == (42, 24)
+    assert parent.dead and child.dead
+
+    def no_args():
+        return 13
+    parent = Greenlet(no_args)
+    child = Greenlet(lambda: 42, parent)
+    with pytest.raises(TypeError):
+        child.switch()
+
+
+def test_abstract_subclass_cannot_be_instantiated():
+    from abc import ABCMeta, abstractmethod
+    Abstract = ABCMeta("Abstract", (Greenlet,),
+                       {"run": abstractmethod(lambda self: None)})
+
+    class Bad(Abstract):
+        pass
+
+    class Good(Abstract):
+        def run(self):
+            return "good"
+    with pytest.raises(TypeError):
+        Bad()
+    assert Good().switch() == "good"

@@ -216,3 +216,23 @@ def test_many_threads_come_and_go():
         t.join()
     gc.collect()
     assert greenlet._greenlet.get_total_main_greenlets() <= start + 1
+
+
+def test_parent_restored_when_kill_does_not_kill():
+    hub = Greenlet(lambda: None)
+    main = getcurrent()
+    seen = []
+
+    def worker():
+        try:
+            main.switch()
+        except GreenletExit:
+            seen.append(getcurrent().parent)  # the killer, during the kill
+            seen.append(getcurrent())
+            hub.switch()  # survives by switching away
+    g = Greenlet(worker, parent=hub)
+    g.switch()
+    del g
+    assert seen[0] is main
+    assert seen[1].parent is hub  # put back
+    del seen[:]

@@ -120,3 +120,12 @@ def test_throw_bad_arguments_change_nothing(args, exc, msg):
         assert str(info.value) == msg
     assert g and not g.dead
     assert g.switch("still alive") == ("returned", "still alive")
+
+
+def test_throw_into_never_started_greenlet_without_run():
+    g = Greenlet()
+    with pytest.raises(AttributeError, match="run"):
+        g.throw(KeyError)
+    assert not g.dead  # nothing changed
+    g.run = lambda: "ran"
+    assert g.switch() == "ran"
