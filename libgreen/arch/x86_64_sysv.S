@@ -43,13 +43,13 @@ green_switch:
     movq %fs:(%rax), %r8                    /* t */
     cmpq %r8, GREEN_G_THREAD(%rdi)
     jne .Lswitch_slow
-    cmpl $0, GREEN_G_API_SUSPENDED(%rdi)
+    cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
     je .Lswitch_slow
     movq GREEN_T_SLOW(%r8), %rax            /* slow and pending_flag */
     testq %rax, %rax
     jnz .Lswitch_slow
     movq GREEN_T_CURRENT(%r8), %r9          /* origin */
-    cmpl $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
+    cmpb $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
     je .Lswitch_slow
     .cfi_remember_state
     pushq %rbp
@@ -80,10 +80,10 @@ green_switch:
     testq %rdx, %rdx
     cmovzq %r10, %rdx
     movq %rdx, GREEN_G_RESULT_OUT(%r9)
-    movl $1, GREEN_G_API_SUSPENDED(%r9)
-    movl $0, GREEN_G_API_SUSPENDED(%rdi)
-    movl $GREEN_S_SUSPENDED, GREEN_G_STATE(%r9)
-    movl $GREEN_S_RUNNING, GREEN_G_STATE(%rdi)
+    movb $1, GREEN_G_API_SUSPENDED(%r9)
+    movb $0, GREEN_G_API_SUSPENDED(%rdi)
+    movb $GREEN_S_SUSPENDED, GREEN_G_STATE(%r9)
+    movb $GREEN_S_RUNNING, GREEN_G_STATE(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
     movq GREEN_G_SP(%rdi), %rsp
     xorl %edx, %edx                         /* resume fast */

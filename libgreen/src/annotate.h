@@ -19,6 +19,7 @@
 
 #ifdef GREEN_HAVE_VALGRIND
 #define GREEN_ANNOTATE_FIELDS unsigned valgrind_stack_id;
+/* (in struct green) */
 #define green_annotate_range_new(id, base, size)                              \
     ((id) = VALGRIND_STACK_REGISTER((char *)(base), (char *)(base) + (size)))
 #define green_annotate_range_free(id) VALGRIND_STACK_DEREGISTER(id)

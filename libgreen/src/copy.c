@@ -19,15 +19,13 @@
 
 #include "internal.h"
 
-/* Space below the origin's locals that the machine layer's frame and
- * calls may take before the stack pointer is saved. */
-#define FRAME_MARGIN 512
 /* Room for the copy functions below the target's frame. */
 #define SCRATCH 256
 
+/* The top of what a started greenlet uses on the shared stack. */
 static inline char *shared_top(const struct green_thread *t)
 {
-    return (char *)t->shared.base + t->shared.size;
+    return (char *)t->shared.base + t->shared.size - GREEN_ARCH_TOP_SLACK;
 }
 
 int green_copy_prepare_start(struct green_thread *t, struct green *g)
@@ -39,23 +37,21 @@ int green_copy_prepare_start(struct green_thread *t, struct green *g)
         green_annotate_range_new(t->shared_vg_id, t->shared.base,
                                  t->shared.size);
     }
-    g->mode = GREEN_STACK_COPY;
+    g->mode = GREEN_STACK_COPY; /* an AUTO one's stack fields go */
+    g->copy_buf = NULL;
+    g->copy_len = g->copy_cap = 0;
     g->sp = GREEN_COPY_UNSTARTED;
     return GREEN_OK;
 }
 
-int green_copy_reserve(struct green_thread *t, const void *sp_hint)
+int green_copy_reserve(struct green_thread *t, const void *lowest)
 {
     struct green *g = t->current;
     if (g->mode != GREEN_STACK_COPY || t->shared_owner != g)
         return GREEN_OK;
-    char *lo = (char *)sp_hint - FRAME_MARGIN;
-    if (lo < (char *)t->shared.base)
-        lo = t->shared.base;
-    size_t need = (size_t)(shared_top(t) - lo);
+    size_t need = (size_t)(shared_top(t) - (const char *)lowest);
     if (need <= g->copy_cap)
         return GREEN_OK;
-    need = (need + 63) & ~(size_t)63;
     void *buf = realloc(g->copy_buf, need);
     if (!buf)
         return GREEN_ENOMEM;
@@ -80,8 +76,9 @@ void *green__copy_out(void)
         owner->api_suspended = 0;
     }
     t->shared_owner = NULL;
-    char *below =
-        target->sp == GREEN_COPY_UNSTARTED ? shared_top(t) : target->sp;
+    char *below = target->sp == GREEN_COPY_UNSTARTED
+                      ? shared_top(t) - 16 /* its first frame */
+                      : target->sp;
     char *scratch = (char *)(((uintptr_t)below - SCRATCH) & ~(uintptr_t)15);
     /* Memcheck: the copy-in function's frame and the target's bytes will
      * be written there (the owner is saved already). If that overlaps
@@ -91,7 +88,7 @@ void *green__copy_out(void)
                     ? scratch - 2048
                     : (char *)t->shared.base;
     volatile char anchor = 0;
-    green_annotate_usable(low, (size_t)(shared_top(t) - low));
+    green_annotate_usable(low, (size_t)(shared_top(t) + GREEN_ARCH_TOP_SLACK - low));
     green_annotate_defined((char *)&anchor, 256);
     return scratch;
 }

@@ -280,14 +280,15 @@ static struct green *free_greenlet(struct green_thread *owner_here,
 {
     struct green *parent = g->parent;
     struct green_thread *t = g->thread;
-    if (g->stack.base) {
+    if (g->mode == GREEN_STACK_COPY) {
+        green_copy_forget(owner_here, g);
+    } else if (g->stack.base) {
         green_annotate_stack_free(g);
         if (owner_here)
             green_stack_put(&owner_here->cache, &g->stack);
         else
             green_stack_unmap(&g->stack);
     }
-    green_copy_forget(owner_here, g);
     if (g->userdata_free)
         g->userdata_free(g->userdata);
     free(g);
@@ -445,11 +446,14 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     g->api_suspended = 0;
     g->state = GREEN_STATE_NEW;
     g->flags = 0;
-    g->stack.base = NULL;
-    g->stack.size = green_stack_round(stack_size);
     g->mode = mode;
-    g->copy_len = g->copy_cap = 0;
-    g->copy_buf = NULL;
+    if (mode == GREEN_STACK_COPY) {
+        g->copy_buf = NULL;
+        g->copy_len = g->copy_cap = 0;
+    } else {
+        g->stack.base = NULL;
+        g->stack.size = green_stack_round(stack_size);
+    }
     g->userdata = userdata;
     g->userdata_free = userdata_free;
     g->live_prev = g->live_next = NULL;
@@ -484,11 +488,12 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
 {
     if (origin->state == GREEN_STATE_DEAD) {
         /* We are off its stack now. */
-        if (origin->stack.base) {
+        if (origin->mode == GREEN_STACK_COPY) {
+            green_copy_forget(t, origin);
+        } else if (origin->stack.base) {
             green_annotate_stack_free(origin);
             green_stack_put(&t->cache, &origin->stack);
         }
-        green_copy_forget(t, origin);
     }
     if (t->nhooks)
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
@@ -531,7 +536,8 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
             return rc;
     }
     if (origin->state != GREEN_STATE_DEAD) {
-        int rc = green_copy_reserve(t, &origin);
+        uintptr_t here = (uintptr_t)&origin;
+        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
         if (rc != GREEN_OK)
             return rc;
     }
@@ -596,21 +602,17 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
     return switch_to(t, dest, k, value, result);
 }
 
-/* Called by the machine layer on a new greenlet's stack. */
-void green__entry(void)
+/* A finished greenlet hands its result on; never returns. Out of line so
+ * that green__entry()'s frame, which stays on the stack for the
+ * greenlet's whole life (and is saved with it in copy mode), is small. */
+static __attribute__((noinline, noreturn)) void finish(struct green *self,
+                                                        int rc, void *out)
 {
     struct green_thread *t = tls_thread;
-    struct green *self = t->current;
-    void *in = NULL, *out = NULL;
-    resumed(t, &in);
-    int rc = self->run(self, in, &out);
     if (rc == GREEN_EXIT)
         rc = GREEN_OK;
     else if (rc != GREEN_OK)
         rc = GREEN_THROWN;
-    /* tls_thread, not t: the greenlet never changes threads, but reading
-     * it again keeps the compiler from assuming anything across run(). */
-    t = tls_thread;
     STORE(self->state, GREEN_STATE_DEAD);
     live_del(self);
     for (struct green *to = self->parent;;) {
@@ -622,6 +624,17 @@ void green__entry(void)
         STORE(to->state, GREEN_STATE_DEAD);
         to = to->parent;
     }
+}
+
+/* Called by the machine layer on a new greenlet's stack. */
+void green__entry(void)
+{
+    struct green_thread *t = tls_thread;
+    struct green *self = t->current;
+    void *in = NULL, *out = NULL;
+    resumed(t, &in);
+    int rc = self->run(self, in, &out);
+    finish(self, rc, out);
 }
 
 static int check_target(struct green_thread **tp, struct green *g)
@@ -689,7 +702,7 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
         if (p.rc != GREEN_OK)
             return p;
     }
-    p.rc = green_copy_reserve(t, &p);
+    p.rc = green_copy_reserve(t, frame_sp);
     if (p.rc != GREEN_OK)
         return p;
     if (target->state == GREEN_STATE_NEW)
@@ -863,11 +876,12 @@ static void thread_exit(void *arg)
         live_del(g);
         g->api_suspended = 0;
         STORE(g->state, GREEN_STATE_DEAD);
-        if (g->stack.base) {
+        if (g->mode == GREEN_STACK_COPY) {
+            green_copy_forget(t, g);
+        } else if (g->stack.base) {
             green_annotate_stack_free(g);
             green_stack_unmap(&g->stack);
         }
-        green_copy_forget(t, g);
     }
     STORE(t->main->state, GREEN_STATE_DEAD);
     green_stack_cache_flush(&t->cache);

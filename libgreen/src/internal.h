@@ -72,10 +72,18 @@ GREEN_HIDDEN void *green__copy_in(void);
 #define green_copy_needed(t, target)                                          \
     ((target)->mode == GREEN_STACK_COPY && (t)->shared_owner != (target))
 /* Before the current greenlet suspends: if it is the copy-mode greenlet on
- * the shared stack, makes sure its buffer can hold its live stack, so that
- * saving it later cannot fail. sp_hint is the address of a local of the
- * function that calls the machine layer. GREEN_OK or GREEN_ENOMEM. */
-GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *sp_hint);
+ * the shared stack, makes sure its buffer can hold its live stack down to
+ * `lowest` (its saved stack pointer, or a bound below it), so that saving
+ * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
+GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
+/* Bytes at the top of a stack that a started greenlet never uses (both
+ * machine layers' green_arch_init_stack() leave the entry's first frame
+ * 16 bytes below the top), so copy mode does not save them. */
+#define GREEN_ARCH_TOP_SLACK 16
+/* A bound on how far below a local of green_arch_switch()'s caller the
+ * machine layer saves the stack pointer (the caller's frame, the switch's
+ * own frame). */
+#define GREEN_ARCH_FRAME_MAX 512
 /* Starts g (new, copy mode) on the shared stack: marks it prepared. */
 GREEN_HIDDEN int green_copy_prepare_start(struct green_thread *t,
                                           struct green *g);
@@ -146,18 +154,26 @@ struct green {
     void **result_out; /* where green_switch() stores what arrives */
     /* Suspended inside green_switch(), so that a green_switch() to it can
      * deliver its value directly (0 while running) */
-    int api_suspended;
-    int state;
-    unsigned flags; /* GF_*, touched by the owning thread only */
-    struct green_stack stack; /* guarded mode; .size also for a new one */
-    int mode;                 /* GREEN_STACK_GUARDED, _COPY or _AUTO */
-    unsigned copy_len, copy_cap; /* copy mode: saved bytes, capacity */
-    void *copy_buf;              /* copy mode: the saved live stack */
+    unsigned char api_suspended;
+    unsigned char state; /* GREEN_STATE_* */
+    unsigned char mode;  /* GREEN_STACK_GUARDED, _COPY or _AUTO */
+    unsigned char flags; /* GF_*, touched by the owning thread only */
+    GREEN_ANNOTATE_FIELDS
+    /* Kept small: a million suspended copy-mode greenlets are a million of
+     * these (see bench/copy_bench.c). */
+    union {
+        /* guarded or auto mode; .size is the size to map while new */
+        struct green_stack stack;
+        /* copy mode: the saved live stack, its length and capacity */
+        struct {
+            void *copy_buf;
+            unsigned copy_len, copy_cap;
+        };
+    };
     void *userdata;
     void (*userdata_free)(void *);
     struct green *live_prev, *live_next; /* thread's started greenlets */
     struct green *pending_next;          /* thread's pending-release list */
-    GREEN_ANNOTATE_FIELDS
 };
 
 struct green_hook {

@@ -10,9 +10,9 @@
 #define GREEN_G_THREAD 8
 #define GREEN_G_SP 32
 #define GREEN_G_RESULT_OUT 40
-#define GREEN_G_API_SUSPENDED 48
-#define GREEN_G_STATE 52
-#define GREEN_G_MODE 80
+#define GREEN_G_API_SUSPENDED 48 /* bytes */
+#define GREEN_G_STATE 49
+#define GREEN_G_MODE 50
 
 /* struct green_thread */
 #define GREEN_T_CURRENT 0
