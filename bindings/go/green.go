@@ -61,6 +61,8 @@ package green
 #cgo nocallback gg_xferp
 #cgo nocallback gg_state
 #cgo nocallback gg_is_main
+#cgo nocallback gg_stack_mode
+#cgo nocallback gg_set_stack_mode
 #cgo nocallback gg_parent
 #cgo nocallback gg_set_parent
 #cgo nocallback gg_current
@@ -139,7 +141,60 @@ type Options struct {
 	Parent *Greenlet
 	// StackSize is the usable stack size in bytes; 0 means libgreen's
 	// default (256 KiB). Otherwise it must be within [16 KiB, 4 GiB].
+	// Copy-mode greenlets ignore it.
 	StackSize int
+	// StackMode is how the greenlet gets its stack; 0 (DefaultStack)
+	// means the thread's or process's default (see SetStackMode).
+	StackMode StackMode
+}
+
+// StackMode is how a greenlet gets its stack (GREEN_STACK_* in green.h).
+type StackMode int
+
+const (
+	// DefaultStack: the calling thread's default mode, which is the
+	// process's unless the thread set its own, which is GuardedStack
+	// unless set by SetStackMode or the GREEN_STACK_MODE environment
+	// variable.
+	DefaultStack StackMode = C.GREEN_STACK_MODE_DEFAULT
+	// GuardedStack: a stack of its own, with a guard page below; no copy
+	// on a switch, two memory mappings per greenlet.
+	GuardedStack StackMode = C.GREEN_STACK_GUARDED
+	// CopyStack: runs on its thread's shared stack; its live bytes are
+	// copied out when another copy greenlet needs the stack. No mapping
+	// per greenlet, so millions can be suspended.
+	CopyStack StackMode = C.GREEN_STACK_COPY
+	// AutoStack: guarded, or copy if a guarded stack cannot be mapped.
+	AutoStack StackMode = C.GREEN_STACK_AUTO
+)
+
+func (m StackMode) String() string {
+	switch m {
+	case DefaultStack:
+		return "default"
+	case GuardedStack:
+		return "guarded"
+	case CopyStack:
+		return "copy"
+	case AutoStack:
+		return "auto"
+	}
+	return "StackMode(?)"
+}
+
+// Scope of SetStackMode.
+type Scope int
+
+const (
+	ThreadScope  Scope = C.GREEN_SCOPE_THREAD  // the calling OS thread
+	ProcessScope Scope = C.GREEN_SCOPE_PROCESS // threads that set none
+)
+
+// SetStackMode sets the default stack mode of greenlets created without
+// one, for the calling OS thread or for the process. DefaultStack clears
+// the thread's own choice. ErrInvalid for an unknown mode or scope.
+func SetStackMode(mode StackMode, scope Scope) error {
+	return errOf(C.gg_set_stack_mode(C.int(mode), C.int(scope)))
 }
 
 // A Greenlet is a handle holding one reference to a greenlet. Its methods
@@ -180,17 +235,18 @@ func handle(g *Greenlet) *C.gg_handle {
 func NewGreenlet(body RunFunc, opts *Options) (*Greenlet, error) {
 	var parent *Greenlet
 	var stack C.size_t
+	var mode C.int
 	if opts != nil {
-		if opts.StackSize < 0 {
+		if opts.StackSize < 0 || opts.StackMode < DefaultStack || opts.StackMode > AutoStack {
 			return nil, ErrInvalid
 		}
-		parent, stack = opts.Parent, C.size_t(opts.StackSize)
+		parent, stack, mode = opts.Parent, C.size_t(opts.StackSize), C.int(opts.StackMode)
 		if opts.Parent != nil && handle(opts.Parent) == nil {
 			return nil, ErrInvalid
 		}
 	}
 	var h *C.gg_handle
-	rc := C.gg_new(&h, body.fn, handle(parent), stack)
+	rc := C.gg_new(&h, body.fn, handle(parent), stack, mode)
 	runtime.KeepAlive(parent)
 	if rc != C.GREEN_OK {
 		return nil, errOf(rc)
@@ -286,6 +342,18 @@ func (g *Greenlet) State() (State, error) {
 		return 0, errOf(rc)
 	}
 	return State(rc), nil
+}
+
+// StackMode returns g's stack mode: GuardedStack or CopyStack once it has
+// started (an AutoStack greenlet reports the mode it got), the requested
+// mode before.
+func (g *Greenlet) StackMode() (StackMode, error) {
+	rc := C.gg_stack_mode(handle(g))
+	runtime.KeepAlive(g)
+	if rc < 0 {
+		return 0, errOf(rc)
+	}
+	return StackMode(rc), nil
 }
 
 // IsMain reports whether g is a main greenlet.

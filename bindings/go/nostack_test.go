@@ -38,11 +38,11 @@ func vmSize() (uint64, error) {
 func TestNoStack(t *testing.T) {
 	if os.Getenv("GREEN_TEST_NOSTACK_CHILD") == "1" {
 		runtime.LockOSThread()
-		small, err := green.NewGreenlet(bodies.Echo, nil)
+		small, err := green.NewGreenlet(bodies.Echo, &green.Options{StackMode: green.GuardedStack})
 		if err != nil {
 			t.Fatal(err)
 		}
-		big, err := green.NewGreenlet(bodies.Echo, &green.Options{StackSize: 1 << 30})
+		big, err := green.NewGreenlet(bodies.Echo, &green.Options{StackSize: 1 << 30, StackMode: green.GuardedStack})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -152,7 +152,8 @@ static int wrap(gg_handle **out, green_t *g, struct gg_thread *t)
     return GREEN_OK;
 }
 
-int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size)
+int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size,
+           int stack_mode)
 {
     *out = NULL;
     if (!run)
@@ -170,6 +171,7 @@ int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size)
         drain(t);
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_size = stack_size;
+    attr.stack_mode = stack_mode;
     green_t *g;
     int rc = green_create(&g, (green_run_fn)run, p, &attr);
     if (rc != GREEN_OK)
@@ -214,6 +216,25 @@ int gg_state(gg_handle *h)
     green_t *g;
     int rc = enter(h, &g);
     return rc != GREEN_OK ? rc : green_state(g);
+}
+
+int gg_stack_mode(gg_handle *h)
+{
+    green_t *g;
+    int rc = enter(h, &g);
+    return rc != GREEN_OK ? rc : green_stack_mode(g);
+}
+
+int gg_set_stack_mode(int mode, int scope)
+{
+    /* The thread scope needs the calling thread's record so that queued
+     * releases are not left behind by a thread that only sets a mode. */
+    struct gg_thread *t = here();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
+        drain(t);
+    return green_set_stack_mode(mode, scope);
 }
 
 int gg_is_main(gg_handle *h)

@@ -26,7 +26,10 @@ enum { GG_SWITCH = 0, GG_THROW = 1, GG_THROW_EXIT = 2 };
 struct gg_thread;
 typedef struct gg_handle gg_handle;
 
-int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size);
+int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size,
+           int stack_mode);
+int gg_stack_mode(gg_handle *h);
+int gg_set_stack_mode(int mode, int scope);
 /* What a switch or throw returns: returned by value so that Go passes no
  * pointer (which would make its result escape to the heap). */
 typedef struct gg_result {
