@@ -5,7 +5,9 @@ manifests in agreement (see abi/README.md).
   check-manifest.py --header H --map M --symbols S [--old-header OLD] MANIFEST...
       Fails (exit 1, every disagreement printed) unless:
         - the GREEN_API functions of H are exactly the functions of the
-          manifests, with the same signatures in the manifest vocabulary;
+          manifests, with the same signatures in the manifest vocabulary,
+          and the structs H defines are the manifests' `struct` lines (the
+          latest one of each; a later manifest may only append fields);
         - each manifest's functions are exactly the names of its @node in
           the version script M, and every node of M has one manifest;
         - the baseline symbol list S holds exactly name@@node for those
@@ -92,6 +94,29 @@ def vocab_type(decl, fn_typedefs, is_param, where):
     return "ptr"
 
 
+def header_structs(path):
+    """{name: [(type, field)]} of the structs a header defines."""
+    text = strip_preprocessor(header_text(path))
+    fn_typedefs = set(re.findall(
+        r"typedef\b[^;{}]*?\(\s*\*\s*(\w+)\s*\)\s*\([^;]*?\)\s*;", text))
+    out = {}
+    for name, members in struct_members(text).items():
+        fields = []
+        for m in members:
+            where = "%s: struct %s" % (os.path.basename(path), name)
+            fp = re.search(r"\(\s*\*\s*(\w+)\s*\)", m)
+            if fp:
+                fields.append(("fnptr", fp.group(1)))
+                continue
+            if "[" in m or ":" in m:
+                raise Error("%s: arrays and bit-fields are not in the manifest"
+                            " vocabulary: '%s'" % (where, m))
+            field = re.findall(r"\w+", m)[-1]
+            fields.append((vocab_type(m, fn_typedefs, True, where), field))
+        out[name] = fields
+    return out
+
+
 def header_functions(path):
     """{name: (ret, [params])} of the GREEN_API functions of a header."""
     with open(path, encoding="utf-8") as f:
@@ -125,7 +150,7 @@ def header_functions(path):
 
 def read_manifest(path):
     """(soname, node, {name: (ret, [params])}) of a manifest file."""
-    meta, funcs = {}, {}
+    meta, funcs, structs = {}, {}, {}
     with open(path, encoding="utf-8") as f:
         for no, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
@@ -135,6 +160,17 @@ def read_manifest(path):
             if line.startswith("@"):
                 key, _, value = line[1:].partition(" ")
                 meta[key] = value.strip()
+                continue
+            m = re.match(r"^struct\s+(\w+)\s*\(([^()]*)\)$", line)
+            if m:
+                fields = []
+                for f in m.group(2).split(","):
+                    parts = f.split()
+                    if len(parts) != 2 or parts[0] not in VOCABULARY or \
+                            parts[0] == "void":
+                        raise Error("%s: bad field '%s'" % (where, f.strip()))
+                    fields.append((parts[0], parts[1]))
+                structs[m.group(1)] = fields
                 continue
             m = re.match(r"^(\w+)\s+(\w+)\s*\(([^()]*)\)$", line)
             if not m:
@@ -152,7 +188,7 @@ def read_manifest(path):
     for key in ("soname", "node"):
         if key not in meta:
             raise Error("%s: no @%s line" % (path, key))
-    return meta["soname"], meta["node"], funcs
+    return meta["soname"], meta["node"], funcs, structs
 
 
 def version_nodes(path):
@@ -244,6 +280,10 @@ def check_old_header(old, new):
     return problems
 
 
+def sstr(name, fields):
+    return "struct %s(%s)" % (name, ", ".join("%s %s" % f for f in fields))
+
+
 def sig(name, ret, params):
     return "%s %s(%s)" % (ret, name, ", ".join(params) or "void")
 
@@ -256,10 +296,18 @@ def check(args):
         symbols = set(l.strip() for l in f if l.strip())
 
     listed = {}          # name -> (ret, params)
+    listed_structs = {}  # name -> latest [(type, field)]
     expected_syms = set()
     covered = set()
     for path in args.manifests:
-        soname, node, funcs = read_manifest(path)
+        soname, node, funcs, structs = read_manifest(path)
+        for name, fields in structs.items():
+            before = listed_structs.get(name)
+            if before is not None and fields[:len(before)] != before:
+                problems.append("%s: struct %s does not start with its"
+                                " earlier layout %s" % (path, name,
+                                                        sstr(name, before)))
+            listed_structs[name] = fields
         base = os.path.basename(args.symbols)
         if base != soname.replace(".so.", "-") + ".symbols":
             problems.append("%s: @soname %s but the symbol list is %s"
@@ -300,6 +348,19 @@ def check(args):
                             % (name, sig(name, *listed[name]),
                                sig(name, *header[name])))
 
+    hstructs = header_structs(args.header)
+    for name in sorted(set(hstructs) | set(listed_structs)):
+        h, m = hstructs.get(name), listed_structs.get(name)
+        if h is None:
+            problems.append("a manifest describes struct %s, which %s does not"
+                            " define" % (name, args.header))
+        elif m is None:
+            problems.append("%s defines %s, which no manifest describes"
+                            % (args.header, sstr(name, h)))
+        elif h != m:
+            problems.append("struct %s: the manifest says %s, the header %s"
+                            % (name, sstr(name, m), sstr(name, h)))
+
     for s in sorted(expected_syms - symbols):
         problems.append("%s lacks %s" % (args.symbols, s))
     for s in sorted(symbols - expected_syms):
@@ -326,6 +387,8 @@ def print_manifest(args):
     header = header_functions(args.header)
     print("@soname %s" % args.soname)
     print("@node %s" % args.node)
+    for name, fields in header_structs(args.header).items():
+        print(sstr(name, fields))
     for name, (ret, params) in header.items():
         print(sig(name, ret, params))
     return 0

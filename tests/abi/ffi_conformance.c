@@ -14,10 +14,11 @@
  * ffi_call(): the greenlet's run function, the userdata destructor and the
  * hook are libffi closures.
  *
- * This file deliberately does not include green.h: the few constants and
- * the layout of green_attr it needs are restated here, as a binding
- * restates them, so that a change of their values or layout in a 1.x
- * release fails this test.
+ * This file deliberately does not include green.h: the few constants it
+ * needs are restated here, as a binding restates them, so that a change of
+ * their values in a 1.x release fails this test. The layout of green_attr
+ * comes from the manifest's `struct` line (the oldest one: what a binding
+ * written for 1.0 allocates), laid out by libffi as ctypes would.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -42,13 +43,6 @@ enum {
     STACK_MIN = 16 * 1024
 };
 
-/* green_attr as of 1.0 */
-struct attr10 {
-    size_t size;
-    size_t stack_size;
-    void *userdata;
-    void (*userdata_free)(void *);
-};
 
 /* ---- checks ---- */
 
@@ -92,6 +86,19 @@ struct fn {
 
 static struct fn fns[MAX_FUNCS];
 static int nfns;
+
+/* A struct of the manifest: struct <name>(<type> <field>, ...) */
+struct st {
+    char name[64];
+    int nfields;
+    char field[MAX_PARAMS][32];
+    ffi_type *elements[MAX_PARAMS + 1];
+    ffi_type type;
+    size_t offset[MAX_PARAMS];
+};
+
+static struct st structs[8];
+static int nstructs;
 static char soname[128];
 
 static ffi_type *ffi_type_of(const char *t)
@@ -155,6 +162,43 @@ static void read_manifest(const char *path)
             }
             continue;
         }
+        if (!strncmp(s, "struct ", 7)) {
+            char name[64];
+            char *open = strchr(s, '('), *close = strrchr(s, ')');
+            if (!open || !close || close < open ||
+                sscanf(s + 7, "%63[A-Za-z0-9_]", name) != 1)
+                fail("%s:%d: cannot read '%s'", path, no, s);
+            int known = 0;
+            for (int i = 0; i < nstructs; i++)
+                known |= !strcmp(structs[i].name, name);
+            if (known) /* keep the oldest layout */
+                continue;
+            if (nstructs == (int)(sizeof structs / sizeof structs[0]))
+                fail("%s: too many structs", path);
+            struct st *st = &structs[nstructs];
+            snprintf(st->name, sizeof st->name, "%s", name);
+            *close = '\0';
+            for (char *tok = strtok(open + 1, ","); tok;
+                 tok = strtok(NULL, ",")) {
+                char type[16];
+                if (st->nfields == MAX_PARAMS)
+                    fail("%s:%d: too many fields", path, no);
+                if (sscanf(tok, "%15s %31s", type, st->field[st->nfields]) != 2 ||
+                    !(st->elements[st->nfields] = ffi_type_of(type)) ||
+                    !strcmp(type, "void"))
+                    fail("%s:%d: bad field '%s'", path, no, tok);
+                st->nfields++;
+            }
+            st->elements[st->nfields] = NULL;
+            st->type.size = st->type.alignment = 0;
+            st->type.type = FFI_TYPE_STRUCT;
+            st->type.elements = st->elements;
+            if (ffi_get_struct_offsets(FFI_DEFAULT_ABI, &st->type,
+                                       st->offset) != FFI_OK)
+                fail("%s:%d: libffi cannot lay out struct %s", path, no, name);
+            nstructs++;
+            continue;
+        }
         /* <ret> <name>(<type>, <type>...) */
         if (nfns == MAX_FUNCS)
             fail("%s: too many functions", path);
@@ -202,6 +246,25 @@ static struct fn *lookup(const char *name)
         if (!strcmp(fns[i].name, name))
             return &fns[i];
     fail("%s is not in the manifest", name);
+    return NULL;
+}
+
+static struct st *find_struct(const char *name)
+{
+    for (int i = 0; i < nstructs; i++)
+        if (!strcmp(structs[i].name, name))
+            return &structs[i];
+    fail("struct %s is not in the manifest", name);
+    return NULL;
+}
+
+/* Where field `name` of a struct laid out as `st` is in `base`. */
+static void *field(const struct st *st, void *base, const char *name)
+{
+    for (int i = 0; i < st->nfields; i++)
+        if (!strcmp(st->field[i], name))
+            return (char *)base + st->offset[i];
+    fail("struct %s has no field %s in the manifest", st->name, name);
     return NULL;
 }
 
@@ -475,26 +538,30 @@ int main(int argc, char **argv)
     CHECK(call_int("green_is_main", ARGS(P(main_g))) == 1);
     CHECK(call_int("green_state", ARGS(P(main_g))) == STATE_RUNNING);
 
-    /* options, as a binding lays out the 1.0 struct */
-    struct {
-        struct attr10 a;
-        unsigned char guard[64];
-    } opt;
-    memset(&opt, 0xA5, sizeof opt);
-    CALL_RC(OK, "green_attr_init", P(&opt.a));
-    for (size_t i = 0; i < sizeof opt.guard; i++)
-        if (opt.guard[i] != 0xA5)
-            fail("green_attr_init wrote past the 1.0 green_attr");
-    CHECK(opt.a.size == sizeof(struct attr10));
-    CHECK(opt.a.stack_size == 0 && !opt.a.userdata && !opt.a.userdata_free);
-    opt.a.stack_size = 4 * STACK_MIN;
+    /* options, laid out from the manifest, with guard bytes after them:
+     * the library must not write past the size the caller knows */
+    const struct st *attr_st = find_struct("green_attr");
+    size_t attr_size = attr_st->type.size;
+    unsigned char *attr = malloc(attr_size + 64);
+    CHECK(attr);
+    memset(attr, 0xA5, attr_size + 64);
+    CALL_RC(OK, "green_attr_init", P(attr));
+    for (size_t i = attr_size; i < attr_size + 64; i++)
+        if (attr[i] != 0xA5)
+            fail("green_attr_init wrote past the %zu bytes of the manifest's "
+                 "green_attr (byte %zu)", attr_size, i);
+    CHECK(*(size_t *)field(attr_st, attr, "size") == attr_size);
+    CHECK(*(size_t *)field(attr_st, attr, "stack_size") == 0);
+    CHECK(*(void **)field(attr_st, attr, "userdata") == NULL);
+    CHECK(*(void **)field(attr_st, attr, "userdata_free") == NULL);
+    *(size_t *)field(attr_st, attr, "stack_size") = 4 * STACK_MIN;
 
     CALL_RC(OK, "green_hook_add", F(hook), P(hook_events));
 
     /* create with a closure as the run function */
     void *g = NULL, *g2 = NULL, *g3 = NULL, *r = NULL, *parent = NULL;
     CALL_RC(EINVAL, "green_create", P(&g), F(NULL), P(NULL), P(NULL));
-    CALL_RC(OK, "green_create", P(&g), F(talker), P(NULL), P(&opt.a));
+    CALL_RC(OK, "green_create", P(&g), F(talker), P(NULL), P(attr));
     CHECK(g);
     CHECK(call_int("green_state", ARGS(P(g))) == STATE_NEW);
     CALL_RC(OK, "green_set_userdata", P(g), P(&frees), F(on_free));
@@ -556,6 +623,7 @@ int main(int argc, char **argv)
     CHECK(frees == 1);
     CALL_RC(OK, "green_release", P(g2));
     CALL_RC(EINVAL, "green_release", P(NULL));
+    free(attr);
 
     /* every manifest function was called through libffi, or is named */
     int uncalled = 0;

@@ -175,6 +175,42 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
 #define GREEN_STACK_MAX ((size_t)1 << 32)
 
 /*
+ * Stack modes.
+ *
+ * GREEN_STACK_GUARDED  the greenlet has a stack of its own: one mapping
+ *     with a guard page below, so an overflow faults. Switching costs no
+ *     copy. Each costs two memory mappings: Linux's default
+ *     vm.max_map_count (65530) caps a process near 32,700 of them, after
+ *     which starting one fails with GREEN_ENOSTACK.
+ * GREEN_STACK_COPY  the greenlet runs on its thread's shared stack
+ *     (GREEN_COPY_STACK_SIZE, one mapping with a guard page, made when the
+ *     first one starts). When another copy greenlet needs the shared stack,
+ *     the live part of the one there (from its stack pointer to the top,
+ *     often a few hundred bytes) is copied to the heap, and copied back
+ *     when it is resumed. No mapping per greenlet, so millions can be
+ *     suspended; a switch costs a copy of the live bytes when two copy
+ *     greenlets alternate (none when one alternates with guarded or main
+ *     greenlets). Its stack_size attribute is ignored. Pointers to its
+ *     stack are valid only while it runs or is the last copy greenlet that
+ *     ran: do not hand them to other greenlets.
+ * GREEN_STACK_AUTO  guarded, but a greenlet whose stack cannot be mapped
+ *     starts in copy mode instead of failing.
+ * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
+ *     process default unless set, which is GREEN_STACK_GUARDED unless set
+ *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE
+ *     ("guarded", "copy" or "auto"), read when the first thread starts.
+ */
+enum {
+    GREEN_STACK_MODE_DEFAULT = 0,
+    GREEN_STACK_GUARDED = 1,
+    GREEN_STACK_COPY = 2,
+    GREEN_STACK_AUTO = 3
+};
+
+/* The size of a thread's shared stack for copy-mode greenlets. */
+#define GREEN_COPY_STACK_SIZE (1024u * 1024u)
+
+/*
  * Creation options. Initialise with GREEN_ATTR_INIT (or green_attr_init())
  * and set the fields you need: the `size` field tells the library which
  * fields your program knows, so that a program built against this header
@@ -190,9 +226,12 @@ typedef struct green_attr {
     void *userdata;
     /* Called with userdata when the greenlet is freed, or NULL. */
     void (*userdata_free)(void *userdata);
+    /* GREEN_STACK_MODE_DEFAULT, GREEN_STACK_GUARDED, GREEN_STACK_COPY or
+     * GREEN_STACK_AUTO. */
+    int stack_mode;
 } green_attr;
 
-#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL}
+#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0}
 
 /* Fills *attr with the defaults (as GREEN_ATTR_INIT). GREEN_EINVAL if NULL.
  * Any thread. */
@@ -217,6 +256,24 @@ GREEN_API int green_attr_init(green_attr *attr);
  */
 GREEN_API int green_create(green_t **out, green_run_fn run, green_t *parent,
                            const green_attr *attr);
+
+/*
+ * Sets the default stack mode of greenlets created without an explicit
+ * one: for the calling thread (scope GREEN_SCOPE_THREAD) or for threads
+ * that have not set their own (GREEN_SCOPE_PROCESS, any thread). mode is
+ * GREEN_STACK_GUARDED, GREEN_STACK_COPY, GREEN_STACK_AUTO, or
+ * GREEN_STACK_MODE_DEFAULT to clear the thread's own choice.
+ * Errors: GREEN_EINVAL (unknown mode or scope), GREEN_ENOMEM.
+ */
+enum { GREEN_SCOPE_THREAD = 1, GREEN_SCOPE_PROCESS = 2 };
+GREEN_API int green_set_stack_mode(int mode, int scope);
+
+/*
+ * The stack mode of g: GREEN_STACK_GUARDED or GREEN_STACK_COPY once it has
+ * started (an AUTO greenlet reports the mode it got), its requested mode
+ * (GUARDED, COPY or AUTO) before. GREEN_EINVAL if g is NULL. Any thread.
+ */
+GREEN_API int green_stack_mode(const green_t *g);
 
 /* Takes one more reference to g. Any thread. GREEN_EINVAL if g is NULL. */
 GREEN_API int green_retain(green_t *g);
