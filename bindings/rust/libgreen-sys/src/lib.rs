@@ -63,6 +63,24 @@ pub const GREEN_STACK_MIN: usize = 16 * 1024;
 /// Maximum usable stack size in bytes.
 pub const GREEN_STACK_MAX: usize = 1 << 32;
 
+/// Stack mode: the calling thread's default (the process default unless
+/// set; `GREEN_STACK_GUARDED` unless changed by `green_set_stack_mode` or the
+/// `GREEN_STACK_MODE` environment variable).
+pub const GREEN_STACK_MODE_DEFAULT: c_int = 0;
+/// Stack mode: a stack of its own with a guard page below.
+pub const GREEN_STACK_GUARDED: c_int = 1;
+/// Stack mode: runs on the thread's shared stack; its live part is copied
+/// out and back in when another copy-mode greenlet needs the stack.
+pub const GREEN_STACK_COPY: c_int = 2;
+/// Stack mode: guarded, falling back to copy mode if no stack can be mapped.
+pub const GREEN_STACK_AUTO: c_int = 3;
+/// Size of a thread's shared stack for copy-mode greenlets.
+pub const GREEN_COPY_STACK_SIZE: usize = 1024 * 1024;
+/// Scope of `green_set_stack_mode`: the calling thread.
+pub const GREEN_SCOPE_THREAD: c_int = 1;
+/// Scope of `green_set_stack_mode`: threads that set no mode of their own.
+pub const GREEN_SCOPE_PROCESS: c_int = 2;
+
 /// State: created, never started.
 pub const GREEN_STATE_NEW: c_int = 1;
 /// State: the current greenlet of its thread.
@@ -121,6 +139,8 @@ pub struct green_attr {
     pub userdata: *mut c_void,
     /// Called with `userdata` when the greenlet is freed, or `None`.
     pub userdata_free: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
+    /// One of the `GREEN_STACK_*` modes (0: the thread's default).
+    pub stack_mode: c_int,
 }
 
 impl Default for green_attr {
@@ -131,6 +151,7 @@ impl Default for green_attr {
             stack_size: 0,
             userdata: core::ptr::null_mut(),
             userdata_free: None,
+            stack_mode: GREEN_STACK_MODE_DEFAULT,
         }
     }
 }
@@ -153,6 +174,11 @@ extern "C" {
         parent: *mut green_t,
         attr: *const green_attr,
     ) -> c_int;
+    /// Sets the default stack mode of the calling thread
+    /// (`GREEN_SCOPE_THREAD`) or of the process (`GREEN_SCOPE_PROCESS`).
+    pub fn green_set_stack_mode(mode: c_int, scope: c_int) -> c_int;
+    /// The stack mode of `g` (requested before it starts, actual after).
+    pub fn green_stack_mode(g: *const green_t) -> c_int;
     /// Takes one more reference to `g`. Any thread.
     pub fn green_retain(g: *mut green_t) -> c_int;
     /// Releases one reference to `g`. Any thread.
@@ -217,12 +243,14 @@ mod tests {
             stack_size: 7,
             userdata: core::ptr::dangling_mut::<c_void>(),
             userdata_free: None,
+            stack_mode: 3,
         };
         assert_eq!(unsafe { green_attr_init(&mut a) }, GREEN_OK);
         let d = green_attr::default();
         assert_eq!(a.size, d.size);
         assert_eq!(a.stack_size, 0);
         assert!(a.userdata.is_null());
+        assert_eq!(a.stack_mode, GREEN_STACK_MODE_DEFAULT);
     }
 
     unsafe extern "C" fn double(

@@ -42,6 +42,66 @@ impl State {
     }
 }
 
+/// Where a greenlet's stack lives (see [`Builder::stack_mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StackMode {
+    /// The thread's default: the process default unless the thread set its
+    /// own ([`set_thread_stack_mode`]); guarded unless changed, e.g. by the
+    /// `GREEN_STACK_MODE` environment variable.
+    #[default]
+    Default,
+    /// A stack of its own, with a guard page below so that an overflow
+    /// faults. Two memory mappings per greenlet.
+    Guarded,
+    /// The thread's shared stack (1 MiB): the live part is copied to the
+    /// heap when another copy-mode greenlet needs the stack, and back when
+    /// it resumes. No mapping per greenlet, so millions can be suspended.
+    Copy,
+    /// Guarded, or copy mode if no stack can be mapped.
+    Auto,
+}
+
+impl StackMode {
+    fn to_raw(self) -> c_int {
+        match self {
+            StackMode::Default => sys::GREEN_STACK_MODE_DEFAULT,
+            StackMode::Guarded => sys::GREEN_STACK_GUARDED,
+            StackMode::Copy => sys::GREEN_STACK_COPY,
+            StackMode::Auto => sys::GREEN_STACK_AUTO,
+        }
+    }
+
+    fn from_raw(m: c_int) -> StackMode {
+        match m {
+            sys::GREEN_STACK_GUARDED => StackMode::Guarded,
+            sys::GREEN_STACK_COPY => StackMode::Copy,
+            sys::GREEN_STACK_AUTO => StackMode::Auto,
+            _ => StackMode::Default,
+        }
+    }
+}
+
+/// Sets the stack mode of greenlets that the calling thread creates
+/// without choosing one ([`StackMode::Default`] clears the thread's choice:
+/// the process default applies again).
+///
+/// ```
+/// use libgreen::{set_thread_stack_mode, Greenlet, StackMode};
+///
+/// set_thread_stack_mode(StackMode::Copy).unwrap();
+/// let g = Greenlet::new(|x: u32| x + 1);
+/// assert_eq!(g.switch::<u32, u32>(1).unwrap(), 2);
+/// assert_eq!(g.stack_mode(), StackMode::Copy);
+/// set_thread_stack_mode(StackMode::Default).unwrap();
+/// ```
+///
+/// # Errors
+/// [`Error::NoMemory`] if libgreen cannot set up the thread.
+pub fn set_thread_stack_mode(mode: StackMode) -> Result<(), Error> {
+    // SAFETY: plain call with valid arguments.
+    check(unsafe { sys::green_set_stack_mode(mode.to_raw(), sys::GREEN_SCOPE_THREAD) })
+}
+
 /// A handle to a greenlet: one reference to it.
 ///
 /// A greenlet is a body running on its own stack that suspends itself by
@@ -199,13 +259,8 @@ impl Greenlet {
     /// ```
     #[inline]
     pub fn switch<T: 'static, R: 'static>(&self, value: T) -> Result<R, Error> {
-        let mut packet = StackPacket::new(value);
-        let mut result = ptr::null_mut();
-        // SAFETY: the packet outlives the call; whoever resumes us has taken
-        // the value or left it, and we still own it either way.
-        let rc = unsafe { sys::green_switch(self.raw.as_ptr(), packet.as_ptr(), &mut result) };
-        // SAFETY: result comes from this crate's packets (see receive).
-        unsafe { receive(rc, result) }
+        // SAFETY: plain query; self is live.
+        unsafe { send(sys::green_current(), self.raw.as_ptr(), value) }
     }
 
     /// Throws `error` into this greenlet: its pending switch returns
@@ -389,6 +444,13 @@ impl Greenlet {
         unsafe { sys::green_is_main(self.raw.as_ptr()) > 0 }
     }
 
+    /// The stack mode: the one it got once started (guarded or copy), the
+    /// one requested before.
+    pub fn stack_mode(&self) -> StackMode {
+        // SAFETY: self is live.
+        StackMode::from_raw(unsafe { sys::green_stack_mode(self.raw.as_ptr()) })
+    }
+
     /// Another reference to this greenlet that may be sent to and shared
     /// with other threads, which can query it but not run it.
     pub fn remote(&self) -> Remote {
@@ -443,12 +505,50 @@ pub fn switch_to_parent<T: 'static, R: 'static>(value: T) -> Result<R, Error> {
     if parent.is_null() {
         return Err(Error::Main);
     }
-    let mut packet = StackPacket::new(value);
+    // SAFETY: as in Greenlet::switch.
+    unsafe { send(sys::green_current(), parent, value) }
+}
+
+/// Switches from `current` (the current greenlet) to `target` with `value`.
+///
+/// The value travels on the sender's stack, which stays put while the
+/// sender is suspended, except in copy mode, where the stack's contents move
+/// out when another copy-mode greenlet runs: then it goes boxed.
+///
+/// # Safety
+/// `current` is the current greenlet; `target` is live.
+#[inline(always)]
+unsafe fn send<T: 'static, R: 'static>(
+    current: *mut sys::green_t,
+    target: *mut sys::green_t,
+    value: T,
+) -> Result<R, Error> {
     let mut result = ptr::null_mut();
-    // SAFETY: as in Greenlet::switch.
-    let rc = unsafe { sys::green_switch(parent, packet.as_ptr(), &mut result) };
-    // SAFETY: as in Greenlet::switch.
-    unsafe { receive(rc, result) }
+    if sys::green_stack_mode(current) == sys::GREEN_STACK_COPY {
+        return send_boxed(target, value);
+    }
+    let mut packet = StackPacket::new(value);
+    // The packet outlives the call; whoever resumes us has taken the value
+    // or left it, and we still own it either way.
+    let rc = sys::green_switch(target, packet.as_ptr(), &mut result);
+    receive(rc, result)
+}
+
+/// `send` from a copy-mode greenlet.
+#[cold]
+#[inline(never)]
+unsafe fn send_boxed<T: 'static, R: 'static>(
+    target: *mut sys::green_t,
+    value: T,
+) -> Result<R, Error> {
+    let payload = packet::heap(value);
+    let mut result = ptr::null_mut();
+    let rc = sys::green_switch(target, payload, &mut result);
+    if rc < 0 {
+        // Not delivered.
+        packet::discard(payload);
+    }
+    receive(rc, result)
 }
 
 impl Clone for Greenlet {
@@ -607,6 +707,7 @@ impl fmt::Debug for Remote {
 #[derive(Debug, Default)]
 pub struct Builder {
     stack_size: usize,
+    stack_mode: StackMode,
     parent: Option<Greenlet>,
 }
 
@@ -621,6 +722,34 @@ impl Builder {
     /// the default. Must lie within 16 KiB ..= 4 GiB.
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = bytes;
+        self
+    }
+
+    /// Where the greenlet's stack lives; by default, as the thread's
+    /// default says. In copy mode the stack size is ignored.
+    ///
+    /// ```
+    /// use libgreen::{switch_to_parent, Greenlet, StackMode};
+    ///
+    /// // Two copy-mode greenlets taking turns on the shared stack.
+    /// let make = || {
+    ///     Greenlet::builder()
+    ///         .stack_mode(StackMode::Copy)
+    ///         .create(|mut s: String| loop {
+    ///             s.push('!');
+    ///             s = switch_to_parent(s).unwrap();
+    ///         })
+    ///         .unwrap()
+    /// };
+    /// let (a, b) = (make(), make());
+    /// let s: String = a.switch(String::from("a")).unwrap();
+    /// let t: String = b.switch(String::from("b")).unwrap();
+    /// let s: String = a.switch(s).unwrap();
+    /// assert_eq!((s.as_str(), t.as_str()), ("a!!", "b!"));
+    /// assert_eq!(a.stack_mode(), StackMode::Copy);
+    /// ```
+    pub fn stack_mode(mut self, mode: StackMode) -> Builder {
+        self.stack_mode = mode;
         self
     }
 
@@ -653,6 +782,7 @@ impl Builder {
             stack_size: self.stack_size,
             userdata: slot as *mut c_void,
             userdata_free: Some(free_slot::<F>),
+            stack_mode: self.stack_mode.to_raw(),
             ..Default::default()
         };
         let parent = self

@@ -52,7 +52,10 @@ mod packet;
 
 pub use error::Error;
 pub use generator::{Generator, Yielder};
-pub use greenlet::{is_exit_unwind, switch_to_parent, Builder, Greenlet, Raw, Remote, State};
+pub use greenlet::{
+    is_exit_unwind, set_thread_stack_mode, switch_to_parent, Builder, Greenlet, Raw, Remote,
+    StackMode, State,
+};
 pub use hook::{Event, Hook, Phase};
 pub use libgreen_sys as sys;
 

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use common::DropCounter;
-use libgreen::{switch_to_parent, Error, Greenlet, State};
+use libgreen::{switch_to_parent, Error, Greenlet, StackMode, State};
 
 #[test]
 fn values_go_in_and_out_with_their_types() {
@@ -226,7 +226,10 @@ fn deep_recursion_fits_a_big_stack() {
             1 + depth(pad[15] - 1)
         }
     }
+    // Guarded: copy mode (which GREEN_STACK_MODE may make the default)
+    // ignores the size.
     let g = Greenlet::builder()
+        .stack_mode(StackMode::Guarded)
         .stack_size(8 << 20)
         .create(|n: u64| depth(n))
         .unwrap();
