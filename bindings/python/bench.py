@@ -6,7 +6,8 @@ subprocess whose sys.path finds one implementation:
   libgreen   <build dir>/python                   (this binding)
   greenlet   a `pip install --target` directory   (greenlet from PyPI)
 
-Measured (each a median over --runs runs, time per operation):
+Measured (each a median over --runs runs, one run per worker process,
+alternating between the two implementations; time per operation):
   switch           one switch round trip (there and back)
   create+finish    greenlet(f).switch() with f returning at once
   getcurrent       greenlet.getcurrent()
@@ -150,6 +151,14 @@ def run_worker(paths, runs, quick):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def merge(acc, r):
+    if acc is None:
+        return r
+    for name, values in r["results"].items():
+        acc["results"][name].extend(values)
+    return acc
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -176,11 +185,20 @@ def main():
         if leftover.startswith("greenlet"):
             raise SystemExit("%s holds a greenlet package; remove it" % edir)
 
-    mine = run_worker([ours, edir], args.runs, args.quick)
-    theirs = run_worker([gdir, edir], args.runs, args.quick)
+    # One measurement per worker process, alternating implementations, so
+    # that a noisy moment on the machine hits both alike.
+    mine = theirs = None
+    for _ in range(args.runs):
+        for paths, which in (([ours, edir], "mine"), ([gdir, edir], "theirs")):
+            r = run_worker(paths, 1, args.quick)
+            if which == "mine":
+                mine = merge(mine, r)
+            else:
+                theirs = merge(theirs, r)
     assert mine["libgreen"] and not theirs["libgreen"]
     import platform
-    print("Python %s on %s, %d runs each, medians (time per operation)"
+    print("Python %s on %s, %d runs each (alternating processes), medians "
+          "(time per operation)"
           % (platform.python_version(), platform.machine(), args.runs))
     print("  libgreen: %s" % mine["greenlet_file"])
     print("  greenlet: %s" % theirs["greenlet_file"])
