@@ -9,8 +9,9 @@
 // corrupts the goroutine (the runtime dies with "morestack on g0"). So the
 // body of a greenlet is always a C function of type green_run_fn, given to
 // this package as a RunFunc built from a C function pointer. There is no
-// way to make a RunFunc from a Go func, and the package installs no hooks
-// or callbacks that could call Go while a greenlet runs. A C body must not
+// way to make a RunFunc from a Go func; hooks (AddHook) are C functions
+// too, and the package installs none of its own that could call Go while
+// a greenlet runs. A C body must not
 // call Go (an //export function) either: every call of this package that
 // can run a body is marked "#cgo nocallback", so if a body does, the
 // runtime stops the program at the callback's entry (a panic, or "fatal
@@ -70,6 +71,7 @@ package green
 #cgo nocallback gg_same
 #cgo nocallback gg_close
 #cgo nocallback gg_reap
+#cgo nocallback gg_hook
 #cgo noescape gg_new
 #cgo noescape gg_xferp
 #cgo noescape gg_parent
@@ -425,6 +427,34 @@ func Reap() (int, error) {
 		return 0, errOf(rc)
 	}
 	return int(rc), nil
+}
+
+// HookFunc is a libgreen hook: a pointer to a C function of type
+//
+//	void hook(void *data, int event, int phase, green_t *origin, green_t *target);
+//
+// (green_hook_fn in green.h). Hooks run on greenlet stacks, in the middle
+// of switches, so like bodies they can only be C functions; a hook must
+// not call Go.
+type HookFunc struct {
+	fn unsafe.Pointer
+}
+
+// HookFuncOf wraps a pointer to a C green_hook_fn.
+func HookFuncOf(cfn unsafe.Pointer) HookFunc { return HookFunc{cfn} }
+
+// AddHook adds a hook to the calling OS thread (hooks are per thread):
+// it is called with data before and after every switch and throw that
+// changes the thread's running greenlet. ErrInvalid for a nil function,
+// ErrNoMem when the thread has GREEN_HOOKS_MAX hooks.
+func AddHook(hook HookFunc, data uintptr) error {
+	return errOf(C.gg_hook(1, hook.fn, C.uintptr_t(data)))
+}
+
+// RemoveHook removes the calling thread's first hook equal to (hook,
+// data). ErrInvalid if there is none.
+func RemoveHook(hook HookFunc, data uintptr) error {
+	return errOf(C.gg_hook(0, hook.fn, C.uintptr_t(data)))
 }
 
 // pendingReleases is the number of handles queued for their owner

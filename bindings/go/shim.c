@@ -359,6 +359,18 @@ int gg_reap(void)
     return drain(t);
 }
 
+int gg_hook(int add, void *fn, uintptr_t data)
+{
+    struct gg_thread *t = here();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
+        drain(t);
+    if (add)
+        return green_hook_add((green_hook_fn)fn, (void *)data);
+    return green_hook_remove((green_hook_fn)fn, (void *)data);
+}
+
 int gg_owned_here(gg_handle *h) { return h && h->owner == gg_tls; }
 
 uintptr_t gg_thread_id(void)

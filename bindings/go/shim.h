@@ -51,6 +51,7 @@ int gg_same(gg_handle *a, gg_handle *b);
 int gg_close(gg_handle *h);
 void gg_drop(gg_handle *h);
 int gg_reap(void);
+int gg_hook(int add, void *fn, uintptr_t data);
 int gg_owned_here(gg_handle *h);
 /* A number naming the calling OS thread, never reused; 0 if out of
  * memory. */

@@ -50,3 +50,14 @@ func CleanupThread() int { return int(C.gb_cleanup_tid()) }
 // Cell returns the address of a word of static C memory: a pointer that
 // may be passed through greenlets without breaking the cgo rules.
 func Cell() unsafe.Pointer { return C.gb_cell() }
+
+// CountingHook is a C hook that counts the switches and throws it sees
+// complete, in the C long its data points to (see HookCounter).
+var CountingHook = green.HookFuncOf(unsafe.Pointer(C.gb_counting_hook))
+
+// HookCounter returns the address of counter i (0 to 3), in C memory, to
+// pass as the data of CountingHook, and its current value.
+func HookCounter(i int) (data uintptr, count int) {
+	p := C.gb_hook_counter(C.int(i))
+	return uintptr(p), int(*(*C.long)(p))
+}

@@ -16,5 +16,8 @@ int gb_thrower(green_t *self, void *in, void **out);
 long gb_cleanups(void);
 long gb_cleanup_tid(void);
 void *gb_cell(void);
+void *gb_hook_counter(int i);
+void gb_counting_hook(void *data, int event, int phase, green_t *origin,
+                      green_t *target);
 
 #endif
