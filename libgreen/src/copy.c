@@ -28,7 +28,7 @@ static inline char *shared_top(const struct green_thread *t)
     return (char *)t->shared.base + t->shared.size - GREEN_ARCH_TOP_SLACK;
 }
 
-int green_copy_prepare_start(struct green_thread *t, struct green *g)
+int green_copy_shared(struct green_thread *t)
 {
     if (!t->shared.base) {
         if (green_stack_map(&t->shared, green_stack_round(
@@ -37,6 +37,13 @@ int green_copy_prepare_start(struct green_thread *t, struct green *g)
         green_annotate_range_new(t->shared_vg_id, t->shared.base,
                                  t->shared.size);
     }
+    return GREEN_OK;
+}
+
+int green_copy_prepare_start(struct green_thread *t, struct green *g)
+{
+    if (green_copy_shared(t) != GREEN_OK)
+        return GREEN_ENOSTACK;
     g->mode = GREEN_STACK_COPY; /* an AUTO one's stack fields go */
     g->copy_buf = NULL;
     g->copy_len = g->copy_cap = 0;

@@ -431,6 +431,8 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
         parent = t->current;
     if (mode == GREEN_STACK_MODE_DEFAULT)
         mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
+    if (mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+        return GREEN_ENOSTACK;
 
     struct green *g = malloc(sizeof *g);
     if (!g)
@@ -587,6 +589,13 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
     if (dest->state == GREEN_STATE_NEW && !dest->sp) {
         /* Map its stack before anything changes: this can fail. */
         int rc = prepare_start(t, dest);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (dest != t->current && t->current->state != GREEN_STATE_DEAD) {
+        /* So can making room to save a copy-mode caller. */
+        uintptr_t here = (uintptr_t)&dest;
+        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
         if (rc != GREEN_OK)
             return rc;
     }

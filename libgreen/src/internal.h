@@ -84,6 +84,10 @@ GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
  * machine layer saves the stack pointer (the caller's frame, the switch's
  * own frame). */
 #define GREEN_ARCH_FRAME_MAX 512
+/* Maps the thread's shared stack if it is not yet. GREEN_OK or
+ * GREEN_ENOSTACK. Done when a copy or auto greenlet is created, so that an
+ * auto greenlet can fall back to it when no mapping is left. */
+GREEN_HIDDEN int green_copy_shared(struct green_thread *t);
 /* Starts g (new, copy mode) on the shared stack: marks it prepared. */
 GREEN_HIDDEN int green_copy_prepare_start(struct green_thread *t,
                                           struct green *g);
