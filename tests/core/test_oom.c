@@ -17,7 +17,8 @@
 
 #include "common.h"
 
-static __thread int fail_mmap, fail_mprotect, fail_malloc, fail_calloc;
+static __thread int fail_mmap, fail_mprotect, fail_malloc, fail_calloc,
+    fail_realloc;
 static __thread long mmap_calls, munmap_calls;
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -58,6 +59,7 @@ int munmap(void *addr, size_t len)
 /* glibc's own entry points: the same allocator, so free() stays right. */
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
 
 void *malloc(size_t size)
 {
@@ -75,6 +77,15 @@ void *calloc(size_t n, size_t size)
         return NULL;
     }
     return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+    if (fail_realloc) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_realloc(p, size);
 }
 
 /* ---- helpers ---- */
@@ -251,12 +262,14 @@ static void require_malloc_interposed(void)
 {
     void *(*volatile m)(size_t) = malloc;
     void *(*volatile c)(size_t, size_t) = calloc;
-    fail_malloc = fail_calloc = 1;
-    void *p = m(16), *q = c(1, 16);
-    fail_malloc = fail_calloc = 0;
-    if (p || q) {
+    void *(*volatile re)(void *, size_t) = realloc;
+    fail_malloc = fail_calloc = fail_realloc = 1;
+    void *p = m(16), *q = c(1, 16), *x = re(NULL, 16);
+    fail_malloc = fail_calloc = fail_realloc = 0;
+    if (p || q || x) {
         free(p);
         free(q);
+        free(x);
         skip();
     }
 }
@@ -334,6 +347,125 @@ static void test_enomem_thread_state(void **state)
     assert_true(ft.works_after);
 }
 
+/* ---- copy-mode greenlets without memory to save their stacks ---- */
+
+static green_attr copy_attr(void)
+{
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_mode = GREEN_STACK_COPY;
+    return a;
+}
+
+static int run_copy_yield(green_t *self, void *in, void **out)
+{
+    (void)self;
+    void *r = NULL;
+    int rc = green_switch(green_main(), in, &r);
+    *out = r;
+    return rc;
+}
+
+struct copy_oom {
+    green_t *other;
+    int rc, other_state_after, current_ok, hooks;
+    int rc_again;
+    void *r_again;
+};
+static struct copy_oom co;
+
+/* A fresh copy greenlet (nothing saved yet) switches to another copy
+ * greenlet while its stack cannot be saved. */
+static int run_copy_switcher(green_t *self, void *in, void **out)
+{
+    (void)in;
+    hook_calls = 0;
+    fail_realloc = 1;
+    void *r = V(1);
+    co.rc = green_switch(co.other, V(2), &r);
+    fail_realloc = 0;
+    co.hooks = hook_calls;
+    co.other_state_after = green_state(co.other);
+    co.current_ok = green_current() == self && r == V(1);
+    co.rc_again = green_switch(co.other, V(3), &co.r_again);
+    *out = V(4);
+    return GREEN_OK;
+}
+
+static void test_copy_switch_without_memory(void **state)
+{
+    (void)state;
+    require_malloc_interposed();
+    memset(&co, 0, sizeof co);
+    green_attr a = copy_attr();
+    ran = 0;
+    assert_ok(green_create(&co.other, run_copy_yield, NULL, &a));
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_copy_switcher, NULL, &a));
+    assert_ok(green_hook_add(count_hook, NULL));
+    void *r = NULL;
+    assert_ok(green_switch(g, NULL, &r));
+    assert_ok(green_hook_remove(count_hook, NULL));
+    /* refused, and nothing changed */
+    assert_int_equal(co.rc, GREEN_ENOMEM);
+    assert_int_equal(co.other_state_after, GREEN_STATE_NEW);
+    assert_true(co.current_ok);
+    assert_int_equal(co.hooks, 0);
+    /* with memory, the same switch works: other yielded V(3) to main */
+    assert_ptr_equal(r, V(3));
+    assert_int_equal(green_state(g), GREEN_STATE_SUSPENDED);
+    assert_ok(green_switch(g, V(5), &r));
+    assert_ptr_equal(co.r_again, V(5));
+    assert_ptr_equal(r, V(4));
+    assert_ok(green_release(co.other));
+    assert_ok(green_release(g));
+}
+
+struct copy_throw_oom {
+    green_t *target;
+    int rc, target_state_after, parent_state_after;
+};
+static struct copy_throw_oom cto;
+
+static int run_copy_thrower(green_t *self, void *in, void **out)
+{
+    (void)self;
+    green_t *parent = in;
+    fail_realloc = 1;
+    void *r = NULL;
+    cto.rc = green_throw(cto.target, V(6), &r);
+    fail_realloc = 0;
+    cto.target_state_after = green_state(cto.target);
+    cto.parent_state_after = green_state(parent);
+    *out = NULL;
+    return GREEN_OK;
+}
+
+static void test_copy_throw_without_memory(void **state)
+{
+    (void)state;
+    require_malloc_interposed();
+    memset(&cto, 0, sizeof cto);
+    green_attr a = copy_attr();
+    /* h: a suspended copy greenlet; target: its new child */
+    green_t *h = NULL;
+    assert_ok(green_create(&h, run_copy_yield, NULL, &a));
+    assert_ok(green_switch(h, NULL, NULL));
+    assert_ok(green_create(&cto.target, run_record, h, &a));
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_copy_thrower, NULL, &a));
+    ran = 0;
+    assert_ok(green_switch(g, h, NULL));
+    /* the throw could not switch to h: it failed, and the target it would
+     * have killed on the way is still new */
+    assert_true(cto.rc < 0);
+    assert_int_equal(cto.target_state_after, GREEN_STATE_NEW);
+    assert_int_equal(cto.parent_state_after, GREEN_STATE_SUSPENDED);
+    assert_int_equal(ran, 0);
+    assert_ok(green_release(g));
+    assert_ok(green_release(cto.target));
+    assert_ok(green_release(h));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +476,8 @@ int main(void)
         cmocka_unit_test(test_result_to_new_parent_without_stack),
         cmocka_unit_test(test_enomem_create),
         cmocka_unit_test(test_enomem_thread_state),
+        cmocka_unit_test(test_copy_switch_without_memory),
+        cmocka_unit_test(test_copy_throw_without_memory),
     };
     /* These tests are about guarded stacks, whatever GREEN_STACK_MODE says. */
     if (green_set_stack_mode(GREEN_STACK_GUARDED, GREEN_SCOPE_PROCESS) !=
