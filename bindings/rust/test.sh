@@ -18,4 +18,6 @@ set -x
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# Again with copy-mode stacks as every greenlet's default.
+GREEN_STACK_MODE=copy cargo test --workspace --tests --quiet
 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --quiet

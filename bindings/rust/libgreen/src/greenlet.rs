@@ -518,7 +518,7 @@ pub fn switch_to_parent<T: 'static, R: 'static>(value: T) -> Result<R, Error> {
 /// # Safety
 /// `current` is the current greenlet; `target` is live.
 #[inline(always)]
-unsafe fn send<T: 'static, R: 'static>(
+pub(crate) unsafe fn send<T: 'static, R: 'static>(
     current: *mut sys::green_t,
     target: *mut sys::green_t,
     value: T,
