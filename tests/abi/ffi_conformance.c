@@ -40,7 +40,9 @@ enum {
     EINVAL = -1, EDEAD = -3, ECYCLE = -5, EMAIN = -6,
     STATE_NEW = 1, STATE_RUNNING = 2, STATE_SUSPENDED = 3, STATE_DEAD = 4,
     EVENT_SWITCH = 1, EVENT_LEAK = 4, PHASE_BEFORE = 1, PHASE_AFTER = 2,
-    STACK_MIN = 16 * 1024
+    STACK_MIN = 16 * 1024,
+    STACK_MODE_DEFAULT = 0, STACK_GUARDED = 1, STACK_COPY = 2, STACK_AUTO = 3,
+    SCOPE_THREAD = 1
 };
 
 
@@ -614,6 +616,30 @@ int main(int argc, char **argv)
     CALL_RC(OK, "green_switch", P(g3), P(NULL), P(&r));
     CALL_RC(OK, "green_release", P(g3));
     CHECK(exits_seen == 2);
+
+    /* stack modes: a copy-mode greenlet asked for through the struct's
+     * stack_mode field, then through the thread's default */
+    int *mode_field = field(attr_st, attr, "stack_mode");
+    CHECK(*mode_field == STACK_MODE_DEFAULT);
+    *mode_field = STACK_COPY;
+    CALL_RC(OK, "green_create", P(&g3), F(waiter), P(NULL), P(attr));
+    CHECK(call_int("green_stack_mode", ARGS(P(g3))) == STACK_COPY);
+    CALL_RC(OK, "green_switch", P(g3), P(NULL), P(&r));
+    CHECK(!strcmp(r, "waiting"));
+    CHECK(call_int("green_stack_mode", ARGS(P(g3))) == STACK_COPY);
+    CALL_RC(OK, "green_throw_exit", P(g3), P(&payload), P(&r));
+    CHECK(r == &payload && exits_seen == 3);
+    CALL_RC(OK, "green_release", P(g3));
+    *mode_field = STACK_MODE_DEFAULT;
+
+    CALL_RC(EINVAL, "green_set_stack_mode", I(STACK_AUTO + 100), I(SCOPE_THREAD));
+    CALL_RC(OK, "green_set_stack_mode", I(STACK_COPY), I(SCOPE_THREAD));
+    CALL_RC(OK, "green_create", P(&g3), F(waiter), P(NULL), P(NULL));
+    CHECK(call_int("green_stack_mode", ARGS(P(g3))) == STACK_COPY);
+    CALL_RC(OK, "green_set_stack_mode", I(STACK_MODE_DEFAULT), I(SCOPE_THREAD));
+    CALL_RC(OK, "green_release", P(g3)); /* never started: just freed */
+    CHECK(exits_seen == 3);
+    CALL_RC(EINVAL, "green_stack_mode", P(NULL));
 
     /* references; the destructor closure runs once, at the last release */
     CALL_RC(OK, "green_retain", P(g));

@@ -3,8 +3,8 @@
  * (abi/include/v1.0/green.h, not the current one) and run against the
  * library of this build: what a binary linked against 1.0 finds in a
  * later 1.x. It drives create, switch, throw, throw_exit, parent, state,
- * userdata, hooks, retain and release, and checks that every constant of
- * the 1.0 header still means what it meant.
+ * userdata, hooks, stack modes, retain and release, and checks that every
+ * constant of the 1.0 header still means what it meant.
  *
  * Plain checks (NDEBUG would silence assert): the first failure prints
  * where it is and exits 1.
@@ -247,6 +247,31 @@ int main(void)
     CHECK_RC(green_switch(g5, NULL, &r), GREEN_OK);
     CHECK_RC(green_release(g5), GREEN_OK);
     CHECK(exit_seen == 2);
+
+    /* stack modes, through green_attr.stack_mode and the thread default */
+    CHECK(a.attr.stack_mode == GREEN_STACK_MODE_DEFAULT);
+    a.attr.stack_mode = GREEN_STACK_COPY;
+    a.attr.userdata = NULL;
+    a.attr.userdata_free = NULL;
+    green_t *g6 = NULL;
+    CHECK_RC(green_create(&g6, waiter, NULL, &a.attr), GREEN_OK);
+    CHECK(green_stack_mode(g6) == GREEN_STACK_COPY);
+    CHECK_RC(green_switch(g6, NULL, &r), GREEN_OK);
+    CHECK(strcmp((const char *)r, "waiting") == 0);
+    CHECK(green_stack_mode(g6) == GREEN_STACK_COPY);
+    CHECK_RC(green_throw_exit(g6, &err, &r), GREEN_OK);
+    CHECK(r == &err && exit_seen == 3);
+    CHECK_RC(green_release(g6), GREEN_OK);
+    CHECK_RC(green_set_stack_mode(GREEN_STACK_AUTO + 100, GREEN_SCOPE_THREAD),
+             GREEN_EINVAL);
+    CHECK_RC(green_set_stack_mode(GREEN_STACK_COPY, GREEN_SCOPE_THREAD),
+             GREEN_OK);
+    CHECK_RC(green_create(&g6, waiter, NULL, NULL), GREEN_OK);
+    CHECK(green_stack_mode(g6) == GREEN_STACK_COPY);
+    CHECK_RC(green_set_stack_mode(GREEN_STACK_MODE_DEFAULT,
+                                  GREEN_SCOPE_THREAD), GREEN_OK);
+    CHECK_RC(green_release(g6), GREEN_OK);
+    CHECK(green_stack_mode(NULL) == GREEN_EINVAL);
 
     /* references and userdata_free */
     CHECK_RC(green_retain(g), GREEN_OK);
