@@ -17,6 +17,10 @@
 //! - [`Generator`] turns a greenlet into an [`Iterator`].
 //! - Failures are [`Error`]s that map every libgreen error code.
 //! - [`Hook`] runs a closure on every switch of the thread (tracing).
+//! - [`Builder`] chooses the stack: its size, or [`StackMode::Copy`] to run
+//!   on the thread's shared stack (millions of suspended greenlets).
+//! - [`Remote`] is a handle other threads may hold; [`Greenlet::switch_raw`]
+//!   talks to greenlets whose bodies are C code.
 //!
 //! ```
 //! use libgreen::{switch_to_parent, Generator, Greenlet};
@@ -41,7 +45,14 @@
 //!
 //! Values crossing a switch are checked at run time: the receiver names the
 //! type it expects and gets [`Error::Mismatch`] if another arrives. Values
-//! passed in from C code that does not use this crate are not supported.
+//! passed in from C code that does not use this crate cannot be typed: use
+//! [`Greenlet::switch_raw`] for those.
+//!
+//! A greenlet holds a reference to its parent, so a parent that keeps a
+//! suspended child on its own stack is not killed by dropping its last
+//! handle (a reference cycle): kill the child first, or re-parent it to
+//! [`Greenlet::main`]. Stacks of greenlets still suspended when their thread
+//! ends are freed without unwinding.
 #![deny(missing_docs)]
 
 mod error;
