@@ -309,7 +309,19 @@ static void kill_orphan(struct green_thread *t, struct green *g)
     struct green *old_parent = g->parent;
     g->parent = t->current;
     atomic_fetch_add_explicit(&g->parent->refs, 1, memory_order_relaxed);
-    switch_to(t, g, GREEN_EXIT, NULL, NULL);
+    if (switch_to(t, g, GREEN_EXIT, NULL, NULL) < 0) {
+        /* Nothing was switched (the current greenlet runs in copy mode and
+         * its stack could not be given room to be saved): g was not killed,
+         * so it neither survived a kill nor leaks. Undo, and try again at
+         * the thread's next call into libgreen. */
+        struct green *killer = g->parent;
+        g->parent = old_parent;
+        atomic_store_explicit(&g->refs, 0, memory_order_relaxed);
+        if (!queue_pending(t, g))
+            g->flags |= GF_LEAKED; /* not reached: t is this thread */
+        green_release(killer);
+        return;
+    }
     if (old_parent)
         green_release(old_parent);
     if (LOAD(g->state) != GREEN_STATE_DEAD) {

@@ -466,6 +466,84 @@ static void test_copy_throw_without_memory(void **state)
     assert_ok(green_release(h));
 }
 
+/* A copy greenlet drops the last reference to a suspended greenlet while
+ * its own stack cannot be given room to be saved, so the kill cannot
+ * switch now. The victim did not survive a kill: it must not be reported
+ * as leaked, and it is killed once memory is back. */
+struct kill_oom {
+    int cleaned, exit_seen, leaks, frees;
+    int cleaned_at_release, leaks_at_release;
+    int cleaned_later;
+};
+static struct kill_oom ko;
+
+static void ko_hook(void *data, int event, int phase, green_t *o, green_t *t)
+{
+    (void)data;
+    (void)phase;
+    (void)o;
+    (void)t;
+    if (event == GREEN_EVENT_LEAK)
+        ko.leaks++;
+}
+
+static void ko_free(void *ud)
+{
+    (void)ud;
+    ko.frees++;
+}
+
+static int run_ko_victim(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    int rc = green_switch(green_main(), NULL, NULL);
+    ko.exit_seen = rc == GREEN_EXIT;
+    ko.cleaned++;
+    *out = NULL;
+    return rc;
+}
+
+static int run_ko_releaser(green_t *self, void *in, void **out)
+{
+    (void)self;
+    fail_realloc = 1;
+    green_release((green_t *)in);
+    fail_realloc = 0;
+    ko.cleaned_at_release = ko.cleaned;
+    ko.leaks_at_release = ko.leaks;
+    /* the next call into libgreen, with memory */
+    green_t *tmp = NULL;
+    green_create(&tmp, run_record, NULL, NULL);
+    green_release(tmp);
+    ko.cleaned_later = ko.cleaned;
+    *out = NULL;
+    return GREEN_OK;
+}
+
+static void test_copy_kill_without_memory(void **state)
+{
+    (void)state;
+    require_malloc_interposed();
+    memset(&ko, 0, sizeof ko);
+    assert_ok(green_hook_add(ko_hook, NULL));
+    green_t *v = make(run_ko_victim, NULL);
+    assert_ok(green_set_userdata(v, NULL, ko_free));
+    assert_ok(green_switch(v, NULL, NULL));
+    green_attr a = copy_attr();
+    green_t *k = NULL;
+    assert_ok(green_create(&k, run_ko_releaser, NULL, &a));
+    assert_ok(green_switch(k, v, NULL));
+    assert_ok(green_hook_remove(ko_hook, NULL));
+    assert_int_equal(ko.leaks_at_release, 0);
+    assert_int_equal(ko.leaks, 0);
+    assert_int_equal(ko.cleaned_at_release, 0);
+    assert_int_equal(ko.cleaned_later, 1);
+    assert_true(ko.exit_seen);
+    assert_int_equal(ko.frees, 1);
+    assert_ok(green_release(k));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_enomem_thread_state),
         cmocka_unit_test(test_copy_switch_without_memory),
         cmocka_unit_test(test_copy_throw_without_memory),
+        cmocka_unit_test(test_copy_kill_without_memory),
     };
     /* These tests are about guarded stacks, whatever GREEN_STACK_MODE says. */
     if (green_set_stack_mode(GREEN_STACK_GUARDED, GREEN_SCOPE_PROCESS) !=
