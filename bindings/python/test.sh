@@ -61,6 +61,42 @@ PYTHONPATH="$REF:$DEPS" GREEN_TEST_REFERENCE=1 "$PY" -m pytest \
 echo "== the demo"
 PYTHONPATH="$BINDING:$DEPS" "$PY" demo.py || status=1
 
+echo "== pip install ./bindings/python (a wheel), then install_as_greenlet()"
+WHEEL_TMP=$(mktemp -d /tmp/libgreen-wheel.XXXXXX)
+if "$PY" -m pip wheel -q --disable-pip-version-check --no-deps \
+        -w "$WHEEL_TMP/wheel" "$HERE" &&
+   "${PIP[@]}" --no-deps --target "$WHEEL_TMP/site" "$WHEEL_TMP"/wheel/*.whl; then
+    (cd "$WHEEL_TMP" && PYTHONPATH="$WHEEL_TMP/site:$DEPS" "$PY" - "$WHEEL_TMP" <<'PYEOF') || status=1
+import os, sys, warnings
+root = sys.argv[1]
+import libgreen
+assert libgreen.__file__.startswith(os.path.join(root, "site")), libgreen.__file__
+try:
+    import greenlet
+    raise SystemExit("greenlet importable without install_as_greenlet: %s"
+                     % greenlet.__file__)
+except ImportError:
+    pass
+libgreen.install_as_greenlet()
+import greenlet
+assert greenlet.__file__.startswith(os.path.join(root, "site")), greenlet.__file__
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import eventlet
+seen = []
+pool = eventlet.GreenPool(size=8)
+for i in range(20):
+    pool.spawn_n(lambda i=i: (eventlet.sleep(0), seen.append(i)))
+pool.waitall()
+assert sorted(seen) == list(range(20))
+print("wheel: ok (%s)" % os.path.dirname(libgreen.__file__))
+PYEOF
+else
+    echo "building or installing the wheel failed" >&2
+    status=1
+fi
+rm -rf "$WHEEL_TMP"
+
 echo "== benchmark smoke run (figures: run bench.py without --quick)"
 "$PY" bench.py --quick --runs 1 --build-dir "$GREEN_BUILD_DIR" \
     --greenlet-dir "$REF" --eventlet-dir "$DEPS" || status=1
