@@ -9,10 +9,14 @@
  * ctest to the build's library directory, which the test checks), resolves
  * every manifest function with dlsym() and with dlvsym() at its manifest's
  * @node, and prepares a libffi call interface from each manifest
- * signature. Then, unless --resolve-only (used for the other libraries of
- * abi/libraries), it drives a real scenario of libgreen.so.1 only through
- * ffi_call(): the greenlet's run function, the userdata destructor and the
- * hook are libffi closures.
+ * signature. Then, unless --resolve-only (for a library without a
+ * scenario here), it drives a real scenario only through ffi_call():
+ *  - libgreen.so.1: create, switch, throw, throw_exit, parent, state,
+ *    userdata, hooks, stack modes, release, with libffi closures as the
+ *    greenlet's run function, the userdata destructor and the hook;
+ *  - libgreen-hub.so.1: the double, long and size_t conventions (clock,
+ *    sleep, timeouts, semaphore and queue counts) and a green thread whose
+ *    body is a libffi closure woken by an event.
  *
  * This file deliberately does not include green.h: the few constants it
  * needs are restated here, as a binding restates them, so that a change of
@@ -275,9 +279,12 @@ static void *field(const struct st *st, void *base, const char *name)
 /* An argument as the caller means it: its kind is checked against the
  * manifest's parameter type, as a binding's declared argtypes would be. */
 struct arg {
-    char kind; /* 'i' int, 'p' data pointer, 'f' function pointer */
+    char kind; /* 'i' int, 'z' size_t, 'd' double, 'p' data pointer,
+                  'f' function pointer */
     union {
         int i;
+        size_t z;
+        double d;
         void *p;
         void (*f)(void);
     } v;
@@ -285,11 +292,15 @@ struct arg {
 #define I(x) ((struct arg){'i', {.i = (x)}})
 #define P(x) ((struct arg){'p', {.p = (void *)(x)}})
 #define F(x) ((struct arg){'f', {.f = (void (*)(void))(x)}})
+#define Z(x) ((struct arg){'z', {.z = (x)}})
+#define D(x) ((struct arg){'d', {.d = (x)}})
 
 static int kind_matches(char kind, const char *type)
 {
     switch (kind) {
     case 'i': return !strcmp(type, "int");
+    case 'z': return !strcmp(type, "size_t");
+    case 'd': return !strcmp(type, "double");
     case 'p': return !strcmp(type, "ptr");
     case 'f': return !strcmp(type, "fnptr");
     }
@@ -340,6 +351,18 @@ static void *call_ptr(const char *name, int n, const struct arg *a)
 static const char *call_str(const char *name, int n, const struct arg *a)
 {
     return vcall(name, "str", n, a).p;
+}
+static long call_long(const char *name, int n, const struct arg *a)
+{
+    return (long)(ffi_sarg)vcall(name, "long", n, a).word;
+}
+static size_t call_size(const char *name, int n, const struct arg *a)
+{
+    return (size_t)vcall(name, "size_t", n, a).word;
+}
+static double call_double(const char *name, int n, const struct arg *a)
+{
+    return vcall(name, "double", n, a).d;
 }
 static struct arg no_args[1];
 
@@ -480,6 +503,119 @@ static void *load(const char *expected_dir)
     return h;
 }
 
+/* Which manifest functions the scenario called. */
+static int report(void)
+{
+    int uncalled = 0;
+    for (int i = 0; i < nfns; i++) {
+        if (!fns[i].calls) {
+            printf("note: %s is resolved but not driven by this test\n",
+                   fns[i].name);
+            uncalled++;
+        }
+    }
+    printf("PASS: %d of %d functions of %s called through libffi\n",
+           nfns - uncalled, nfns, soname);
+    return 0;
+}
+
+/* ---- libgreen-hub.so.1: the double, long and size_t conventions ---- */
+
+enum { ETIMEDOUT_ = -100, ECLOSED_ = -101 };
+
+static ffi_cif task_cif;
+static ffi_type *task_args[2];
+static int task_runs;
+
+/* int task(void *arg, void **out): waits for the event given as arg and
+ * returns its value. */
+static void task_handler(ffi_cif *cif, void *ret, void **args, void *data)
+{
+    (void)cif;
+    (void)data;
+    void *ev = *(void **)args[0];
+    void **out = *(void ***)args[1];
+    void *value = NULL;
+    task_runs++;
+    CHECK(call_ptr("green_thread_current", 0, no_args) != NULL);
+    int rc = call_int("green_event_wait", ARGS(P(ev), D(-1.0), P(&value)));
+    *out = value;
+    *(ffi_sarg *)ret = rc;
+}
+
+static int hub_scenario(void)
+{
+    CHECK(call_int("green_hub_version", 0, no_args) / 10000 == 1);
+    CHECK(!strcmp(call_str("green_hub_error_name", ARGS(I(ETIMEDOUT_))),
+                  "GREEN_ETIMEDOUT"));
+    CHECK(!strcmp(call_str("green_hub_error_name", ARGS(I(EDEAD))),
+                  "GREEN_EDEAD"));
+    const char *text = call_str("green_hub_strerror", ARGS(I(ECLOSED_)));
+    CHECK(text && text[0]);
+
+    /* double in, double out */
+    double t0 = call_double("green_hub_now", 0, no_args);
+    CALL_RC(OK, "green_hub_sleep", D(0.02));
+    double t1 = call_double("green_hub_now", 0, no_args);
+    CHECK(t0 > 0 && t1 - t0 >= 0.015 && t1 - t0 < 10);
+    CALL_RC(EINVAL, "green_hub_sleep", D(-1.0));
+    CHECK(call_size("green_hub_count", 0, no_args) == 0);
+
+    /* size_t in, long out */
+    void *sem = NULL;
+    CALL_RC(OK, "green_sem_create", P(&sem), Z(2));
+    CHECK(call_long("green_sem_count", ARGS(P(sem))) == 2);
+    CALL_RC(OK, "green_sem_acquire", P(sem), D(0.0));
+    CHECK(call_long("green_sem_count", ARGS(P(sem))) == 1);
+    CALL_RC(OK, "green_sem_release", P(sem));
+    CHECK(call_long("green_sem_count", ARGS(P(sem))) == 2);
+    CALL_RC(OK, "green_sem_destroy", P(sem));
+
+    /* a timeout that expires */
+    void *q = NULL, *item = NULL;
+    CALL_RC(OK, "green_queue_create", P(&q), Z(1));
+    CALL_RC(OK, "green_queue_put", P(q), P("first"), D(0.0));
+    CHECK(call_long("green_queue_size", ARGS(P(q))) == 1);
+    t0 = call_double("green_hub_now", 0, no_args);
+    CALL_RC(ETIMEDOUT_, "green_queue_put", P(q), P("second"), D(0.02));
+    t1 = call_double("green_hub_now", 0, no_args);
+    CHECK(t1 - t0 >= 0.015);
+    CALL_RC(OK, "green_queue_get", P(q), P(&item), D(0.0));
+    CHECK(!strcmp(item, "first"));
+    CALL_RC(OK, "green_queue_close", P(q));
+    CALL_RC(ECLOSED_, "green_queue_get", P(q), P(&item), D(0.0));
+    CALL_RC(OK, "green_queue_destroy", P(q));
+
+    /* a green thread whose body is a libffi closure, woken by an event */
+    task_args[0] = task_args[1] = &ffi_type_pointer;
+    CHECK(ffi_prep_cif(&task_cif, FFI_DEFAULT_ABI, 2, &ffi_type_sint,
+                       task_args) == FFI_OK);
+    void *task = make_closure(&task_cif, task_handler, NULL);
+    void *ev = NULL, *t = NULL, *result = NULL;
+    CHECK(call_ptr("green_thread_current", 0, no_args) == NULL);
+    CALL_RC(OK, "green_event_create", P(&ev));
+    CHECK(call_int("green_event_ready", ARGS(P(ev))) == 0);
+    CALL_RC(OK, "green_hub_spawn", P(&t), F(task), P(ev));
+    CHECK(call_int("green_thread_done", ARGS(P(t))) == 0);
+    CHECK(call_int("green_hub_yield", 0, no_args) == OK);
+    CHECK(task_runs == 1);
+    CHECK(call_size("green_hub_count", 0, no_args) == 1);
+    CALL_RC(OK, "green_event_send", P(ev), P("go"));
+    CHECK(call_int("green_event_ready", ARGS(P(ev))) == 1);
+    CALL_RC(OK, "green_thread_wait", P(t), D(5.0), P(&result));
+    CHECK(result && !strcmp(result, "go"));
+    CHECK(call_int("green_thread_done", ARGS(P(t))) == 1);
+    CALL_RC(OK, "green_thread_retain", P(t));
+    CALL_RC(OK, "green_thread_release", P(t));
+    CALL_RC(OK, "green_thread_release", P(t));
+    CALL_RC(OK, "green_event_reset", P(ev));
+    CHECK(call_int("green_event_ready", ARGS(P(ev))) == 0);
+    CALL_RC(OK, "green_event_destroy", P(ev));
+
+    CHECK(call_int("green_hub_destroy", 0, no_args) == OK);
+    return report();
+}
+
 /* ---- the scenario ---- */
 
 int main(int argc, char **argv)
@@ -498,8 +634,10 @@ int main(int argc, char **argv)
                "interface each\n", nfns, soname);
         return 0;
     }
+    if (!strcmp(soname, "libgreen-hub.so.1"))
+        return hub_scenario();
     if (strcmp(soname, "libgreen.so.1") != 0)
-        fail("the scenario drives libgreen.so.1, not %s", soname);
+        fail("no scenario drives %s: use --resolve-only", soname);
 
     run_args[0] = run_args[1] = run_args[2] = &ffi_type_pointer;
     free_args[0] = &ffi_type_pointer;
@@ -651,16 +789,5 @@ int main(int argc, char **argv)
     CALL_RC(EINVAL, "green_release", P(NULL));
     free(attr);
 
-    /* every manifest function was called through libffi, or is named */
-    int uncalled = 0;
-    for (int i = 0; i < nfns; i++) {
-        if (!fns[i].calls) {
-            printf("note: %s is resolved but not driven by this test\n",
-                   fns[i].name);
-            uncalled++;
-        }
-    }
-    printf("PASS: %d of %d functions of %s called through libffi\n",
-           nfns - uncalled, nfns, soname);
-    return 0;
+    return report();
 }

@@ -239,7 +239,9 @@ GREEN_API int green_attr_init(green_attr *attr);
 
 /*
  * Creates a greenlet that will run `run`. It does not start it: the first
- * green_switch() into it does.
+ * green_switch() into it does (and maps its stack, in guarded mode; the
+ * thread's shared stack is mapped when its first copy or auto greenlet is
+ * created).
  *
  * out     receives the new handle, holding one reference for the caller.
  * run     the body; must not be NULL.
@@ -251,8 +253,10 @@ GREEN_API int green_attr_init(green_attr *attr);
  * The greenlet belongs to the calling thread. Its stack is mapped when it
  * starts, not here.
  *
- * Errors: GREEN_EINVAL (NULL out or run, bad attr), GREEN_ETHREAD (parent
- * of another thread), GREEN_ENOMEM. On error *out is set to NULL.
+ * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size or stack
+ * mode out of range), GREEN_ETHREAD (parent of another thread),
+ * GREEN_ENOMEM, GREEN_ENOSTACK (copy or auto mode: the thread's shared
+ * stack could not be mapped). On error *out is set to NULL.
  */
 GREEN_API int green_create(green_t **out, green_run_fn run, green_t *parent,
                            const green_attr *attr);
@@ -326,7 +330,9 @@ GREEN_API green_t *green_main(void);
  *                 the release of the last reference to the caller).
  * Errors, returned at once with nothing switched: GREEN_EINVAL (NULL
  * target), GREEN_EDEAD, GREEN_ETHREAD, GREEN_ENOSTACK (target could not be
- * given a stack), GREEN_EBUSY (called from a hook).
+ * given a stack; an auto-mode target falls back to copy mode instead),
+ * GREEN_ENOMEM (the caller runs in copy mode and its live stack could not
+ * be given room to be saved), GREEN_EBUSY (called from a hook).
  */
 GREEN_API int green_switch(green_t *target, void *value, void **result);
 
@@ -341,7 +347,8 @@ GREEN_API int green_switch(green_t *target, void *value, void **result);
  * caller, the call returns GREEN_THROWN with *result = payload at once.
  * If target is the current greenlet, the same happens.
  *
- * Errors: GREEN_EINVAL (NULL target), GREEN_ETHREAD, GREEN_EBUSY.
+ * Errors: GREEN_EINVAL (NULL target), GREEN_ETHREAD, GREEN_EBUSY, and as
+ * green_switch() GREEN_ENOSTACK and GREEN_ENOMEM when a switch is needed.
  */
 GREEN_API int green_throw(green_t *target, void *payload, void **result);
 
@@ -352,7 +359,7 @@ GREEN_API int green_throw(green_t *target, void *payload, void **result);
  * that never started dies and its parent receives payload as a value
  * (GREEN_OK), and so does the caller if it is that parent.
  *
- * Errors: GREEN_EINVAL, GREEN_ETHREAD, GREEN_EBUSY, and GREEN_EMAIN: a
+ * Errors: as green_throw(), and GREEN_EMAIN: a
  * main greenlet cannot be killed (green_throw() into it is allowed).
  */
 GREEN_API int green_throw_exit(green_t *target, void *payload,
