@@ -72,6 +72,7 @@ package green
 #cgo nocallback gg_close
 #cgo nocallback gg_reap
 #cgo nocallback gg_hook
+#cgo nocallback gg_owned_here
 #cgo noescape gg_new
 #cgo noescape gg_xferp
 #cgo noescape gg_parent
@@ -367,6 +368,15 @@ func (g *Greenlet) StackMode() (StackMode, error) {
 		return 0, errOf(rc)
 	}
 	return StackMode(rc), nil
+}
+
+// OwnedHere reports whether the calling OS thread owns g (false for a nil
+// or copied Greenlet). The answer holds while the goroutine stays on the
+// thread: lock it with runtime.LockOSThread, or ask from a Thread.
+func (g *Greenlet) OwnedHere() bool {
+	ok := C.gg_owned_here(handle(g)) != 0
+	runtime.KeepAlive(g)
+	return ok
 }
 
 // IsMain reports whether g is a main greenlet.

@@ -340,6 +340,9 @@ func TestWrongThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Do(func() error {
+		if g.OwnedHere() {
+			t.Error("OwnedHere on another thread")
+		}
 		calls := map[string]error{}
 		_, calls["Switch"] = g.Switch(1)
 		_, calls["SwitchInt"] = g.SwitchInt(1)
@@ -371,6 +374,9 @@ func TestWrongThread(t *testing.T) {
 	// Nothing changed: on its own thread g is still new, started is still
 	// suspended with its total, and both handles are open.
 	err = a.Do(func() error {
+		if !g.OwnedHere() || !started.OwnedHere() {
+			t.Error("not OwnedHere on the owner thread")
+		}
 		if s := state(t, g); s != green.New {
 			t.Errorf("g = %v", s)
 		}
