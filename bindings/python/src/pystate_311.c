@@ -27,6 +27,8 @@
 #include "internal/pycore_frame.h"
 #include "internal/pycore_pystate.h"
 
+#include <sys/mman.h>
+
 #include "pystate.h"
 
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
@@ -37,24 +39,26 @@
 #define CHUNK_SIZE (16 * 1024)
 /* Chunks are carved from slabs of this many, so that greenlets do not cost
  * one memory mapping each for their data stack on top of their C stack
- * (vm.max_map_count). Slabs are never unmapped; free chunks are shared by
- * all threads (under the GIL). */
+ * (vm.max_map_count). Free chunks are shared by all threads (under the GIL);
+ * beyond CHUNK_FREE_MAX of them, a freed chunk goes back to the system
+ * (unmapping part of a slab is fine). */
 #define SLAB_CHUNKS 64
-#define CHUNK_FREE_MAX 1024
+#define CHUNK_FREE_MAX 256
 
 static _PyStackChunk *chunk_free_list;
 static int chunk_free_count;
 static long chunks_allocated, chunks_freed;
 
-/* Slabs come from the allocator CPython uses for its data stack chunks. If
- * CPython ever frees one of our chunks itself (a thread state cleared while
- * a greenlet runs), it unmaps just that chunk's pages, which is harmless. */
+/* Slabs are mapped here rather than through CPython's arena allocator: the
+ * binding returns single chunks of a slab with munmap(). If CPython ever
+ * frees one of these chunks itself (a thread state cleared while a
+ * greenlet runs), its default arena allocator does the same munmap(). */
 static int slab_refill(void)
 {
-    PyObjectArenaAllocator a;
-    PyObject_GetArenaAllocator(&a);
-    char *slab = a.alloc(a.ctx, (size_t)CHUNK_SIZE * SLAB_CHUNKS);
-    if (!slab)
+    size_t size = (size_t)CHUNK_SIZE * SLAB_CHUNKS;
+    char *slab = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (slab == MAP_FAILED)
         return -1;
     chunks_allocated += SLAB_CHUNKS;
     for (int i = SLAB_CHUNKS - 1; i >= 0; i--) {
@@ -80,27 +84,29 @@ static _PyStackChunk *chunk_get(void)
     return c;
 }
 
-static void chunk_free(_PyStackChunk *c)
+/* A chunk CPython allocated itself (pushed on top of ours): freed the way
+ * CPython frees it. */
+static void chunk_free_cpython(_PyStackChunk *c)
 {
     PyObjectArenaAllocator a;
     PyObject_GetArenaAllocator(&a);
     a.free(a.ctx, c, c->size);
-    chunks_freed++;
 }
 
 static void chunk_put(_PyStackChunk *c)
 {
-    /* Chunks that CPython pushed on top of the root one are normally gone
-     * by the time the greenlet ends; those are CPython's own: free them
-     * the way it does. */
     while (c) {
         _PyStackChunk *prev = c->previous;
-        if (!prev && c->size == CHUNK_SIZE) {
+        if (prev || c->size != CHUNK_SIZE) {
+            /* Normally popped by CPython before the greenlet ends. */
+            chunk_free_cpython(c);
+        } else if (chunk_free_count < CHUNK_FREE_MAX) {
             c->previous = chunk_free_list;
             chunk_free_list = c;
             chunk_free_count++;
         } else {
-            chunk_free(c);
+            munmap(c, CHUNK_SIZE);
+            chunks_freed++;
         }
         c = prev;
     }

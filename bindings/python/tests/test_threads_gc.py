@@ -236,3 +236,20 @@ def test_parent_restored_when_kill_does_not_kill():
     assert seen[0] is main
     assert seen[1].parent is hub  # put back
     del seen[:]
+
+
+@libgreen_only
+def test_data_stack_chunks_do_not_pile_up():
+    from libgreen import _core
+    main = getcurrent()
+    gs = [Greenlet(lambda: main.switch()) for _ in range(3000)]
+    for g in gs:
+        g.switch()
+    a0, f0, _ = _core._chunk_stats()
+    for g in gs:
+        g.switch()  # all finish: their chunks come back
+    del gs
+    a1, f1, cached = _core._chunk_stats()
+    assert a1 == a0
+    assert f1 - f0 >= 3000 - 512  # most went back to the system
+    assert cached <= 256
