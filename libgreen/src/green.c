@@ -77,8 +77,7 @@ static const struct {
     {GREEN_EMAIN, "GREEN_EMAIN", "not allowed on a main greenlet"},
     {GREEN_ENOSTACK, "GREEN_ENOSTACK",
      "no stack could be mapped (memory, address space or vm.max_map_count)"},
-    {GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook or while the "
-                                 "thread ends"},
+    {GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook"},
 };
 
 const char *green_error_name(int code)
