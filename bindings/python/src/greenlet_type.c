@@ -697,7 +697,7 @@ static int kill_suspended(PyGreenlet *g)
 {
     PyObject *o = (PyObject *)g;
     pyg_thread *owner = g->ts;
-    if (!owner->alive || _Py_IsFinalizing()) {
+    if (!owner->alive) {
         /* It can never run again. Its green_t may not be released until
          * the core has marked it dead (thread end), so it is left behind
          * (a few hundred bytes; the core frees its stack). */
