@@ -35,6 +35,44 @@ func ExampleGenerator_All() {
 	// returned 4
 }
 
+// A tokenizer written in C as a generator, consumed as a Go iterator of
+// words.
+func ExampleGenerator_All_tokenizer() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	text := "  greenlets   in C, driven from Go "
+	cstr := bodies.CString(text)
+	defer bodies.Free(cstr)
+	gen, err := green.NewGenerator(bodies.Words, uintptr(cstr), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer gen.Close()
+	words := func(yield func(string) bool) {
+		for tok := range gen.All() {
+			off, n := tok>>32, tok&(1<<32-1)
+			if !yield(text[off : off+n]) {
+				return
+			}
+		}
+	}
+	for w := range words {
+		fmt.Printf("%q\n", w)
+	}
+	count, _ := gen.Result()
+	fmt.Println(count, "words")
+	// Output:
+	// "greenlets"
+	// "in"
+	// "C,"
+	// "driven"
+	// "from"
+	// "Go"
+	// 6 words
+}
+
 // Values in and out of a C accumulator, on a dedicated thread.
 func ExampleThread() {
 	th := green.NewThread()

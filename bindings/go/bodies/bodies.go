@@ -38,6 +38,11 @@ var (
 	Doubler = green.RunFuncOf(unsafe.Pointer(C.gb_doubler))
 	// Thrower returns its start value at once as an error payload.
 	Thrower = green.RunFuncOf(unsafe.Pointer(C.gb_thrower))
+	// Words is a tokenizer written as a generator: its start value is a
+	// NUL-terminated C string (see CString); it yields each
+	// space-separated word as offset<<32 | length and returns the number
+	// of words.
+	Words = green.RunFuncOf(unsafe.Pointer(C.gb_words))
 )
 
 // Cleanups is how many times a body (Counter, Accumulator, Catcher) ran
@@ -61,3 +66,9 @@ func HookCounter(i int) (data uintptr, count int) {
 	p := C.gb_hook_counter(C.int(i))
 	return uintptr(p), int(*(*C.long)(p))
 }
+
+// CString copies s into C memory, for Words. Free it with Free.
+func CString(s string) unsafe.Pointer { return unsafe.Pointer(C.CString(s)) }
+
+// Free frees C memory from CString.
+func Free(p unsafe.Pointer) { C.free(p) }

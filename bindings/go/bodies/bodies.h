@@ -3,6 +3,7 @@
 #define GB_BODIES_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <green.h>
 
@@ -12,6 +13,7 @@ int gb_accumulator(green_t *self, void *in, void **out);
 int gb_catcher(green_t *self, void *in, void **out);
 int gb_doubler(green_t *self, void *in, void **out);
 int gb_thrower(green_t *self, void *in, void **out);
+int gb_words(green_t *self, void *in, void **out);
 
 long gb_cleanups(void);
 long gb_cleanup_tid(void);
