@@ -11,11 +11,11 @@
 // this package as a RunFunc built from a C function pointer. There is no
 // way to make a RunFunc from a Go func; hooks (AddHook) are C functions
 // too, and the package installs none of its own that could call Go while
-// a greenlet runs. A C body must not
-// call Go (an //export function) either: every call of this package that
-// can run a body is marked "#cgo nocallback", so if a body does, the
-// runtime stops the program at the callback's entry (a panic, or "fatal
-// error: morestack on g0") before any Go code runs on the greenlet stack.
+// a greenlet runs. A C body must not call Go (an //export function)
+// either: every call of this package that can run a body is marked
+// "#cgo nocallback", so if a body does, the runtime stops the program at
+// the callback's entry (a panic, or "fatal error: morestack on g0")
+// before any Go code runs on the greenlet stack.
 //
 // When Go code runs, the thread is always on its main greenlet: every
 // switch from Go returns only when some greenlet switches back to main.
@@ -54,8 +54,8 @@ package green
 // Every call that can run a greenlet body, directly or by releasing a
 // handle (which may kill a suspended greenlet), is marked nocallback: a C
 // body that calls back into Go then makes the runtime panic ("function
-// marked with #cgo nocallback called back into Go") instead of running Go
-// code on a greenlet stack. noescape: the pointers passed to them do not
+// marked with #cgo nocallback called back into Go", which then dies with
+// "morestack on g0") instead of running Go code on a greenlet stack. noescape: the pointers passed to them do not
 // outlive the call, so Go keeps the variables they point to on its stack.
 #cgo nocallback gg_new
 #cgo nocallback gg_xfer
