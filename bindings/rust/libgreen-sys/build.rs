@@ -9,7 +9,8 @@
 //! 3. The CMake build of this repository, into `OUT_DIR`.
 //!
 //! The directory found is linked with an rpath and exported to dependent
-//! build scripts as `DEP_GREEN_LIBDIR`.
+//! build scripts as `DEP_GREEN_LIBDIR`; the directory of `green.h` as
+//! `DEP_GREEN_INCLUDE`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -115,6 +116,32 @@ fn from_cmake() -> PathBuf {
     build.join("libgreen")
 }
 
+/// The directory of green.h: pkg-config's -I, else this source tree's.
+fn include_dir() -> Option<PathBuf> {
+    let pkg_config = env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".into());
+    if let Ok(out) = Command::new(pkg_config)
+        .args(["--cflags", "green"])
+        .output()
+    {
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            for word in text.split_whitespace() {
+                if let Some(dir) = word.strip_prefix("-I") {
+                    let dir = PathBuf::from(dir);
+                    if dir.join("green.h").exists() {
+                        return Some(dir);
+                    }
+                }
+            }
+        }
+    }
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR")?);
+    let dir = manifest.join("../../../libgreen/include");
+    dir.join("green.h")
+        .exists()
+        .then(|| dir.canonicalize().unwrap_or(dir))
+}
+
 fn run(cmd: &mut Command) {
     match cmd.status() {
         Ok(s) if s.success() => {}
@@ -139,6 +166,10 @@ fn main() {
     }
     if let Some(dir) = dirs.first() {
         println!("cargo:libdir={}", dir.display());
+    }
+    // For dependents that compile C against green.h: DEP_GREEN_INCLUDE.
+    if let Some(include) = include_dir() {
+        println!("cargo:include={}", include.display());
     }
     println!("cargo:rustc-link-lib=dylib=green");
 }

@@ -9,7 +9,7 @@
 //! `green`, honouring `PKG_CONFIG_PATH`), and as a last resort by building
 //! this repository's CMake project into Cargo's `OUT_DIR`. Its directory is
 //! exported to dependent build scripts as `DEP_GREEN_LIBDIR` and recorded as
-//! an rpath.
+//! an rpath; the directory of `green.h` is exported as `DEP_GREEN_INCLUDE`.
 //!
 //! ```
 //! use libgreen_sys as sys;
