@@ -28,7 +28,25 @@ static bool PyGreenlet_dead_get(PyGreenlet *self)
 static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 {
     (void)self;
-    return 0; /* stacks are never copied */
+    return 0; /* libgreen keeps no partial stack copies greenlet-style */
+}
+
+/* 'guarded' or 'copy' once started, the requested mode before. */
+static const char *PyGreenlet__stack_mode_get(PyGreenlet *self)
+{
+    int m = self->g ? green_stack_mode(self->g) : GREEN_EINVAL;
+    switch (m) {
+    case GREEN_STACK_GUARDED:
+        return "guarded";
+    case GREEN_STACK_COPY:
+        return "copy";
+    case GREEN_STACK_AUTO:
+        return "auto";
+    case GREEN_STACK_MODE_DEFAULT:
+        return "default";
+    default:
+        return "main";
+    }
 }
 
 %}
@@ -54,6 +72,7 @@ static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 %ignore green_set_userdata;
 %ignore green_hook_add;
 %ignore green_hook_remove;
+%ignore green_stack_mode;
 %ignore GREEN_STACK_MAX;
 %ignore GREEN_ATTR_INIT;
 %ignore GREEN_H;
@@ -94,12 +113,15 @@ static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 %rename(greenlet) PyGreenlet;
 %nodefaultctor PyGreenlet;
 %nodefaultdtor PyGreenlet;
+%immutable;
 typedef struct PyGreenlet {
     %extend {
         const bool dead;
         const long _stack_saved;
+        const char *_stack_mode;
     }
 } PyGreenlet;
+%mutable;
 
 %init %{
     if (pyg_module_init(m, (PyTypeObject *)&SwigPyBuiltin__PyGreenlet_type,

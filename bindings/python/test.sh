@@ -54,6 +54,10 @@ echo "== tests on libgreen's greenlet ($BINDING)"
 PYTHONPATH="$BINDING:$DEPS" "$PY" -m pytest -p no:cacheprovider -q tests \
     || status=1
 
+echo "== the same tests with greenlets in copy stack mode (GREEN_STACK_MODE=copy)"
+GREEN_STACK_MODE=copy PYTHONPATH="$BINDING:$DEPS" "$PY" -m pytest \
+    -p no:cacheprovider -q tests || status=1
+
 echo "== the same tests on PyPI's greenlet (checks what they expect)"
 PYTHONPATH="$REF:$DEPS" GREEN_TEST_REFERENCE=1 "$PY" -m pytest \
     -p no:cacheprovider -q tests || status=1

@@ -27,6 +27,8 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "green.h"
 #include "pystate.h"
@@ -71,6 +73,11 @@ struct pyg_thread {
 };
 
 static __thread pyg_thread *tls_ts;
+/* The stack mode of new greenlets: GREEN_STACK_GUARDED (a C stack of their
+ * own, with a guard page) unless GREEN_STACK_MODE is set in the environment
+ * (libgreen's default, which reads it, then) or set_stack_mode() chose
+ * another. */
+static int pyg_stack_mode = GREEN_STACK_GUARDED;
 static PyTypeObject *pyg_type;           /* greenlet.greenlet */
 static swig_type_info *pyg_swig_type;    /* its SWIG descriptor */
 static PyObject *PyExc_GreenletExit;
@@ -866,6 +873,7 @@ static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pyg_state_init(&self->st);
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_size = PYG_STACK_SIZE;
+    attr.stack_mode = pyg_stack_mode;
     attr.userdata = self;
     int rc = green_create(&self->g, pyg_run, ts->current->g, &attr);
     if (rc < 0) {
@@ -1275,7 +1283,40 @@ static PyObject *pyg_set_thread_local(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static const char *const stack_mode_names[] = {"default", "guarded", "copy",
+                                              "auto"};
+
+static PyObject *pyg_set_stack_mode(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    if (!name) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "stack mode must be a str, not %s",
+                         Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, stack_mode_names[i]) == 0) {
+            int old = pyg_stack_mode;
+            pyg_stack_mode = i;
+            return PyUnicode_FromString(stack_mode_names[old]);
+        }
+    }
+    PyErr_Format(PyExc_ValueError,
+                 "unknown stack mode %R (default, guarded, copy or auto)",
+                 arg);
+    return NULL;
+}
+
 static PyMethodDef pyg_module_methods[] = {
+    {"set_stack_mode", pyg_set_stack_mode, METH_O,
+     "set_stack_mode(mode) -> previous mode\n\nThe stack mode of greenlets "
+     "created from now on: 'guarded' (the default: a C stack of their own "
+     "with a guard page), 'copy' (the thread's shared stack, saved to the "
+     "heap while suspended: no limit on how many), 'auto' (guarded, copy "
+     "when no stack can be mapped) or 'default' (libgreen's default, see "
+     "GREEN_STACK_MODE)."},
     {"set_thread_local", pyg_set_thread_local, METH_VARARGS,
      "set_thread_local(key, value): stores value in this thread's state "
      "dict (dropped when the thread ends)."},
@@ -1305,6 +1346,8 @@ static int pyg_module_init(PyObject *m, PyTypeObject *type,
 {
     pyg_type = type;
     pyg_swig_type = swig_type;
+    if (getenv("GREEN_STACK_MODE"))
+        pyg_stack_mode = GREEN_STACK_MODE_DEFAULT;
     /* The type is greenlet.greenlet, as in the greenlet package. */
     type->tp_name = "greenlet.greenlet";
     /* SWIG derives builtin types from its SwigPyObject type and gives them

@@ -21,6 +21,7 @@ from ._core import (  # noqa: F401
     green_version_string,
     green_error_name,
     green_strerror,
+    set_stack_mode,
 )
 
 __version__ = _core.green_version_string()
