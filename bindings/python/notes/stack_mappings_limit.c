@@ -7,8 +7,18 @@
  * holds about 32,000 suspended greenlets; then green_switch() into a new
  * one fails with GREEN_ENOSTACK. Python's greenlet package (which copies
  * stacks to the heap) has no such limit, so servers holding more
- * connections than that hit it on this binding (MemoryError). Documented
- * in bindings/python/README.md.
+ * connections than that hit it on this binding (MemoryError) in the
+ * default (guarded) stack mode. Documented in bindings/python/README.md.
+ *
+ * Since then the core has GREEN_STACK_COPY, which has no such limit (the
+ * binding offers it: GREEN_STACK_MODE=copy or libgreen.set_stack_mode()).
+ * GREEN_STACK_AUTO falls back to copy mode only once a stack cannot be
+ * mapped; by then the process has no mappings left for anything else
+ * either (CPython's arenas, malloc's large blocks, thread stacks), so a
+ * Python program fails with MemoryError elsewhere right after (seen with
+ * 32,512 greenlets). Falling back earlier (say, past a number of guarded
+ * stacks, or near the map count limit read from
+ * /proc/sys/vm/max_map_count) would make AUTO useful as a default.
  *
  * Build and run:
  *   cc -I libgreen/include stack_mappings_limit.c \
