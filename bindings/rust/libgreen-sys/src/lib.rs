@@ -61,7 +61,12 @@ pub const GREEN_STACK_DEFAULT: usize = 256 * 1024;
 /// Minimum usable stack size in bytes.
 pub const GREEN_STACK_MIN: usize = 16 * 1024;
 /// Maximum usable stack size in bytes.
-pub const GREEN_STACK_MAX: usize = 1 << 32;
+pub const GREEN_STACK_MAX: usize = (1 << 30)
+    * if core::mem::size_of::<usize>() > 4 {
+        4
+    } else {
+        1
+    };
 
 /// Stack mode: the calling thread's default (the process default unless
 /// set; `GREEN_STACK_GUARDED` unless changed by `green_set_stack_mode` or the

@@ -1020,10 +1020,16 @@ unsafe fn drop_body<F>(body: *mut ()) {
 }
 
 /// Drops the bodies of this thread that were released on other threads.
+#[inline(always)]
 fn drop_orphans() {
-    if !HAS_ORPHANS.load(Ordering::Acquire) {
-        return;
+    if HAS_ORPHANS.load(Ordering::Acquire) {
+        drop_orphans_now();
     }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_orphans_now() {
     let Ok(me) = THREAD_ID.try_with(|id| *id) else {
         return;
     };
