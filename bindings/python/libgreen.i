@@ -103,9 +103,6 @@ static const char *PyGreenlet__stack_mode_get(PyGreenlet *self)
     " - *run* -- The callable to invoke.\n"
     " - *parent* -- The parent greenlet. The default is the current greenlet.";
 
-/* bool attributes come back as Python bools. */
-%typemap(out) bool "$result = PyBool_FromLong($1);";
-
 /* The attribute descriptors already checked that self is a greenlet: the
  * %extend helpers get the object itself, without SWIG's pointer lookup. */
 %typemap(in) struct PyGreenlet *, PyGreenlet * "$1 = (PyGreenlet *)$input;";
