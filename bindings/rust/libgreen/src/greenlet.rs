@@ -719,7 +719,8 @@ impl Builder {
     }
 
     /// The usable stack size in bytes (rounded up to whole pages); 0 means
-    /// the default. Must lie within 16 KiB ..= 4 GiB.
+    /// the default. Must lie within 16 KiB ..= 4 GiB (1 GiB on 32-bit
+    /// targets); ignored in copy mode.
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = bytes;
         self
