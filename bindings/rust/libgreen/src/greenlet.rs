@@ -901,11 +901,56 @@ impl Hasher for AddrHasher {
     }
 }
 
+/// The addresses of the greenlets of this thread whose Rust body is on
+/// their stack (started, not finished).
+struct Bodies(HashSet<usize, BuildHasherDefault<AddrHasher>>);
+
+impl Drop for Bodies {
+    /// The thread ends: kill the bodies still suspended, so that their
+    /// stacks unwind before libgreen frees them (it runs after thread-local
+    /// destructors, and would free them without dropping anything).
+    fn drop(&mut self) {
+        let list: Vec<usize> = self.0.drain().collect();
+        abort_on_panic(|| {
+            // SAFETY: every address is a started greenlet of this thread that
+            // has not finished, so still allocated; we hold references while
+            // killing, since one kill may free others.
+            unsafe { kill_suspended(&list) }
+        });
+    }
+}
+
+unsafe fn kill_suspended(list: &[usize]) {
+    let main = sys::green_main();
+    if main.is_null() || sys::green_current() != main {
+        // The thread ends inside a greenlet: libgreen leaves everything.
+        return;
+    }
+    for &g in list {
+        sys::green_retain(g as *mut sys::green_t);
+    }
+    for &g in list {
+        let g = g as *mut sys::green_t;
+        if sys::green_state(g) == sys::GREEN_STATE_SUSPENDED {
+            // Back to us whatever it does; its result is discarded.
+            sys::green_set_parent(g, main);
+            let mut result = ptr::null_mut();
+            let rc = sys::green_throw_exit(g, ptr::null_mut(), &mut result);
+            if rc >= 0 {
+                packet::discard(result);
+            }
+        }
+    }
+    for &g in list {
+        sys::green_release(g as *mut sys::green_t);
+    }
+}
+
 thread_local! {
     /// The greenlets of this thread whose Rust body is on their stack: only
     /// those can be unwound when the exit error arrives.
-    static BODIES: RefCell<HashSet<usize, BuildHasherDefault<AddrHasher>>> =
-        const { RefCell::new(HashSet::with_hasher(BuildHasherDefault::new())) };
+    static BODIES: RefCell<Bodies> =
+        const { RefCell::new(Bodies(HashSet::with_hasher(BuildHasherDefault::new()))) };
     /// The id of this thread, kept at hand.
     static THREAD_ID: ThreadId = thread::current().id();
 }
@@ -918,7 +963,7 @@ fn current_is_rust_body() -> bool {
     // crate can still be killed here (by handles dropped in thread-local
     // destructors): unwind them.
     BODIES
-        .try_with(|b| b.borrow().contains(&cur))
+        .try_with(|b| b.borrow().0.contains(&cur))
         .unwrap_or(true)
 }
 
@@ -1062,7 +1107,7 @@ where
     let f = (*slot).f.take();
     let key = this as usize;
     abort_on_panic(|| {
-        let _ = BODIES.try_with(|b| b.borrow_mut().insert(key));
+        let _ = BODIES.try_with(|b| b.borrow_mut().0.insert(key));
     });
     let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
         // Take the input first: it may live on the stack of the sender.
@@ -1071,7 +1116,7 @@ where
         input.map(f)
     }));
     abort_on_panic(|| {
-        let _ = BODIES.try_with(|b| b.borrow_mut().remove(&key));
+        let _ = BODIES.try_with(|b| b.borrow_mut().0.remove(&key));
     });
     let killed = (*slot).common.killed.get();
     abort_on_panic(|| {

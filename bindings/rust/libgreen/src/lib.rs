@@ -51,8 +51,9 @@
 //! A greenlet holds a reference to its parent, so a parent that keeps a
 //! suspended child on its own stack is not killed by dropping its last
 //! handle (a reference cycle): kill the child first, or re-parent it to
-//! [`Greenlet::main`]. Stacks of greenlets still suspended when their thread
-//! ends are freed without unwinding.
+//! [`Greenlet::main`]. Rust bodies still suspended when their thread ends
+//! (also at process exit, for the main thread) are killed then by a
+//! thread-local destructor, before libgreen frees their stacks.
 #![deny(missing_docs)]
 
 mod error;

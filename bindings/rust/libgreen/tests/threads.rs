@@ -165,3 +165,49 @@ fn a_body_is_never_dropped_on_another_thread() {
     let _ = Greenlet::new(|_: ()| ());
     assert_eq!(*drops.lock().unwrap(), [thread::current().id()]);
 }
+
+#[test]
+fn suspended_bodies_are_unwound_when_their_thread_ends() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    struct Count(Arc<AtomicUsize>);
+    impl Drop for Count {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    thread::spawn(move || {
+        // Kept alive past the thread's end: forgotten, and a parent cycle.
+        let lost = {
+            let d = d.clone();
+            Greenlet::new(move |_: ()| {
+                let _c = Count(d);
+                loop {
+                    let () = switch_to_parent(()).unwrap();
+                }
+            })
+        };
+        let () = lost.switch(()).unwrap();
+        std::mem::forget(lost);
+        let d2 = d.clone();
+        let outer = Greenlet::new(move |_: ()| {
+            let _c = Count(d2.clone());
+            let d3 = d2.clone();
+            let inner = Greenlet::new(move |_: ()| {
+                let _c = Count(d3);
+                let () = switch_to_parent(()).unwrap();
+            });
+            let () = inner.switch(()).unwrap();
+            let () = switch_to_parent(()).unwrap();
+        });
+        let () = outer.switch(()).unwrap();
+        drop(outer); // kept alive by the cycle with its child
+        assert_eq!(d.load(Ordering::SeqCst), 0);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(dropped.load(Ordering::SeqCst), 3);
+}
