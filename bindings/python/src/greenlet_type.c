@@ -54,6 +54,7 @@ typedef struct PyGreenlet {
     PyObject *weakreflist;
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
+    int starting; /* run is being looked up by the greenlet starting */
     pyg_pystate st;
 } PyGreenlet;
 
@@ -481,7 +482,7 @@ static PyObject *receive(pyg_thread *ts, int rc, void *res)
 
 /* ---- the run function (on the greenlet's own stack) -------------------- */
 
-static int prepare_start(PyGreenlet *g);
+static PyObject *lookup_run(PyGreenlet *g);
 
 struct run_ctx {
     green_t *g;
@@ -504,16 +505,13 @@ static PyObject *run_body(void *arg)
         PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
         ts->trace_type = ts->trace_value = ts->trace_tb = NULL;
         result = NULL;
-    } else if (!run && prepare_start(self) < 0) {
+    } else if (!run && (self->starting = 1, run = lookup_run(self),
+                        self->starting = 0, !run)) {
         /* Started by a finished child: its run is looked up here, and
          * an error goes to its parent. */
         value_free(c->in);
         result = NULL;
     } else {
-        if (!run) {
-            run = self->run_started;
-            self->run_started = NULL;
-        }
         result = value_call(run, c->in);
     }
     Py_CLEAR(self->run);
@@ -543,18 +541,27 @@ static int pyg_run(green_t *g, void *in, void **out)
 
 /* Takes the callable a greenlet that is about to start will run, in the
  * switching greenlet (so a missing run raises there). */
+static PyObject *lookup_run(PyGreenlet *g)
+{
+    if (g->run && Py_IS_TYPE(g, pyg_type)) {
+        Py_INCREF(g->run);
+        return g->run;
+    }
+    return PyObject_GetAttrString((PyObject *)g, "run");
+}
+
 static int prepare_start(PyGreenlet *g)
 {
     if (g->run_started)
         return 0;
-    PyObject *run;
-    if (g->run && Py_IS_TYPE(g, pyg_type)) {
-        run = g->run;
-        Py_INCREF(run);
-    } else {
-        run = PyObject_GetAttrString((PyObject *)g, "run");
-        if (!run)
-            return -1;
+    PyObject *run = lookup_run(g);
+    if (!run)
+        return -1;
+    /* Looking up run ran Python code, which may have started (or even
+     * finished) the greenlet meanwhile: then this run is not needed. */
+    if (g->run_started || green_state(g->g) != GREEN_STATE_NEW) {
+        Py_DECREF(run);
+        return 0;
     }
     g->run_started = run;
     return 0;
@@ -579,20 +586,26 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         value_free(val);
         return raise_thread_error(self);
     }
-    int state = green_state(self->g);
-    if (PYG_UNLIKELY(state != GREEN_STATE_SUSPENDED)) {
+    for (;;) {
+        int state = green_state(self->g);
+        if (PYG_LIKELY(state == GREEN_STATE_SUSPENDED))
+            break;
         if (state == GREEN_STATE_DEAD) {
             self = live_ancestor(self);
             if (!self) {
                 value_free(val);
                 return raise_thread_error(ts->main);
             }
-            state = green_state(self->g);
+            continue;
         }
-        if (state == GREEN_STATE_NEW && prepare_start(self) < 0) {
-            value_free(val);
-            return NULL;
+        if (state == GREEN_STATE_NEW && !self->run_started) {
+            if (prepare_start(self) < 0) {
+                value_free(val);
+                return NULL;
+            }
+            continue; /* Python code ran: look again */
         }
+        break;
     }
     void *res = NULL;
     int rc = green_switch(self->g, val, &res);
@@ -618,15 +631,18 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
     }
     int is_exit = PyErr_GivenExceptionMatches(exc, PyExc_GreenletExit);
     int state = green_state(self->g);
+    if (state == GREEN_STATE_NEW && !self->run_started) {
+        /* As greenlet: starting it needs run, even to kill it. */
+        if (prepare_start(self) < 0) {
+            Py_DECREF(exc);
+            return NULL;
+        }
+        state = green_state(self->g); /* Python code ran */
+    }
     if (is_exit && state == GREEN_STATE_DEAD) {
         /* A dead greenlet turns GreenletExit into an ordinary result for
          * its first live ancestor. */
         return do_switch(self, exc);
-    }
-    if (state == GREEN_STATE_NEW && prepare_start(self) < 0) {
-        /* As greenlet: starting it needs run, even to kill it. */
-        Py_DECREF(exc);
-        return NULL;
     }
     void *res = NULL;
     int rc;
@@ -921,7 +937,7 @@ static PyObject *pyg_getrun(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    if (is_started(g) || !g->run) {
+    if ((is_started(g) && !g->starting) || !g->run) {
         PyErr_SetString(PyExc_AttributeError, "run");
         return NULL;
     }

@@ -338,3 +338,50 @@ def test_abstract_subclass_cannot_be_instantiated():
     with pytest.raises(TypeError):
         Bad()
     assert Good().switch() == "good"
+
+
+def test_subclass_parent_started_by_finished_child():
+    class A(Greenlet):
+        pass
+    seen = []
+    a = A(lambda *args: seen.append(args))
+    child = Greenlet(lambda: "child result", a)
+    assert child.switch() is None  # a ran, returned None to us
+    assert seen == [("child result",)]
+    assert a.dead and child.dead
+
+
+def test_greenlet_started_while_its_run_is_looked_up():
+    main = getcurrent()
+    log = []
+
+    class B(Greenlet):
+        doing_it = False
+
+        def __getattribute__(self, name):
+            if name == "run" and not self.doing_it:
+                self.doing_it = True
+                log.append("lookup switches to b")
+                b.switch()  # starts b from inside its own run lookup
+                log.append("lookup resumed")
+            if name == "run":
+                name = "_run"
+            return object.__getattribute__(self, name)
+
+        def _run(self, *args):
+            log.append(("b runs", args))
+            return main.switch("from b")
+
+    def c_run():
+        log.append("c")
+        return b.switch("from c")
+    a = Greenlet(lambda *args: ("a got", args))
+    b = B(parent=a)
+    c = Greenlet(c_run, b)
+    assert c.switch() == "from b"
+    # c resumes in the lookup, then switches into the started b with
+    # "from c"; b returns it to a (never started), whose result comes here.
+    assert c.switch() == ("a got", ("from c",))
+    assert a.dead and b.dead and not c.dead
+    assert log == ["c", "lookup switches to b", ("b runs", ()),
+                   "lookup resumed"]
