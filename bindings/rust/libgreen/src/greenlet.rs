@@ -613,9 +613,10 @@ pub struct Remote {
     raw: NonNull<sys::green_t>,
 }
 
-// SAFETY: only libgreen's thread-safe functions (green_state, green_retain,
-// green_release, and green_set_parent, which checks the thread before
-// touching anything) are called through a Remote off the owning thread.
+// SAFETY: off the owning thread, a Remote only calls libgreen functions
+// that allow it (green_state, green_retain, green_release) and
+// green_create with it as parent, which fails with GREEN_ETHREAD before
+// using it.
 unsafe impl Send for Remote {}
 // SAFETY: as above; all methods take &self and are thread-safe.
 unsafe impl Sync for Remote {}
@@ -635,27 +636,28 @@ impl Remote {
     /// nothing changes.
     pub fn to_local(&self) -> Result<Greenlet, Error> {
         let g = self.raw.as_ptr();
-        // Ask libgreen whether we own g with a call that changes nothing:
-        // setting the parent it already has (or, for a main greenlet, which
-        // has none, itself, which fails with GREEN_EMAIN after the thread
-        // check).
-        let mut parent = ptr::null_mut();
-        // SAFETY: green_get_parent may be called from any thread; on a
-        // foreign thread green_set_parent returns GREEN_ETHREAD before it
-        // reads the parent.
-        let rc = unsafe {
-            sys::green_get_parent(g, &mut parent);
-            if parent.is_null() {
-                parent = g;
-            }
-            sys::green_set_parent(g, parent)
-        };
-        match rc {
-            sys::GREEN_OK | sys::GREEN_EMAIN => {
-                // SAFETY: g is live (we hold a reference) and ours.
-                Ok(unsafe { Greenlet::from_borrowed(g) }.expect("non-null"))
-            }
-            rc => Err(Error::from_code(rc).unwrap_or(Error::Unknown(rc))),
+        // Ask libgreen whether g belongs to this thread: creating a child of
+        // it fails with GREEN_ETHREAD otherwise. The child never starts and
+        // is released at once.
+        unsafe extern "C" fn never_runs(
+            _: *mut sys::green_t,
+            _: *mut c_void,
+            _: *mut *mut c_void,
+        ) -> c_int {
+            sys::GREEN_OK
+        }
+        let mut probe = ptr::null_mut();
+        // SAFETY: g is live (we hold a reference); green_create checks its
+        // thread before using it.
+        let rc = unsafe { sys::green_create(&mut probe, Some(never_runs), g, ptr::null()) };
+        if let Some(e) = Error::from_code(rc) {
+            return Err(e);
+        }
+        // SAFETY: the probe is ours and never started; g is live and of this
+        // thread.
+        unsafe {
+            sys::green_release(probe);
+            Ok(Greenlet::from_borrowed(g).expect("non-null"))
         }
     }
 }
