@@ -162,7 +162,7 @@ impl Greenlet {
         }
     }
 
-    /// A builder, to choose the stack size or the parent.
+    /// A builder, to choose the stack size, the stack mode or the parent.
     pub fn builder() -> Builder {
         Builder::new()
     }
