@@ -53,7 +53,7 @@ pub const GREEN_ECYCLE: c_int = -5;
 pub const GREEN_EMAIN: c_int = -6;
 /// No stack could be mapped.
 pub const GREEN_ENOSTACK: c_int = -7;
-/// Not allowed now (inside a hook, or on a thread that is ending).
+/// Not allowed now: a switch, throw or hook change inside a hook.
 pub const GREEN_EBUSY: c_int = -8;
 
 /// Default usable stack size in bytes.

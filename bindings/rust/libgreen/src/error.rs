@@ -38,8 +38,8 @@ pub enum Error {
     Main,
     /// `GREEN_ENOSTACK`: no stack could be mapped for the greenlet.
     NoStack,
-    /// `GREEN_EBUSY`: not allowed now (inside a hook, or while the thread
-    /// ends).
+    /// `GREEN_EBUSY`: not allowed now: a switch, throw or hook change
+    /// inside a hook.
     Busy,
     /// A negative return code this version of the crate does not know.
     Unknown(i32),
