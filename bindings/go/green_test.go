@@ -697,6 +697,9 @@ func TestThreadDo(t *testing.T) {
 	if first != second || first != outer {
 		t.Error("Do ran on different threads")
 	}
+	if first == syscall.Getpid() {
+		t.Error("a Thread runs on the main thread, which never ends")
+	}
 	defer func() {
 		if r := recover(); r != "boom" {
 			t.Errorf("panic in Do: recovered %v", r)

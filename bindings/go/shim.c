@@ -3,19 +3,27 @@
  * the queue that hands releases from Go's cleanup goroutine to the thread
  * that owns the greenlet.
  */
+#define _GNU_SOURCE
 #include "shim.h"
 
 #include <pthread.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* The binding's record of one OS thread that used greenlets. */
 struct gg_thread {
     /* One for the live thread, one per handle whose owner it is. */
     atomic_long refs;
     pthread_mutex_t lock;
-    /* Set (under lock) by the thread-exit destructor. */
+    /* Set (under lock) by the thread-exit destructor, which then
+     * broadcasts ended. */
     int exited;
+    pthread_cond_t ended;
     /* Handles dropped by Go's cleanups, to release on this thread. */
     gg_handle *pending;
     atomic_int has_pending;
@@ -41,6 +49,7 @@ static atomic_uintptr_t gg_serials;
 static void thread_unref(struct gg_thread *t)
 {
     if (atomic_fetch_sub(&t->refs, 1) == 1) {
+        pthread_cond_destroy(&t->ended);
         pthread_mutex_destroy(&t->lock);
         free(t);
     }
@@ -84,6 +93,9 @@ static void thread_end(void *arg)
     pthread_mutex_unlock(&t->lock);
     drain(t); /* anything queued meanwhile */
     gg_tls = NULL;
+    pthread_mutex_lock(&t->lock);
+    pthread_cond_broadcast(&t->ended);
+    pthread_mutex_unlock(&t->lock);
     thread_unref(t);
 }
 
@@ -108,7 +120,9 @@ static struct gg_thread *here(void)
     atomic_init(&t->has_pending, 0);
     t->serial = atomic_fetch_add(&gg_serials, 1) + 1;
     pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->ended, NULL);
     if (pthread_setspecific(gg_key, t) != 0) {
+        pthread_cond_destroy(&t->ended);
         pthread_mutex_destroy(&t->lock);
         free(t);
         return NULL;
@@ -377,6 +391,46 @@ uintptr_t gg_thread_id(void)
 {
     struct gg_thread *t = here();
     return t ? t->serial : 0;
+}
+
+struct gg_thread *gg_thread_hold(void)
+{
+    struct gg_thread *t = here();
+    if (t)
+        atomic_fetch_add(&t->refs, 1);
+    return t;
+}
+
+int gg_thread_wait_end(struct gg_thread *t, long ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&t->lock);
+    int rc = 0;
+    while (!t->exited && rc == 0)
+        rc = pthread_cond_timedwait(&t->ended, &t->lock, &until);
+    int ended = t->exited;
+    pthread_mutex_unlock(&t->lock);
+    return ended;
+}
+
+void gg_thread_put(struct gg_thread *t) { thread_unref(t); }
+
+int gg_on_main_thread(void)
+{
+#if defined(__linux__)
+    return syscall(SYS_gettid) == getpid();
+#elif defined(__APPLE__) || defined(__FreeBSD__)
+    return pthread_main_np() == 1;
+#else
+    return 0;
+#endif
 }
 
 long gg_pending(void) { return atomic_load(&gg_npending); }

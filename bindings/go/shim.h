@@ -57,5 +57,14 @@ int gg_owned_here(gg_handle *h);
  * memory. */
 uintptr_t gg_thread_id(void);
 long gg_pending(void);
+/* Whether the caller runs on the process's main thread. */
+int gg_on_main_thread(void);
+/* The calling thread's record, with a reference for the caller (NULL if
+ * out of memory); gg_thread_wait_end() waits up to ms milliseconds for
+ * that thread to end (its thread-exit work in this binding done) and
+ * returns whether it has; gg_thread_put() drops the reference. */
+struct gg_thread *gg_thread_hold(void);
+int gg_thread_wait_end(struct gg_thread *t, long ms);
+void gg_thread_put(struct gg_thread *t);
 
 #endif

@@ -26,8 +26,10 @@ type Thread struct {
 	work chan func()
 	done chan struct{}
 	id   C.uintptr_t
+	rec  *C.struct_gg_thread // the thread's record, held until it ends
 	mu   sync.Mutex
 	shut bool
+	end  sync.Once
 }
 
 // NewThread starts a Thread.
@@ -39,6 +41,25 @@ func NewThread() *Thread {
 	return t
 }
 
+// waitEnd waits until the OS thread has ended: the goroutine's end (done)
+// comes a little before the thread's, whose exit work (releasing queued
+// handles, libgreen freeing the thread's greenlets) is what callers of
+// Close wait for.
+func (t *Thread) waitEnd() {
+	<-t.done
+	t.end.Do(func() {
+		if t.rec != nil {
+			// Bounded, in case the runtime keeps the thread after all.
+			C.gg_thread_wait_end(t.rec, 10000)
+			C.gg_thread_put(t.rec)
+		}
+	})
+}
+
+// onMainThread reports whether the caller runs on the process's main
+// thread. A variable so that the tests can take the hand-over path.
+var onMainThread = func() bool { return C.gg_on_main_thread() != 0 }
+
 func (t *Thread) loop(ready chan<- C.uintptr_t) {
 	// Never unlocked: when the loop ends, the goroutine exits locked and
 	// the OS thread ends with it, so no other goroutine ever runs on a
@@ -46,7 +67,22 @@ func (t *Thread) loop(ready chan<- C.uintptr_t) {
 	// function that unlocks once does not set it free either.
 	runtime.LockOSThread()
 	runtime.LockOSThread()
+	if onMainThread() {
+		// The runtime never ends the main thread: a goroutine that exits
+		// locked to it leaves it parked for good, and with it its
+		// greenlets and the releases queued for it. Hand over to a new
+		// goroutine, which cannot run on this thread while it is
+		// locked here, and let this thread go once that one holds its
+		// own.
+		hand := make(chan C.uintptr_t)
+		go t.loop(hand)
+		ready <- <-hand
+		runtime.UnlockOSThread()
+		runtime.UnlockOSThread()
+		return
+	}
 	defer close(t.done)
+	t.rec = C.gg_thread_hold()
 	ready <- C.gg_thread_id()
 	for f := range t.work {
 		f()
@@ -109,8 +145,9 @@ func (t *Thread) Do(f func() error) error {
 // thread's suspended greenlets are then freed without running (libgreen's
 // rule for a thread that ends): kill them first, with ThrowExit or by
 // closing their last handle, if their cleanup code must run. Close waits
-// for the thread to end, unless it is called on the thread itself; a
-// second Close does nothing.
+// for the OS thread to end (up to 10 seconds), unless it is called on the
+// thread itself; a second Close does nothing. A Thread never runs on the
+// process's main thread, which the runtime never ends.
 func (t *Thread) Close() error {
 	t.mu.Lock()
 	if !t.shut {
@@ -119,7 +156,7 @@ func (t *Thread) Close() error {
 	}
 	t.mu.Unlock()
 	if !t.onThread() {
-		<-t.done
+		t.waitEnd()
 	}
 	return nil
 }
