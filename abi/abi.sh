@@ -19,6 +19,9 @@
 #       Compare a built library with the baseline. Exit 0 if identical,
 #       1 if not (with the difference printed), 77 if the check cannot run
 #       here (abidw/abidiff missing, baseline of another architecture).
+#   abi.sh check-soname <library> <soname> <file name>
+#       The library's DT_SONAME (as `readelf -d` shows it) is <soname> and
+#       the file it resolves to is called <file name> (libgreen.so.1.0.0).
 #   abi.sh skip <reason...>
 #       Prints the reason and exits 77 (ctest's SKIP_RETURN_CODE).
 set -eu
@@ -123,7 +126,26 @@ check_abi() {
     exit 1
 }
 
-[ $# -ge 1 ] || die "usage: abi.sh symbols|dump|check-symbols|check-abi|skip ..."
+check_soname() {
+    lib=$1 want_soname=$2 want_file=$3
+    [ -e "$lib" ] || die "no such library: $lib"
+    got=$(LC_ALL=C "$READELF" -d "$lib" |
+        sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+    file=$(basename "$(readlink -f "$lib")")
+    status=0
+    if [ "$got" != "$want_soname" ]; then
+        echo "FAIL: DT_SONAME of $lib is '$got', expected '$want_soname'"
+        status=1
+    fi
+    if [ "$file" != "$want_file" ]; then
+        echo "FAIL: $lib is the file $file, expected $want_file"
+        status=1
+    fi
+    [ $status -eq 0 ] && echo "PASS: $(basename "$lib") -> $file, DT_SONAME $got"
+    exit $status
+}
+
+[ $# -ge 1 ] || die "usage: abi.sh symbols|dump|check-symbols|check-abi|check-soname|skip ..."
 cmd=$1
 shift
 case $cmd in
@@ -144,6 +166,11 @@ check-abi)
     [ $# -eq 4 ] ||
         die "usage: abi.sh check-abi <library> <headers dir> <baseline> <fresh>"
     check_abi "$@"
+    ;;
+check-soname)
+    [ $# -eq 3 ] ||
+        die "usage: abi.sh check-soname <library> <soname> <file name>"
+    check_soname "$@"
     ;;
 skip)
     skip "$*"
