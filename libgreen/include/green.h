@@ -291,13 +291,16 @@ GREEN_API int green_retain(green_t *g);
  *  - a greenlet that never started is freed at once (its userdata_free
  *    runs on the releasing thread);
  *  - a dead greenlet is freed at once on its own thread; released on
- *    another thread, it is freed when its own thread next calls into
- *    libgreen (at once if that thread has ended);
+ *    another thread, it is freed at the same point as a kill below (at
+ *    once if that thread has ended);
  *  - a suspended greenlet is killed first: its parent is set to the
  *    current greenlet and the exit error is thrown into it, on its own
- *    thread (at once if the caller is that thread; otherwise when that
- *    thread next calls into libgreen). Whatever it finally returns is
- *    discarded. If it does not die (it switches away again), it is
+ *    thread: at once if the caller is that thread; otherwise when that
+ *    thread next calls green_create(), green_switch(), green_throw() or
+ *    green_throw_exit() (if it ends first, the greenlet is freed unrun
+ *    like its other suspended greenlets). Whatever it finally returns is
+ *    discarded (a binding that must free that value kills with
+ *    green_throw_exit() itself, which returns it). If it does not die (it switches away again), it is
  *    reported to the hooks with GREEN_EVENT_LEAK and never freed;
  *  - the running greenlet is killed in the same way once it switches away.
  */

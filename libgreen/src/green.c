@@ -889,8 +889,9 @@ static void thread_exit(void *arg)
         return;
     }
     tls_thread = t;
-    process_pending(t);
-    /* Suspended greenlets can never run again: free their stacks. */
+    /* Suspended greenlets can never run again: free their stacks, without
+     * running them (kills queued by other threads included: the thread's
+     * runtime, an interpreter say, may be gone already). */
     while (t->live.live_next != &t->live) {
         struct green *g = t->live.live_next;
         live_del(g);
