@@ -83,6 +83,14 @@ int hub_check_timeout(double timeout)
 
 /* ---- timer heap (min-heap on (deadline, seq)) ---------------------------- */
 
+/* The hub and its green threads run on guarded stacks whatever the
+ * process's default stack mode: a waiting green thread's wait record lives
+ * on its own stack and the hub reads it while the green thread is
+ * suspended, which copy mode (where a suspended greenlet's stack is moved
+ * to the heap) does not allow. */
+static const green_attr hub_stack_attr = {
+    sizeof(green_attr), 0, NULL, NULL, GREEN_STACK_GUARDED};
+
 static int timer_less(const struct waiter *a, const struct waiter *b)
 {
     return a->deadline < b->deadline ||
@@ -446,7 +454,7 @@ struct hub *hub_get(void)
         free(h);
         return NULL;
     }
-    if (green_create(&h->g, hub_run, main, NULL) != GREEN_OK) {
+    if (green_create(&h->g, hub_run, main, &hub_stack_attr) != GREEN_OK) {
         close(h->epfd);
         free(h);
         return NULL;
@@ -639,7 +647,7 @@ int hub_spawn(struct hub *h, struct green_gthread **out, green_task_fn fn,
     if (h->nidle) {
         gt->g = h->idle[--h->nidle];
     } else {
-        int rc = green_create(&gt->g, worker_main, h->g, NULL);
+        int rc = green_create(&gt->g, worker_main, h->g, &hub_stack_attr);
         if (rc != GREEN_OK) {
             free(gt);
             return rc == GREEN_EINVAL ? GREEN_ENOMEM : rc;
