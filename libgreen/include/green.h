@@ -194,8 +194,11 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
  *     greenlets). Its stack_size attribute is ignored. Pointers to its
  *     stack are valid only while it runs or is the last copy greenlet that
  *     ran: do not hand them to other greenlets.
- * GREEN_STACK_AUTO  guarded, but a greenlet whose stack cannot be mapped
- *     starts in copy mode instead of failing.
+ * GREEN_STACK_AUTO  guarded while the process has fewer than a quarter of
+ *     vm.max_map_count stacks mapped (16,382 by default: half of the
+ *     mappings, leaving the rest to the program), copy mode beyond that or
+ *     when a stack cannot be mapped. The mode for a program that may hold
+ *     many greenlets and wants the fast switch for the first thousands.
  * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
  *     process default unless set, which is GREEN_STACK_GUARDED unless set
  *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE

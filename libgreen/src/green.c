@@ -482,6 +482,9 @@ static int prepare_start(struct green_thread *t, struct green *g)
 {
     if (g->mode == GREEN_STACK_COPY)
         return green_copy_prepare_start(t, g);
+    if (g->mode == GREEN_STACK_AUTO &&
+        green_stack_mapped() >= green_stack_auto_limit())
+        return green_copy_prepare_start(t, g); /* keep mappings for others */
     size_t size = g->stack.size;
     if (green_stack_get(&t->cache, &g->stack, size) != GREEN_OK) {
         g->stack.size = size;

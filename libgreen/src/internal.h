@@ -119,6 +119,11 @@ GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
 /* Maps a fresh stack of `size` usable bytes (page-rounded), bypassing the
  * cache. GREEN_OK or GREEN_ENOSTACK. */
 GREEN_HIDDEN int green_stack_map(struct green_stack *st, size_t size);
+/* How many stacks the process has mapped, and how many auto-mode
+ * greenlets may take before they start in copy mode: a quarter of
+ * vm.max_map_count (read once). */
+GREEN_HIDDEN long green_stack_mapped(void);
+GREEN_HIDDEN long green_stack_auto_limit(void);
 /* Returns st to the cache, or unmaps it if the cache is full. */
 GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
                                   struct green_stack *st);

@@ -11,6 +11,8 @@
  * finishing greenlets makes no system call.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -33,6 +35,35 @@ size_t green_stack_round(size_t size)
     return (size + page - 1) & ~(page - 1);
 }
 
+/* Stacks mapped in the process (cached ones included): each is two
+ * mappings. */
+static atomic_long mapped;
+
+long green_stack_mapped(void)
+{
+    return atomic_load_explicit(&mapped, memory_order_relaxed);
+}
+
+long green_stack_auto_limit(void)
+{
+    static atomic_long limit;
+    long l = atomic_load_explicit(&limit, memory_order_relaxed);
+    if (l)
+        return l;
+    long max_maps = 65530; /* Linux's default vm.max_map_count */
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &max_maps) != 1)
+            max_maps = 65530;
+        fclose(f);
+    }
+    /* Stacks may take half of the mappings (two each); the rest stays for
+     * the program (its heap, its libraries, an interpreter's arenas). */
+    l = max_maps / 4 > 1 ? max_maps / 4 : 1;
+    atomic_store_explicit(&limit, l, memory_order_relaxed);
+    return l;
+}
+
 int green_stack_map(struct green_stack *st, size_t size)
 {
     size_t page = page_size();
@@ -48,6 +79,7 @@ int green_stack_map(struct green_stack *st, size_t size)
     }
     st->base = p + page;
     st->size = size;
+    atomic_fetch_add_explicit(&mapped, 1, memory_order_relaxed);
     return GREEN_OK;
 }
 
@@ -56,6 +88,7 @@ void green_stack_unmap(struct green_stack *st)
     if (st->base) {
         size_t page = page_size();
         munmap((char *)st->base - page, st->size + page);
+        atomic_fetch_sub_explicit(&mapped, 1, memory_order_relaxed);
         st->base = NULL;
         st->size = 0;
     }

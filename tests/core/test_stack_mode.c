@@ -385,6 +385,46 @@ static long max_map_count(void)
     return n;
 }
 
+/* Auto greenlets take guarded stacks until the process holds a quarter of
+ * vm.max_map_count of them, then start in copy mode: the mappings left
+ * stay for the program. */
+static void test_auto_switches_to_copy_at_limit(void **state)
+{
+    (void)state;
+    long limit = max_map_count() / 4;
+    long n = limit + 500;
+    if (n > 100000)
+        skip(); /* a raised vm.max_map_count: too many to hold here */
+    green_t **g = calloc((size_t)n, sizeof *g);
+    assert_non_null(g);
+    green_attr a = GREEN_ATTR_INIT;
+    a.stack_mode = GREEN_STACK_AUTO;
+    a.stack_size = GREEN_STACK_MIN;
+    long guarded = 0, copy = 0;
+    for (long i = 0; i < n; i++) {
+        assert_ok(green_create(&g[i], run_wait_once, NULL, &a));
+        assert_ok(green_switch(g[i], (void *)(uintptr_t)i, NULL));
+        int m = green_stack_mode(g[i]);
+        if (m == GREEN_STACK_GUARDED)
+            guarded++;
+        else if (m == GREEN_STACK_COPY)
+            copy++;
+        /* once one went to copy mode, all later ones do */
+        if (copy)
+            assert_int_equal(m, GREEN_STACK_COPY);
+    }
+    assert_true(guarded > 0);
+    assert_true(guarded <= limit);
+    assert_true(copy >= n - limit);
+    for (long i = 0; i < n; i++) {
+        void *r = NULL;
+        assert_ok(green_switch(g[i], (void *)(uintptr_t)1, &r));
+        assert_int_equal((uintptr_t)r, (uintptr_t)i + 1);
+        assert_ok(green_release(g[i]));
+    }
+    free(g);
+}
+
 static void test_copy_many_suspended(void **state)
 {
     (void)state;
@@ -728,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_shared_stack_per_thread),
         cmocka_unit_test(test_copy_overflow_hits_guard),
         cmocka_unit_test(test_copy_many_suspended),
+        cmocka_unit_test(test_auto_switches_to_copy_at_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
