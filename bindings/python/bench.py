@@ -13,6 +13,9 @@ alternating between the two implementations; time per operation):
   getcurrent       greenlet.getcurrent()
   GreenPool        eventlet.GreenPool(size=8).spawn_n workers draining a
                    queue of router updates (time per update)
+  memory           resident bytes per suspended greenlet, 100,000 of them
+                   each parked in a function (RSS growth / count); for
+                   libgreen in its default (auto) stack mode
 
 Usage:
   GREEN_BUILD_DIR=build python3 bindings/python/bench.py [--runs 7]
@@ -114,11 +117,37 @@ BENCHES = [
 ]
 
 
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def bench_memory(n):
+    import greenlet
+    main = greenlet.getcurrent()
+
+    def parked(i):
+        local = [i, i + 1]  # a frame with a little state, as a handler has
+        return main.switch(local) or local
+
+    gs = [None] * n  # the list is allocated before measuring
+    before = rss_bytes()
+    for i in range(n):
+        g = greenlet.greenlet(parked)
+        g.switch(i)
+        gs[i] = g
+    per = (rss_bytes() - before) / n
+    for g in gs:
+        g.throw()  # GreenletExit: finish them
+    return per
+
+
 def worker(runs, quick):
     import greenlet
     out = {"greenlet_file": greenlet.__file__,
            "libgreen": bool(getattr(greenlet, "__libgreen__", False)),
            "results": {}}
+    out["results"]["memory"] = [bench_memory(10000 if quick else 100000)]
     for name, fn, n_full, n_quick in BENCHES:
         n = n_quick if quick else n_full
         fn(max(1, n // 10))  # warm up
@@ -217,6 +246,11 @@ def main():
             ok &= met
             mark = "<=%.1f %s" % (target, "met" if met else "MISSED")
         print("%-14s %9.0f ns %9.0f ns %7.2fx  %s" % (name, a, b, ratio, mark))
+    a = statistics.median(mine["results"]["memory"])
+    b = statistics.median(theirs["results"]["memory"])
+    print("%-14s %10.0f B %10.0f B %7.2fx  (per suspended greenlet, %s)"
+          % ("memory", a, b, a / b,
+             "10,000" if args.quick else "100,000"))
     if args.quick:
         print("(quick run: figures are indicative only)")
     return 0 if ok or args.quick else 1

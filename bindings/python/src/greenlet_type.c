@@ -74,11 +74,13 @@ struct pyg_thread {
 };
 
 static __thread pyg_thread *tls_ts;
-/* The stack mode of new greenlets: GREEN_STACK_GUARDED (a C stack of their
- * own, with a guard page) unless GREEN_STACK_MODE is set in the environment
+/* The stack mode of new greenlets: GREEN_STACK_AUTO (a C stack of their
+ * own, with a guard page, for the first thousands; the shared, copied
+ * stack beyond, so that a program can hold as many suspended greenlets as
+ * greenlet allows) unless GREEN_STACK_MODE is set in the environment
  * (libgreen's default, which reads it, then) or set_stack_mode() chose
  * another. */
-static int pyg_stack_mode = GREEN_STACK_GUARDED;
+static int pyg_stack_mode = GREEN_STACK_AUTO;
 static PyTypeObject *pyg_type;           /* greenlet.greenlet */
 static swig_type_info *pyg_swig_type;    /* its SWIG descriptor */
 static PyObject *PyExc_GreenletExit;

@@ -276,9 +276,35 @@ def test_stack_modes(run_python):
 
 
 @libgreen_only
-def test_copy_mode_holds_more_suspended_greenlets_than_mappings(run_python):
+def test_default_mode_holds_100000_suspended_greenlets(run_python):
     # Guarded stacks cost two memory mappings each (about 32,000 suspended
-    # greenlets with the default vm.max_map_count); copy mode has no limit.
+    # greenlets with the default vm.max_map_count). The default, auto, mode
+    # gives the first thousands guarded stacks and later ones the shared,
+    # copied stack, so a program holds as many as greenlet allows.
+    code = r"""
+import greenlet, libgreen
+libgreen.set_stack_mode("auto")   # the default, whatever the environment
+main = greenlet.getcurrent()
+gs = []
+for i in range(100000):
+    g = greenlet.greenlet(lambda i=i: main.switch(i) + 1)
+    assert g.switch() == i
+    gs.append(g)
+modes = {g._stack_mode for g in gs}
+assert gs[0]._stack_mode == "guarded", gs[0]._stack_mode
+assert gs[-1]._stack_mode == "copy", gs[-1]._stack_mode
+for i, g in enumerate(gs):
+    assert g.switch(i) == i + 1
+assert all(g.dead for g in gs)
+print("ok", len(gs), " ".join(sorted(modes)))
+"""
+    p = run_python(code)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["ok", "100000", "copy", "guarded"]
+
+
+@libgreen_only
+def test_copy_mode_holds_more_suspended_greenlets_than_mappings(run_python):
     code = r"""
 import greenlet
 main = greenlet.getcurrent()
