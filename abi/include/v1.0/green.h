@@ -51,9 +51,10 @@
  *
  * When a thread ends (its thread-specific data destructors run), libgreen
  * frees the stacks of the thread's suspended greenlets without running
- * them and marks them dead; their handles stay valid until released. Kill
- * greenlets with green_throw_exit() before the thread ends if their
- * cleanup code must run. A thread must end on its main greenlet.
+ * them and marks them dead (its never-started greenlets stay new, and can
+ * never start); their handles stay valid until released. Kill greenlets
+ * with green_throw_exit() before the thread ends if their cleanup code
+ * must run. A thread must end on its main greenlet.
  *
  * ------------------------------------------------------------------------
  * Return codes
@@ -131,8 +132,8 @@ enum {
      * out of memory mappings (vm.max_map_count). Nothing was created or
      * switched. */
     GREEN_ENOSTACK = -7,
-    /* Not allowed now: a switch or throw attempted from inside a hook, or
-     * on a thread that is ending. */
+    /* Not allowed now: a switch or throw (or a hook change) attempted from
+     * inside a hook. */
     GREEN_EBUSY = -8
 };
 
@@ -172,7 +173,7 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
  * whole number of pages; one more guard page is mapped below each stack. */
 #define GREEN_STACK_DEFAULT (256u * 1024u)
 #define GREEN_STACK_MIN (16u * 1024u)
-#define GREEN_STACK_MAX ((size_t)1 << 32)
+#define GREEN_STACK_MAX (((size_t)1 << 30) * (sizeof(size_t) > 4 ? 4 : 1))
 
 /*
  * Stack modes.
@@ -193,8 +194,11 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
  *     greenlets). Its stack_size attribute is ignored. Pointers to its
  *     stack are valid only while it runs or is the last copy greenlet that
  *     ran: do not hand them to other greenlets.
- * GREEN_STACK_AUTO  guarded, but a greenlet whose stack cannot be mapped
- *     starts in copy mode instead of failing.
+ * GREEN_STACK_AUTO  guarded while the process has fewer than a quarter of
+ *     vm.max_map_count stacks mapped (16,382 by default: half of the
+ *     mappings, leaving the rest to the program), copy mode beyond that or
+ *     when a stack cannot be mapped. The mode for a program that may hold
+ *     many greenlets and wants the fast switch for the first thousands.
  * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
  *     process default unless set, which is GREEN_STACK_GUARDED unless set
  *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE
@@ -265,9 +269,10 @@ GREEN_API int green_create(green_t **out, green_run_fn run, green_t *parent,
  * Sets the default stack mode of greenlets created without an explicit
  * one: for the calling thread (scope GREEN_SCOPE_THREAD) or for threads
  * that have not set their own (GREEN_SCOPE_PROCESS, any thread). mode is
- * GREEN_STACK_GUARDED, GREEN_STACK_COPY, GREEN_STACK_AUTO, or
- * GREEN_STACK_MODE_DEFAULT to clear the thread's own choice.
- * Errors: GREEN_EINVAL (unknown mode or scope), GREEN_ENOMEM.
+ * GREEN_STACK_GUARDED, GREEN_STACK_COPY, GREEN_STACK_AUTO, or (thread
+ * scope only) GREEN_STACK_MODE_DEFAULT to clear the thread's own choice.
+ * Errors: GREEN_EINVAL (unknown mode or scope, or GREEN_STACK_MODE_DEFAULT
+ * for the process), GREEN_ENOMEM.
  */
 enum { GREEN_SCOPE_THREAD = 1, GREEN_SCOPE_PROCESS = 2 };
 GREEN_API int green_set_stack_mode(int mode, int scope);
@@ -286,13 +291,19 @@ GREEN_API int green_retain(green_t *g);
  * Releases one reference to g. Any thread. GREEN_EINVAL if g is NULL.
  *
  * When the last reference goes:
- *  - a greenlet that never started or is dead is freed (its userdata_free
- *    runs, on the releasing thread);
+ *  - a greenlet that never started is freed at once (its userdata_free
+ *    runs on the releasing thread);
+ *  - a dead greenlet is freed at once on its own thread; released on
+ *    another thread, it is freed at the same point as a kill below (at
+ *    once if that thread has ended);
  *  - a suspended greenlet is killed first: its parent is set to the
  *    current greenlet and the exit error is thrown into it, on its own
- *    thread (at once if the caller is that thread; otherwise when that
- *    thread next calls into libgreen). Whatever it finally returns is
- *    discarded. If it does not die (it switches away again), it is
+ *    thread: at once if the caller is that thread; otherwise when that
+ *    thread next calls green_create(), green_switch(), green_throw() or
+ *    green_throw_exit() (if it ends first, the greenlet is freed unrun
+ *    like its other suspended greenlets). Whatever it finally returns is
+ *    discarded (a binding that must free that value kills with
+ *    green_throw_exit() itself, which returns it). If it does not die (it switches away again), it is
  *    reported to the hooks with GREEN_EVENT_LEAK and never freed;
  *  - the running greenlet is killed in the same way once it switches away.
  */

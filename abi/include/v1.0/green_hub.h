@@ -32,6 +32,11 @@
  *  - Blocking calls must not be made on the hub greenlet itself; green
  *    threads must not switch to other greenlets with green_switch() (only
  *    the hub resumes them).
+ *  - The hub and green threads run on guarded stacks whatever the stack
+ *    mode default is (a waiting greenlet's wait record lives on its stack
+ *    and the hub reads it there). A greenlet of your own that makes
+ *    blocking calls must not be a copy-mode greenlet (green.h's
+ *    GREEN_STACK_COPY), for the same reason.
  *
  * Killing is cooperative, since C has no exceptions to unwind a stack:
  * green_thread_kill() makes the blocking call the victim is suspended in
