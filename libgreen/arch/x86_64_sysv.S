@@ -80,10 +80,9 @@ green_switch:
     testq %rdx, %rdx
     cmovzq %r10, %rdx
     movq %rdx, GREEN_G_RESULT_OUT(%r9)
-    movb $1, GREEN_G_API_SUSPENDED(%r9)
-    movb $0, GREEN_G_API_SUSPENDED(%rdi)
-    movb $GREEN_S_SUSPENDED, GREEN_G_STATE(%r9)
-    movb $GREEN_S_RUNNING, GREEN_G_STATE(%rdi)
+    /* api_suspended and state are adjacent bytes: one store each side */
+    movw $(GREEN_S_SUSPENDED << 8 | 1), GREEN_G_API_SUSPENDED(%r9)
+    movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
     movq GREEN_G_SP(%rdi), %rsp
     xorl %edx, %edx                         /* resume fast */

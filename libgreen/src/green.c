@@ -48,6 +48,7 @@ LAYOUT(green_thread, discard, GREEN_T_DISCARD);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
+_Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static int thread_key_ok;
