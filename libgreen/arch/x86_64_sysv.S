@@ -22,6 +22,69 @@
  */
 #include "../src/layout.h"
 
+
+/* Pushes the six callee-saved registers, with their CFI. */
+.macro SAVE_REGS
+    pushq %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbp, 0
+    pushq %rbx
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbx, 0
+    pushq %r12
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r12, 0
+    pushq %r13
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r13, 0
+    pushq %r14
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r14, 0
+    pushq %r15
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r15, 0
+.endm
+
+/* The resume path of every frame: pops the registers and jumps to the
+ * return address. */
+.macro RESTORE_REGS_AND_RESUME
+    popq %r15
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r15
+    popq %r14
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r14
+    popq %r13
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r13
+    popq %r12
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r12
+    popq %rbx
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %rbx
+    popq %rbp
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %rbp
+    popq %rcx
+    .cfi_adjust_cfa_offset -8
+    .cfi_register %rip, %rcx
+    jmpq *%rcx
+.endm
+
+/* With the origin's frame saved: the copy-out function on the origin's
+ * stack, the copy-in one on the shared stack below the target's frame,
+ * then resume the target (slowly: edx = 1). See copy.c. */
+.macro RESUME_THROUGH_COPY
+    call green__copy_out
+    movq %rax, %rsp
+    call green__copy_in
+    movq %rax, %rsp
+    movl $1, %edx
+    popq %rcx
+    jmpq *%rcx
+.endm
+
     .text
 
 /* int green_switch(green_t *target, void *value, void **result) */
@@ -52,24 +115,7 @@ green_switch:
     cmpb $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
     je .Lswitch_slow
     .cfi_remember_state
-    pushq %rbp
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %rbp, 0
-    pushq %rbx
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %rbx, 0
-    pushq %r12
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r12, 0
-    pushq %r13
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r13, 0
-    pushq %r14
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r14, 0
-    pushq %r15
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r15, 0
+    SAVE_REGS
     leaq .Lswitch_resume(%rip), %rax
     pushq %rax
     .cfi_adjust_cfa_offset 8
@@ -90,24 +136,7 @@ green_switch:
     jmpq *%rcx
     .cfi_restore_state
 .Lswitch_slow:
-    pushq %rbp
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %rbp, 0
-    pushq %rbx
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %rbx, 0
-    pushq %r12
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r12, 0
-    pushq %r13
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r13, 0
-    pushq %r14
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r14, 0
-    pushq %r15
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r15, 0
+    SAVE_REGS
     leaq .Lswitch_resume(%rip), %rax
     pushq %rax
     .cfi_adjust_cfa_offset 8
@@ -122,13 +151,7 @@ green_switch:
     popq %rcx
     jmpq *%rcx
 .Lswitch_copy:                  /* edx 2: through the copy functions */
-    call green__copy_out
-    movq %rax, %rsp
-    call green__copy_in
-    movq %rax, %rsp
-    movl $1, %edx
-    popq %rcx
-    jmpq *%rcx
+    RESUME_THROUGH_COPY
 .Lswitch_none:
     movl %edx, %eax
     addq $8, %rsp
@@ -165,28 +188,7 @@ green_switch:
     addq $8, %rsp
     .cfi_adjust_cfa_offset -8
 1:
-    popq %r15
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r15
-    popq %r14
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r14
-    popq %r13
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r13
-    popq %r12
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r12
-    popq %rbx
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %rbx
-    popq %rbp
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %rbp
-    popq %rcx
-    .cfi_adjust_cfa_offset -8
-    .cfi_register %rip, %rcx
-    jmpq *%rcx
+    RESTORE_REGS_AND_RESUME
     .cfi_endproc
     .size green_switch, .-green_switch
 
@@ -200,24 +202,7 @@ green_switch:
     .p2align 4
 green_arch_switch:
     .cfi_startproc
-    pushq %rbp
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %rbp, 0
-    pushq %rbx
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %rbx, 0
-    pushq %r12
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r12, 0
-    pushq %r13
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r13, 0
-    pushq %r14
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r14, 0
-    pushq %r15
-    .cfi_adjust_cfa_offset 8
-    .cfi_rel_offset %r15, 0
+    SAVE_REGS
     leaq .Lplain_resume(%rip), %rax
     pushq %rax
     .cfi_adjust_cfa_offset 8
@@ -228,37 +213,10 @@ green_arch_switch:
     movl $1, %edx               /* a green_switch frame resumes slow */
     popq %rcx
     jmpq *%rcx
-1:  call green__copy_out        /* copy != 0 */
-    movq %rax, %rsp
-    call green__copy_in
-    movq %rax, %rsp
-    movl $1, %edx
-    popq %rcx
+1:  RESUME_THROUGH_COPY          /* copy != 0 */
     .cfi_adjust_cfa_offset -8
-    jmpq *%rcx
 .Lplain_resume:
-    popq %r15
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r15
-    popq %r14
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r14
-    popq %r13
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r13
-    popq %r12
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %r12
-    popq %rbx
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %rbx
-    popq %rbp
-    .cfi_adjust_cfa_offset -8
-    .cfi_restore %rbp
-    popq %rcx
-    .cfi_adjust_cfa_offset -8
-    .cfi_register %rip, %rcx
-    jmpq *%rcx
+    RESTORE_REGS_AND_RESUME
     .cfi_endproc
     .size green_arch_switch, .-green_arch_switch
 
