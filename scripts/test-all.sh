@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of libgreen on this machine, installing what is missing:
-#  1. the native build and its ctest suite (core, hub, valgrind, gdb, abi);
+#  1. the native build and its ctest suite (core, hub, valgrind, gdb, abi),
+#     and the core and hub suites again built with AddressSanitizer;
 #  2. the aarch64 cross build, its ctest suite run under qemu-user;
 #  3. the Python, Rust and Go bindings' test suites.
 # Exits non-zero if any step fails; prints a summary of the steps.
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 build=${GREEN_BUILD_DIR:-$root/build}
 build_a64=${GREEN_BUILD_DIR_AARCH64:-$root/build-aarch64}
+build_asan=${GREEN_BUILD_DIR_ASAN:-$root/build-asan}
 
 scripts/deps.sh || exit 1
 
@@ -31,6 +33,18 @@ native_build() {
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
   cmake --build "$build"
 }
+asan_build() {
+  cmake -S "$root" -B "$build_asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DGREEN_SANITIZE=address -DGREEN_BUILD_PYTHON=OFF -DGREEN_BUILD_BENCH=OFF \
+    -DVALGRIND_EXECUTABLE=VALGRIND_EXECUTABLE-NOTFOUND \
+    -DGDB_EXECUTABLE=GDB_EXECUTABLE-NOTFOUND &&
+  cmake --build "$build_asan"
+}
+asan_tests() {
+  ctest --test-dir "$build_asan" --output-on-failure -j2 -L 'core|hub' -LE valgrind &&
+  GREEN_STACK_MODE=copy ctest --test-dir "$build_asan" --output-on-failure \
+    -j2 -L core -LE valgrind
+}
 cross_build() {
   cmake -S "$root" -B "$build_a64" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
@@ -40,6 +54,8 @@ cross_build() {
 
 step "native build" native_build
 step "native ctest" ctest --test-dir "$build" --output-on-failure -j2
+step "AddressSanitizer build" asan_build
+step "AddressSanitizer ctest (guarded, then copy stacks)" asan_tests
 step "aarch64 cross build" cross_build
 # valgrind, gdb and the ABI checks look at host binaries only.
 step "aarch64 ctest (qemu-user)" ctest --test-dir "$build_a64" \

@@ -100,6 +100,9 @@ green_switch:
      * test and commit as green__switch_prepare(), on the fields of
      * layout.h. Anything else goes through the C below.
      */
+#ifdef GREEN_ASAN
+    jmp .Lswitch_slow   /* every switch tells the sanitizer: see green.c */
+#endif
     testq %rdi, %rdi
     jz .Lswitch_slow
     movq green__tls@GOTTPOFF(%rip), %rax

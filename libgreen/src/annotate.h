@@ -41,4 +41,26 @@
 #define green_annotate_stack_free(g)                                          \
     green_annotate_range_free((g)->valgrind_stack_id)
 
+/*
+ * AddressSanitizer (a build with -DGREEN_SANITIZE=address defines
+ * GREEN_ASAN). ASan must be told of every stack switch, or it takes the
+ * new stack for a wild jump of the old one; and the shadow memory of a
+ * reused or restored stack holds the poison of frames that are gone.
+ */
+#ifdef GREEN_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define GREEN_ASAN_FIELDS                                                     \
+    void *asan_fake;          /* its fake stack while suspended */           \
+    const void *asan_bottom;  /* a main greenlet's stack, once known */      \
+    size_t asan_size;
+#define green_annotate_unpoison(addr, len)                                    \
+    __asan_unpoison_memory_region((addr), (len))
+#define GREEN_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define GREEN_ASAN_FIELDS
+#define green_annotate_unpoison(addr, len) ((void)0)
+#define GREEN_NO_ASAN
+#endif
+
 #endif /* GREEN_ANNOTATE_H */

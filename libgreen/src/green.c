@@ -472,6 +472,11 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     g->userdata_free = userdata_free;
     g->live_prev = g->live_next = NULL;
     g->pending_next = NULL;
+#ifdef GREEN_ASAN
+    g->asan_fake = NULL;
+    g->asan_bottom = NULL;
+    g->asan_size = 0;
+#endif
     *out = g;
     return GREEN_OK;
 }
@@ -495,6 +500,7 @@ static int prepare_start(struct green_thread *t, struct green *g)
     }
     g->mode = GREEN_STACK_GUARDED;
     green_annotate_stack_new(g);
+    green_annotate_unpoison(g->stack.base, g->stack.size);
     g->sp = green_arch_init_stack(g->stack.base, g->stack.size);
     return GREEN_OK;
 }
@@ -525,9 +531,52 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
     check_pending(t);
 }
 
+/* AddressSanitizer: the stack the switch goes to (before it), and the end
+ * of the switch on the new stack (first thing after it). */
+static inline void asan_leave(struct green_thread *t, struct green *origin,
+                              struct green *target)
+{
+#ifdef GREEN_ASAN
+    const void *bottom;
+    size_t size;
+    if (target->mode == GREEN_STACK_COPY) {
+        bottom = t->shared.base;
+        size = t->shared.size;
+    } else if (target->flags & GF_MAIN) {
+        bottom = target->asan_bottom;
+        size = target->asan_size;
+    } else {
+        bottom = target->stack.base;
+        size = target->stack.size;
+    }
+    __sanitizer_start_switch_fiber(
+        origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
+        size);
+#else
+    (void)t, (void)origin, (void)target;
+#endif
+}
+
+static inline void asan_arrive(struct green_thread *t)
+{
+#ifdef GREEN_ASAN
+    const void *bottom = NULL;
+    size_t size = 0;
+    struct green *origin = t->xfer_origin;
+    __sanitizer_finish_switch_fiber(t->current->asan_fake, &bottom, &size);
+    if ((origin->flags & GF_MAIN) && !origin->asan_bottom) {
+        origin->asan_bottom = bottom; /* the thread's own stack */
+        origin->asan_size = size;
+    }
+#else
+    (void)t;
+#endif
+}
+
 /* Runs on the side that was switched to, right after the stack switch. */
 static inline int resumed(struct green_thread *t, void **result)
 {
+    asan_arrive(t);
     int kind = t->xfer_kind;
     void *value = t->xfer_value;
     struct green *origin = t->xfer_origin;
@@ -575,6 +624,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
     origin->api_suspended = 0;
     target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
+    asan_leave(t, origin, target);
     green_arch_switch(&origin->sp, target->sp, copy);
     return resumed(t, result);
 }
@@ -696,6 +746,7 @@ static struct green_prepared commit_switch(struct green_thread *t,
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
+    asan_leave(t, origin, target);
     struct green_prepared p = {target->sp, 1};
     if (green_copy_needed(t, target))
         p.rc = 2;
@@ -741,6 +792,10 @@ struct green_prepared green__switch_prepare(struct green *target,
                                             void *frame_sp)
 {
     struct green_thread *t = tls_thread;
+#ifdef GREEN_ASAN
+    /* every switch tells the sanitizer, on both sides: no fast path */
+    return prepare_slow(target, value, result, frame_sp);
+#endif
     /* target->thread is never NULL, so this also covers t == NULL. */
     if (unlikely(!target || target->thread != t || !target->api_suspended ||
                  t->slow || t->current->mode == GREEN_STACK_COPY ||

@@ -183,6 +183,7 @@ struct green {
     void (*userdata_free)(void *);
     struct green *live_prev, *live_next; /* thread's started greenlets */
     struct green *pending_next;          /* thread's pending-release list */
+    GREEN_ASAN_FIELDS
 };
 
 struct green_hook {
