@@ -24,6 +24,12 @@ done
 if [ -f bindings/python/demo.py ] && [ -d "$build/python" ]; then
   echo
   echo "=== eventlet GreenPool on libgreen (bindings/python/demo.py)"
-  python3 -c "import eventlet" 2>/dev/null || python3 -m pip install -q eventlet
-  PYTHONPATH="$build/python" python3 bindings/python/demo.py
+  # eventlet without the greenlet package, beside the build: the drop-in
+  # is the greenlet it gets.
+  deps="$build/python-deps"
+  if [ ! -d "$deps/eventlet" ] || [ ! -d "$deps/dns" ]; then
+    python3 -m pip install -q --disable-pip-version-check --no-deps \
+      --target "$deps" eventlet dnspython
+  fi
+  PYTHONPATH="$build/python:$deps" python3 bindings/python/demo.py
 fi
