@@ -944,8 +944,9 @@ static struct fdrec *fd_fresh(struct hub *h, int fd)
     return r;
 }
 
-static int io_prologue(struct hub **hp, struct fdrec **rp, int fd,
-                       double timeout)
+/* The checks every fd call starts with: a valid fd and timeout, this
+ * thread's hub, and a caller that was not killed. */
+static int io_enter(struct hub **hp, int fd, double timeout)
 {
     if (fd < 0)
         return GREEN_EINVAL;
@@ -956,9 +957,16 @@ static int io_prologue(struct hub **hp, struct fdrec **rp, int fd,
     if (!h)
         return GREEN_ENOMEM;
     *hp = h;
-    if ((rc = hub_killed(h)) != GREEN_OK)
+    return hub_killed(h);
+}
+
+static int io_prologue(struct hub **hp, struct fdrec **rp, int fd,
+                       double timeout)
+{
+    int rc = io_enter(hp, fd, timeout);
+    if (rc != GREEN_OK)
         return rc;
-    return fd_nonblock(h, fd, rp);
+    return fd_nonblock(*hp, fd, rp);
 }
 
 ssize_t green_hub_read(int fd, void *buf, size_t n, double timeout)
@@ -1067,15 +1075,11 @@ int green_hub_accept(int fd, struct sockaddr *addr, socklen_t *len,
 int green_hub_connect(int fd, const struct sockaddr *addr, socklen_t len,
                       double timeout)
 {
-    if (fd < 0 || !addr)
+    if (!addr)
         return GREEN_EINVAL;
-    int rc = hub_check_timeout(timeout);
+    struct hub *h;
+    int rc = io_enter(&h, fd, timeout);
     if (rc != GREEN_OK)
-        return rc;
-    struct hub *h = hub_get();
-    if (!h)
-        return GREEN_ENOMEM;
-    if ((rc = hub_killed(h)) != GREEN_OK)
         return rc;
     /* A socket about to connect is new to the hub whatever its number. */
     struct fdrec *r = fd_fresh(h, fd);

@@ -327,6 +327,7 @@ static inline void after_switch(pyg_thread *ts)
     }
 }
 
+
 static void ts_ended(PyObject *capsule)
 {
     pyg_thread *ts = PyCapsule_GetPointer(capsule, "libgreen.thread");
@@ -339,14 +340,7 @@ static void ts_ended(PyObject *capsule)
         pyg_state_flush_chunks();
     }
     after_switch(ts);
-    while (ts->kills) {
-        PyGreenlet *g = ts->kills;
-        ts->kills = g->kill_next;
-        g->kill_next = NULL;
-        ts->nkills--;
-        pyg_pending_total--;
-        Py_DECREF(g);
-    }
+    process_kills(ts);
     Py_CLEAR(ts->tracefunc);
     Py_CLEAR(ts->trace_type);
     Py_CLEAR(ts->trace_value);

@@ -94,6 +94,11 @@ def test_greenlet_released_in_other_thread_dies_in_its_own():
     greenlet._greenlet.get_pending_cleanup_count()
     getcurrent()  # the owner's next use of greenlets kills it
     assert log == [owner]
+    # PyPI's greenlet may drop its bookkeeping of the kill a little later
+    for _ in range(100):
+        if greenlet._greenlet.get_pending_cleanup_count() == 0:
+            break
+        getcurrent()
     assert greenlet._greenlet.get_pending_cleanup_count() == 0
 
 
