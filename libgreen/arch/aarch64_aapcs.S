@@ -15,6 +15,7 @@
  * its caller with `br x30` rather than `ret`: the return predictor holds
  * the other stack's caller. Checks and bookkeeping are C (see green.c).
  */
+#include "../src/layout.h"
     .text
 
 .macro SAVE_FRAME
@@ -157,14 +158,26 @@ green_arch_init_stack:
     .cfi_endproc
     .size green_arch_init_stack, .-green_arch_init_stack
 
-/* First code run on a new stack; unwinders end a backtrace here. */
+/*
+ * First code run on a new stack; unwinders end a backtrace here. Its
+ * frame, which a greenlet keeps all its life, is the body's `out` and
+ * alignment: 16 bytes.
+ */
     .type green_arch_entry, %function
     .p2align 4
 green_arch_entry:
     .cfi_startproc
     .cfi_undefined x30
     mov x29, xzr
-    bl green__entry
+    sub sp, sp, #16
+    .cfi_adjust_cfa_offset 16
+    bl green__begin             /* x0 = self, x1 = in */
+    str xzr, [sp]               /* out = NULL */
+    ldr x9, [x0, #GREEN_G_RUN]
+    mov x2, sp
+    blr x9                      /* w0 = self->run(self, in, &out) */
+    ldr x1, [sp]
+    bl green__finish            /* (rc, out); never returns */
     brk #0
     .cfi_endproc
     .size green_arch_entry, .-green_arch_entry

@@ -246,9 +246,11 @@ green_arch_init_stack:
     .size green_arch_init_stack, .-green_arch_init_stack
 
 /*
- * First code run on a new stack. The return address is undefined so that
- * unwinders end a greenlet's backtrace here; rbp is zeroed for the same
- * reason in frame-pointer walks.
+ * First code run on a new stack (16-aligned here). The return address is
+ * undefined so that unwinders end a greenlet's backtrace here; rbp is
+ * zeroed for the same reason in frame-pointer walks. Its frame, which a
+ * greenlet keeps all its life, is the body's `out` and alignment: 16
+ * bytes, plus the body's return address.
  */
     .type green_arch_entry, @function
     .p2align 4
@@ -256,7 +258,17 @@ green_arch_entry:
     .cfi_startproc
     .cfi_undefined %rip
     xorl %ebp, %ebp
-    call green__entry
+    subq $16, %rsp
+    .cfi_adjust_cfa_offset 16
+    call green__begin           /* rax = self, rdx = in */
+    movq $0, (%rsp)             /* out = NULL */
+    movq %rax, %rdi
+    movq %rdx, %rsi
+    movq %rsp, %rdx
+    call *GREEN_G_RUN(%rdi)     /* rc = self->run(self, in, &out) */
+    movl %eax, %edi
+    movq (%rsp), %rsi
+    call green__finish          /* (rc, out); never returns */
     ud2
     .cfi_endproc
     .size green_arch_entry, .-green_arch_entry

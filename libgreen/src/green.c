@@ -37,6 +37,7 @@ __thread struct green_thread *green__tls
     _Static_assert(offsetof(struct type, field) == (off), #type "." #field)
 LAYOUT(green, thread, GREEN_G_THREAD);
 LAYOUT(green, sp, GREEN_G_SP);
+LAYOUT(green, run, GREEN_G_RUN);
 LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
 LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
 LAYOUT(green, state, GREEN_G_STATE);
@@ -454,9 +455,8 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
     g->parent = parent;
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
-    g->run = run;
     g->sp = NULL;
-    g->result_out = NULL;
+    g->run = run;
     g->api_suspended = 0;
     g->state = GREEN_STATE_NEW;
     g->flags = 0;
@@ -676,11 +676,9 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
     return switch_to(t, dest, k, value, result);
 }
 
-/* A finished greenlet hands its result on; never returns. Out of line so
- * that green__entry()'s frame, which stays on the stack for the
- * greenlet's whole life (and is saved with it in copy mode), is small. */
-static __attribute__((noinline, noreturn)) void finish(struct green *self,
-                                                        int rc, void *out)
+/* A finished greenlet hands its result on; never returns. */
+static __attribute__((noreturn)) void finish(struct green *self, int rc,
+                                             void *out)
 {
     struct green_thread *t = tls_thread;
     if (rc == GREEN_EXIT)
@@ -700,15 +698,22 @@ static __attribute__((noinline, noreturn)) void finish(struct green *self,
     }
 }
 
-/* Called by the machine layer on a new greenlet's stack. */
-void green__entry(void)
+/* Called by the machine layer's entry on a new greenlet's stack, which
+ * then calls self->run(self, in, &out) with `out` in its own small frame:
+ * that frame stays on the stack for the greenlet's whole life (and is
+ * saved with it in copy mode), this function's does not. */
+struct green_begin green__begin(void)
 {
     struct green_thread *t = tls_thread;
-    struct green *self = t->current;
-    void *in = NULL, *out = NULL;
-    resumed(t, &in);
-    int rc = self->run(self, in, &out);
-    finish(self, rc, out);
+    struct green_begin b = {t->current, NULL};
+    resumed(t, &b.in);
+    return b;
+}
+
+/* Called by the machine layer's entry when the body returned rc. */
+void green__finish(int rc, void *out)
+{
+    finish(tls_thread->current, rc, out);
 }
 
 static int check_target(struct green_thread **tp, struct green *g)

@@ -29,12 +29,22 @@ GREEN_HIDDEN void green_arch_switch(void **save_sp, void *new_sp, int copy);
 
 /*
  * Prepares a fresh stack [base, base+size) so that resuming the returned
- * stack pointer enters green__entry() on it.
+ * stack pointer enters the machine layer's entry (see green__begin()).
  */
 GREEN_HIDDEN void *green_arch_init_stack(void *base, size_t size);
 
-/* Entered on a new greenlet's stack by the machine layer; never returns. */
-GREEN_HIDDEN void green__entry(void) __attribute__((noreturn));
+/*
+ * A new greenlet's first frame, in the machine layer: calls
+ * green__begin(), which finishes the switch into it, then
+ * self->run(self, in, &out) with `out` (initially NULL) in its own frame,
+ * then green__finish(rc, out), which never returns.
+ */
+struct green_begin {
+    struct green *self;
+    void *in;
+};
+GREEN_HIDDEN struct green_begin green__begin(void);
+GREEN_HIDDEN void green__finish(int rc, void *out) __attribute__((noreturn));
 
 /*
  * green_switch() is entered in the machine layer, which saves the caller's
@@ -77,8 +87,8 @@ GREEN_HIDDEN void *green__copy_in(void);
  * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
 GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
 /* Bytes at the top of a stack that a started greenlet never uses (both
- * machine layers' green_arch_init_stack() leave the entry's first frame
- * 16 bytes below the top), so copy mode does not save them. */
+ * machine layers' green_arch_init_stack() leave the entry's frame 16 bytes
+ * below the top), so copy mode does not save them. */
 #define GREEN_ARCH_TOP_SLACK 16
 /* A bound on how far below a local of green_arch_switch()'s caller the
  * machine layer saves the stack pointer (the caller's frame, the switch's
@@ -158,9 +168,14 @@ struct green {
     atomic_long refs;
     struct green_thread *thread; /* owner; holds a reference to it */
     struct green *parent;        /* holds a reference; NULL for main */
-    green_run_fn run;
     void *sp; /* saved stack pointer while suspended */
-    void **result_out; /* where green_switch() stores what arrives */
+    union {
+        /* New: the body, read once when it starts (green__begin). */
+        green_run_fn run;
+        /* Started: where green_switch() stores what arrives, written
+         * each time the greenlet suspends in green_switch(). */
+        void **result_out;
+    };
     /* Suspended inside green_switch(), so that a green_switch() to it can
      * deliver its value directly (0 while running) */
     unsigned char api_suspended;

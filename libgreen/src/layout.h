@@ -8,11 +8,12 @@
 
 /* struct green */
 #define GREEN_G_THREAD 8
-#define GREEN_G_SP 32
-#define GREEN_G_RESULT_OUT 40
-#define GREEN_G_API_SUSPENDED 48 /* bytes */
-#define GREEN_G_STATE 49
-#define GREEN_G_MODE 50
+#define GREEN_G_SP 24
+#define GREEN_G_RUN 32 /* shares its slot with result_out */
+#define GREEN_G_RESULT_OUT 32
+#define GREEN_G_API_SUSPENDED 40 /* bytes */
+#define GREEN_G_STATE 41
+#define GREEN_G_MODE 42
 
 /* struct green_thread */
 #define GREEN_T_CURRENT 0

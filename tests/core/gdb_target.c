@@ -3,7 +3,7 @@
  *
  * gdb stops at gdb_target_breakpoint(), called from a greenlet's run
  * function; its backtrace must go through gdb_target_run() down to the
- * greenlet's entry frame (green__entry / green_arch_entry) and end there
+ * greenlet's entry frame (green_arch_entry) and end there
  * without "previous frame inner to this frame (corrupt stack?)".
  */
 #include <stdio.h>
