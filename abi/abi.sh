@@ -21,7 +21,7 @@
 #       here (abidw/abidiff missing, baseline of another architecture).
 #   abi.sh check-soname <library> <soname> <file name>
 #       The library's DT_SONAME (as `readelf -d` shows it) is <soname> and
-#       the file it resolves to is called <file name> (libgreen.so.1.0.0).
+#       the file it resolves to is called <file name> (libgreen.so.1.1.0).
 #   abi.sh skip <reason...>
 #       Prints the reason and exits 77 (ctest's SKIP_RETURN_CODE).
 set -eu

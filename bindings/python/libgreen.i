@@ -25,10 +25,12 @@ static bool PyGreenlet_dead_get(PyGreenlet *self)
     return !self->main && green_state(self->g) == GREEN_STATE_DEAD;
 }
 
+/* Bytes of its C stack held on the heap (copy mode; 0 otherwise, and
+ * from another thread). */
 static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 {
-    (void)self;
-    return 0; /* libgreen keeps no partial stack copies greenlet-style */
+    long n = self->g ? green_stack_saved(self->g) : 0;
+    return n > 0 ? n : 0;
 }
 
 /* 'guarded' or 'copy' once started, the requested mode before. */

@@ -77,13 +77,13 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 #define GREEN_VERSION_MAJOR 1
-#define GREEN_VERSION_MINOR 0
+#define GREEN_VERSION_MINOR 1
 #define GREEN_VERSION_PATCH 0
 /* The version as one number: major * 10000 + minor * 100 + patch. */
 #define GREEN_VERSION                                                         \
     (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
      GREEN_VERSION_PATCH)
-#define GREEN_VERSION_STRING "1.0.0"
+#define GREEN_VERSION_STRING "1.1.0"
 
 #if defined(_WIN32)
 #define GREEN_API
@@ -96,7 +96,7 @@ extern "C" {
 /* The version of the library loaded at run time, as GREEN_VERSION. */
 GREEN_API int green_version(void);
 
-/* The version of the library loaded at run time, as "1.0.0". */
+/* The version of the library loaded at run time, as "1.1.0". */
 GREEN_API const char *green_version_string(void);
 
 /* ------------------------------------------------------------------------
@@ -283,6 +283,17 @@ GREEN_API int green_set_stack_mode(int mode, int scope);
  * (GUARDED, COPY or AUTO) before. GREEN_EINVAL if g is NULL. Any thread.
  */
 GREEN_API int green_stack_mode(const green_t *g);
+
+/*
+ * Since 1.1. How many bytes of g's stack the library holds on the heap:
+ * for a suspended copy-mode greenlet that had to leave the shared stack to
+ * another, the live slice saved when it left (its frames, from its stack
+ * pointer to the top of the stack). 0 for every other greenlet: guarded,
+ * main, new, running, dead, or a copy-mode greenlet still on the shared
+ * stack. On g's thread only: GREEN_ETHREAD from another thread,
+ * GREEN_EINVAL if g is NULL.
+ */
+GREEN_API long green_stack_saved(const green_t *g);
 
 /* Takes one more reference to g. Any thread. GREEN_EINVAL if g is NULL. */
 GREEN_API int green_retain(green_t *g);

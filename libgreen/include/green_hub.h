@@ -108,9 +108,9 @@ extern "C" {
 #endif
 
 #define GREEN_HUB_VERSION_MAJOR 1
-#define GREEN_HUB_VERSION_MINOR 0
+#define GREEN_HUB_VERSION_MINOR 1
 #define GREEN_HUB_VERSION_PATCH 0
-#define GREEN_HUB_VERSION_STRING "1.0.0"
+#define GREEN_HUB_VERSION_STRING "1.1.0"
 
 /* The version of libgreen-hub loaded at run time: major*10000 + minor*100 +
  * patch. Any thread. */

@@ -920,6 +920,19 @@ int green_stack_mode(const green_t *g)
     return g ? LOAD(g->mode) : GREEN_EINVAL;
 }
 
+long green_stack_saved(const green_t *g)
+{
+    if (!g)
+        return GREEN_EINVAL;
+    struct green_thread *t = tls_thread;
+    if (g->thread != t)
+        return GREEN_ETHREAD;
+    if (g->mode != GREEN_STACK_COPY || g->state != GREEN_STATE_SUSPENDED ||
+        t->shared_owner == g)
+        return 0;
+    return (long)g->copy_len;
+}
+
 int green_state(const green_t *g)
 {
     return g ? LOAD(g->state) : GREEN_EINVAL;

@@ -10,6 +10,7 @@
  * value; test_env_default() expects what that variable says.
  */
 #define _GNU_SOURCE
+#include <alloca.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -333,6 +334,82 @@ static void test_copy_deep_stacks(void **state)
     assert_int_equal(deep_bad[1], 0);
     assert_ok(green_release(a));
     assert_ok(green_release(b));
+}
+
+/* ---- green_stack_saved ---- */
+
+/* Parks with `in` bytes of its own on the stack, reporting what it sees of
+ * itself while running; returns when resumed. */
+static long saved_while_running;
+
+static int run_park_bytes(green_t *self, void *in, void **out)
+{
+    size_t n = (size_t)(uintptr_t)in;
+    volatile unsigned char *buf = alloca(n ? n : 1);
+    fill(buf, n, 7);
+    saved_while_running = green_stack_saved(self);
+    void *v = NULL;
+    int rc = green_switch(green_main(), NULL, &v);
+    *out = (void *)(uintptr_t)same(buf, n, 7); /* restored intact */
+    return rc;
+}
+
+static void *thread_saved_of(void *arg)
+{
+    return (void *)(intptr_t)green_stack_saved(arg);
+}
+
+/* Only the live slice of a parked copy-mode greenlet is saved, and only
+ * once another copy-mode greenlet took the shared stack. */
+static void test_stack_saved(void **state)
+{
+    (void)state;
+    assert_int_equal(green_stack_saved(NULL), GREEN_EINVAL);
+    assert_int_equal(green_stack_saved(green_main()), 0);
+    green_t *guarded = make_mode(run_park_bytes, NULL, GREEN_STACK_GUARDED);
+    green_t *small = make_mode(run_park_bytes, NULL, GREEN_STACK_COPY);
+    green_t *big = make_mode(run_park_bytes, NULL, GREEN_STACK_COPY);
+    assert_int_equal(green_stack_saved(small), 0); /* new */
+
+    assert_ok(green_switch(guarded, (void *)(uintptr_t)64, NULL));
+    assert_int_equal(green_stack_saved(guarded), 0);
+    assert_ok(green_switch(small, (void *)(uintptr_t)64, NULL));
+    assert_int_equal(saved_while_running, 0); /* running */
+    /* suspended, but still on the shared stack: nothing copied yet */
+    assert_int_equal(green_stack_saved(small), 0);
+
+    assert_ok(green_switch(big, (void *)(uintptr_t)8192, NULL));
+    long s_small = green_stack_saved(small);
+    assert_int_equal(green_stack_saved(big), 0); /* on the shared stack */
+    /* its 64 bytes and a few frames, nowhere near the 1 MiB stack */
+    assert_in_range(s_small, 64, 1024);
+
+    /* resuming small evicts big: 8 KiB and its frames */
+    void *r = NULL;
+    assert_ok(green_switch(small, NULL, &r));
+    assert_ptr_equal(r, (void *)1);
+    assert_int_equal(green_state(small), GREEN_STATE_DEAD);
+    assert_int_equal(green_stack_saved(small), 0);
+    long s_big = green_stack_saved(big);
+    assert_in_range(s_big, 8192, 8192 + 1024);
+    /* the difference is the buffers' */
+    assert_in_range(s_big - s_small, 8192 - 64 - 64, 8192 - 64 + 64);
+
+    /* another thread may not ask */
+    pthread_t th;
+    void *res = NULL;
+    assert_int_equal(pthread_create(&th, NULL, thread_saved_of, big), 0);
+    assert_int_equal(pthread_join(th, &res), 0);
+    assert_int_equal((intptr_t)res, GREEN_ETHREAD);
+
+    assert_ok(green_switch(big, NULL, &r));
+    assert_ptr_equal(r, (void *)1);
+    assert_int_equal(green_state(big), GREEN_STATE_DEAD);
+    assert_int_equal(green_stack_saved(big), 0);
+    assert_ok(green_switch(guarded, NULL, &r));
+    assert_ok(green_release(guarded));
+    assert_ok(green_release(small));
+    assert_ok(green_release(big));
 }
 
 static void test_copy_ignores_stack_size(void **state)
@@ -759,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_process_default),
         cmocka_unit_test(test_copy_locals_preserved),
         cmocka_unit_test(test_copy_deep_stacks),
+        cmocka_unit_test(test_stack_saved),
         cmocka_unit_test(test_copy_ignores_stack_size),
         cmocka_unit_test(test_copy_with_guarded),
         cmocka_unit_test(test_copy_with_copy),

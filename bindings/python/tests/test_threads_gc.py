@@ -270,7 +270,12 @@ def test_stack_modes(run_python):
         b = Greenlet(lambda: main.switch("b") or "b done")
         assert (a.switch(), b.switch()) == ("a", "b")
         assert a._stack_mode == b._stack_mode == "copy"
+        # b took the shared stack, so a's C frames are on the heap, b's not
+        assert 0 < a._stack_saved < 256 * 1024
+        assert b._stack_saved == 0
+        assert main._stack_saved == 0
         assert (b.switch(), a.switch()) == ("b done", "a done")
+        assert a._stack_saved == b._stack_saved == 0
     finally:
         assert libgreen.set_stack_mode(previous) == "copy"
     with pytest.raises(ValueError):

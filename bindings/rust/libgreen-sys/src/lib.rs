@@ -164,7 +164,7 @@ impl Default for green_attr {
 extern "C" {
     /// The version of the loaded library, as [`GREEN_VERSION`].
     pub fn green_version() -> c_int;
-    /// The version of the loaded library as a C string ("1.0.0").
+    /// The version of the loaded library as a C string ("1.1.0").
     pub fn green_version_string() -> *const c_char;
     /// The name of a return code ("GREEN_EDEAD"), or "GREEN_E?".
     pub fn green_error_name(code: c_int) -> *const c_char;
