@@ -370,6 +370,19 @@ func (g *Greenlet) StackMode() (StackMode, error) {
 	return StackMode(rc), nil
 }
 
+// StackSaved returns how many bytes of g's stack libgreen holds on the
+// heap: the live stack of a suspended CopyStack greenlet that another one
+// displaced from the thread's shared stack, 0 for any other greenlet.
+// ErrThread from a thread that does not own g.
+func (g *Greenlet) StackSaved() (int, error) {
+	rc := C.gg_stack_saved(handle(g))
+	runtime.KeepAlive(g)
+	if rc < 0 {
+		return 0, errOf(C.int(rc))
+	}
+	return int(rc), nil
+}
+
 // OwnedHere reports whether the calling OS thread owns g (false for a nil
 // or copied Greenlet). The answer holds while the goroutine stays on the
 // thread: lock it with runtime.LockOSThread, or ask from a Thread.

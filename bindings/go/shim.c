@@ -239,6 +239,13 @@ int gg_stack_mode(gg_handle *h)
     return rc != GREEN_OK ? rc : green_stack_mode(g);
 }
 
+long gg_stack_saved(gg_handle *h)
+{
+    green_t *g;
+    int rc = enter(h, &g);
+    return rc != GREEN_OK ? rc : green_stack_saved(g);
+}
+
 int gg_set_stack_mode(int mode, int scope)
 {
     /* The thread scope needs the calling thread's record so that queued

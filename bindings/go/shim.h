@@ -29,6 +29,7 @@ typedef struct gg_handle gg_handle;
 int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size,
            int stack_mode);
 int gg_stack_mode(gg_handle *h);
+long gg_stack_saved(gg_handle *h);
 int gg_set_stack_mode(int mode, int scope);
 /* What a switch or throw returns: returned by value so that Go passes no
  * pointer (which would make its result escape to the heap). */

@@ -57,6 +57,57 @@ func TestStackModes(t *testing.T) {
 	})
 }
 
+// Only a copy-mode greenlet displaced from the shared stack has bytes
+// saved, and only its live stack.
+func TestStackSaved(t *testing.T) {
+	locked(func() {
+		copyOpts := &green.Options{StackMode: green.CopyStack}
+		a := mk(t, bodies.Accumulator, copyOpts)
+		b := mk(t, bodies.Accumulator, copyOpts)
+		guarded := mk(t, bodies.Accumulator, &green.Options{StackMode: green.GuardedStack})
+		defer a.Close()
+		defer b.Close()
+		defer guarded.Close()
+		saved := func(g *green.Greenlet) int {
+			n, err := g.StackSaved()
+			if err != nil {
+				t.Fatalf("StackSaved: %v", err)
+			}
+			return n
+		}
+		for _, g := range []*green.Greenlet{a, guarded} {
+			if _, err := g.Switch(1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := saved(a); n != 0 {
+			t.Errorf("a still on the shared stack: %d bytes saved", n)
+		}
+		if _, err := b.Switch(1); err != nil {
+			t.Fatal(err)
+		}
+		if n := saved(a); n <= 0 || n > 4096 {
+			t.Errorf("a displaced by b: %d bytes saved, want its live stack", n)
+		}
+		if n := saved(b); n != 0 {
+			t.Errorf("b on the shared stack: %d bytes saved", n)
+		}
+		if n := saved(guarded); n != 0 {
+			t.Errorf("guarded: %d bytes saved", n)
+		}
+		// a resumes with its value intact
+		if v, err := a.Switch(2); err != nil || v != 3 {
+			t.Errorf("a resumed: %d, %v, want 3", v, err)
+		}
+		if n := saved(b); n <= 0 {
+			t.Errorf("b displaced by a: %d bytes saved", n)
+		}
+	})
+	var nilG *green.Greenlet
+	_, err := nilG.StackSaved()
+	wantErr(t, "StackSaved of nil", err, green.ErrInvalid)
+}
+
 // Many copy-mode generators suspended at once, advanced in turn: each
 // one's stack is copied out and back on every step.
 func TestCopyStackGenerators(t *testing.T) {
