@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of libgreen on this machine, installing what is missing:
 #  1. the native build and its ctest suite (core, hub, valgrind, gdb, abi),
-#     and the core and hub suites again built with AddressSanitizer;
+#     and the core and hub suites again built with AddressSanitizer, then
+#     with ThreadSanitizer (each in guarded, then copy stack mode);
 #  2. the aarch64 cross build, its ctest suite run under qemu-user;
 #  3. the Python, Rust and Go bindings' test suites.
 # Exits non-zero if any step fails; prints a summary of the steps.
@@ -11,6 +12,7 @@ root=$PWD
 build=${GREEN_BUILD_DIR:-$root/build}
 build_a64=${GREEN_BUILD_DIR_AARCH64:-$root/build-aarch64}
 build_asan=${GREEN_BUILD_DIR_ASAN:-$root/build-asan}
+build_tsan=${GREEN_BUILD_DIR_TSAN:-$root/build-tsan}
 
 scripts/deps.sh || exit 1
 
@@ -33,17 +35,17 @@ native_build() {
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
   cmake --build "$build"
 }
-asan_build() {
-  cmake -S "$root" -B "$build_asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DGREEN_SANITIZE=address -DGREEN_BUILD_PYTHON=OFF -DGREEN_BUILD_BENCH=OFF \
+sanitizer_build() { # sanitizer_build <address|thread> <build dir>
+  cmake -S "$root" -B "$2" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DGREEN_SANITIZE="$1" -DGREEN_BUILD_PYTHON=OFF -DGREEN_BUILD_BENCH=OFF \
     -DVALGRIND_EXECUTABLE=VALGRIND_EXECUTABLE-NOTFOUND \
     -DGDB_EXECUTABLE=GDB_EXECUTABLE-NOTFOUND &&
-  cmake --build "$build_asan"
+  cmake --build "$2"
 }
-asan_tests() {
-  ctest --test-dir "$build_asan" --output-on-failure -j2 -L 'core|hub' -LE valgrind &&
-  GREEN_STACK_MODE=copy ctest --test-dir "$build_asan" --output-on-failure \
-    -j2 -L core -LE valgrind
+sanitizer_tests() { # sanitizer_tests <build dir>
+  ctest --test-dir "$1" --output-on-failure -j2 -L 'core|hub' -LE valgrind &&
+  GREEN_STACK_MODE=copy ctest --test-dir "$1" --output-on-failure \
+    -j2 -L 'core|hub' -LE valgrind
 }
 cross_build() {
   cmake -S "$root" -B "$build_a64" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -54,8 +56,12 @@ cross_build() {
 
 step "native build" native_build
 step "native ctest" ctest --test-dir "$build" --output-on-failure -j2
-step "AddressSanitizer build" asan_build
-step "AddressSanitizer ctest (guarded, then copy stacks)" asan_tests
+step "AddressSanitizer build" sanitizer_build address "$build_asan"
+step "AddressSanitizer ctest (guarded, then copy stacks)" \
+  sanitizer_tests "$build_asan"
+step "ThreadSanitizer build" sanitizer_build thread "$build_tsan"
+step "ThreadSanitizer ctest (guarded, then copy stacks)" \
+  sanitizer_tests "$build_tsan"
 step "aarch64 cross build" cross_build
 # valgrind, gdb and the ABI checks look at host binaries only.
 step "aarch64 ctest (qemu-user)" ctest --test-dir "$build_a64" \

@@ -9,6 +9,8 @@
  *    MXCSR right after the peer stored it stalls tight ping-pong (see
  *    bench/README.md for the figures measured here);
  *  - no CET shadow stack support.
+ * In a ThreadSanitizer build both switches call green__tsan_switch() once
+ * the origin's frame is saved, before leaving its stack.
  *
  * Frame left on a suspended stack, from its saved stack pointer upward:
  *     resume, r15, r14, r13, r12, rbx, rbp, return address
@@ -100,7 +102,7 @@ green_switch:
      * test and commit as green__switch_prepare(), on the fields of
      * layout.h. Anything else goes through the C below.
      */
-#ifdef GREEN_ASAN
+#if defined(GREEN_ASAN) || defined(GREEN_TSAN)
     jmp .Lswitch_slow   /* every switch tells the sanitizer: see green.c */
 #endif
     testq %rdi, %rdi
@@ -148,6 +150,13 @@ green_switch:
     call green__switch_prepare
     testq %rax, %rax
     jz .Lswitch_none
+#ifdef GREEN_TSAN
+    movq %rax, %rbx             /* saved above: free to use */
+    movl %edx, %r12d
+    call green__tsan_switch
+    movq %rbx, %rax
+    movl %r12d, %edx
+#endif
     cmpl $2, %edx
     je .Lswitch_copy
     movq %rax, %rsp             /* edx: 0 fast, 1 slow (see green.c) */
@@ -210,6 +219,13 @@ green_arch_switch:
     pushq %rax
     .cfi_adjust_cfa_offset 8
     movq %rsp, (%rdi)
+#ifdef GREEN_TSAN
+    movq %rsi, %rbx             /* saved above: free to use */
+    movl %edx, %r12d
+    call green__tsan_switch
+    movq %rbx, %rsi
+    movl %r12d, %edx
+#endif
     testl %edx, %edx
     jnz 1f
     movq %rsi, %rsp

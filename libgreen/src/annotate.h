@@ -63,4 +63,20 @@
 #define GREEN_NO_ASAN
 #endif
 
+/*
+ * ThreadSanitizer (-DGREEN_SANITIZE=thread defines GREEN_TSAN). Each
+ * greenlet is a fiber of its own: ThreadSanitizer keeps a call stack per
+ * fiber, and a switch orders what the two sides did. The machine layer
+ * tells it of the switch (green__tsan_switch()) right before leaving the
+ * stack, so that no instrumented C frame spans the switch.
+ */
+#ifdef GREEN_TSAN
+#include <sanitizer/tsan_interface.h>
+#define GREEN_TSAN_FIELDS void *tsan_fiber; /* created on first switch in */
+#define GREEN_NO_TSAN __attribute__((no_sanitize_thread))
+#else
+#define GREEN_TSAN_FIELDS
+#define GREEN_NO_TSAN
+#endif
+
 #endif /* GREEN_ANNOTATE_H */

@@ -149,6 +149,9 @@ static struct green_thread *thread_init(void)
     m->state = GREEN_STATE_RUNNING;
     m->flags = GF_MAIN;
     m->mode = GREEN_STACK_GUARDED; /* the thread's own stack */
+#ifdef GREEN_TSAN
+    m->tsan_fiber = __tsan_get_current_fiber(); /* the thread's own */
+#endif
     t->main = t->current = m;
     tls_thread = t;
     return t;
@@ -477,6 +480,9 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     g->asan_bottom = NULL;
     g->asan_size = 0;
 #endif
+#ifdef GREEN_TSAN
+    g->tsan_fiber = NULL;
+#endif
     *out = g;
     return GREEN_OK;
 }
@@ -505,12 +511,34 @@ static int prepare_start(struct green_thread *t, struct green *g)
     return GREEN_OK;
 }
 
+#ifdef GREEN_TSAN
+GREEN_NO_TSAN void green__tsan_switch(void)
+{
+    struct green *g = tls_thread->current;
+    if (!g->tsan_fiber)
+        g->tsan_fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(g->tsan_fiber, 0);
+}
+
+/* A greenlet that can never run again gives its fiber back. */
+static void tsan_forget(struct green *g)
+{
+    if (g->tsan_fiber) {
+        __tsan_destroy_fiber(g->tsan_fiber);
+        g->tsan_fiber = NULL;
+    }
+}
+#else
+#define tsan_forget(g) ((void)0)
+#endif
+
 /* The rare work after a switch: a dead origin's stack, hooks, reaping. */
 static __attribute__((noinline)) void after_switch(struct green_thread *t,
                                                    struct green *origin)
 {
     if (origin->state == GREEN_STATE_DEAD) {
         /* We are off its stack now. */
+        tsan_forget(origin);
         if (origin->mode == GREEN_STACK_COPY) {
             green_copy_forget(t, origin);
         } else if (origin->stack.base) {
@@ -974,6 +1002,7 @@ static void thread_exit(void *arg)
         live_del(g);
         g->api_suspended = 0;
         STORE(g->state, GREEN_STATE_DEAD);
+        tsan_forget(g);
         if (g->mode == GREEN_STACK_COPY) {
             green_copy_forget(t, g);
         } else if (g->stack.base) {

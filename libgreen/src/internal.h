@@ -108,6 +108,10 @@ GREEN_HIDDEN void green_copy_thread_end(struct green_thread *t);
 /* The marker sp of a copy-mode greenlet prepared to start. */
 #define GREEN_COPY_UNSTARTED ((void *)1)
 
+/* ThreadSanitizer builds: called by the machine layer, once the current
+ * greenlet is the target, right before it leaves the origin's stack. */
+GREEN_HIDDEN void green__tsan_switch(void);
+
 /* ---- stacks (stack.c) --------------------------------------------------- */
 
 struct green_stack {
@@ -199,6 +203,7 @@ struct green {
     struct green *live_prev, *live_next; /* thread's started greenlets */
     struct green *pending_next;          /* thread's pending-release list */
     GREEN_ASAN_FIELDS
+    GREEN_TSAN_FIELDS
 };
 
 struct green_hook {

@@ -23,7 +23,8 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static _Atomic long mmap_calls, munmap_calls;
 
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+INTERPOSER void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+                       off_t off)
 {
     if (!real_mmap)
         real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
@@ -32,7 +33,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
     return real_mmap(addr, len, prot, flags, fd, off);
 }
 
-int munmap(void *addr, size_t len)
+INTERPOSER int munmap(void *addr, size_t len)
 {
     if (!real_munmap)
         real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
