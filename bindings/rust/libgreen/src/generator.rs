@@ -131,9 +131,8 @@ impl<T: 'static> Iterator for Generator<T> {
         };
         // A panic of the body is resumed by switch; mark the end first.
         self.done = true;
-        // SAFETY: current is the current greenlet; the generator's is live.
-        match unsafe { crate::greenlet::send::<(), Option<T>>(current, self.greenlet.as_ptr(), ()) }
-        {
+        // SAFETY: the generator's greenlet is live.
+        match unsafe { crate::greenlet::send::<(), Option<T>>(self.greenlet.as_ptr(), ()) } {
             Ok(Some(item)) => {
                 self.done = false;
                 Some(item)

@@ -259,8 +259,8 @@ impl Greenlet {
     /// ```
     #[inline]
     pub fn switch<T: 'static, R: 'static>(&self, value: T) -> Result<R, Error> {
-        // SAFETY: plain query; self is live.
-        unsafe { send(sys::green_current(), self.raw.as_ptr(), value) }
+        // SAFETY: self is live.
+        unsafe { send(self.raw.as_ptr(), value) }
     }
 
     /// Throws `error` into this greenlet: its pending switch returns
@@ -500,34 +500,96 @@ pub enum Raw {
 #[inline]
 pub fn switch_to_parent<T: 'static, R: 'static>(value: T) -> Result<R, Error> {
     let mut parent = ptr::null_mut();
-    // SAFETY: the current greenlet holds a reference to its parent.
+    // SAFETY: the current greenlet holds a reference to its parent. (A null
+    // current greenlet, out of memory, gives GREEN_EINVAL and no parent.)
     unsafe { sys::green_get_parent(sys::green_current(), &mut parent) };
     if parent.is_null() {
         return Err(Error::Main);
     }
     // SAFETY: as in Greenlet::switch.
-    unsafe { send(sys::green_current(), parent, value) }
+    unsafe { send(parent, value) }
 }
 
-/// Switches from `current` (the current greenlet) to `target` with `value`.
+/// Switches from the current greenlet to `target` with `value`.
 ///
-/// The value travels on the sender's stack, which stays put while the
-/// sender is suspended, except in copy mode, where the stack's contents move
-/// out when another copy-mode greenlet runs: then it goes boxed.
+/// The value goes through the thread's mailbox (see `packet`), whose
+/// address never changes, so that it does not matter where the sender's
+/// stack lives. If the mailbox is full or the value too big for it, see
+/// `send_elsewhere`.
 ///
 /// # Safety
-/// `current` is the current greenlet; `target` is live.
+/// `target` is live.
 #[inline(always)]
 pub(crate) unsafe fn send<T: 'static, R: 'static>(
-    current: *mut sys::green_t,
     target: *mut sys::green_t,
     value: T,
 ) -> Result<R, Error> {
+    if !packet::fits_mailbox::<T>() {
+        return send_elsewhere(target, value);
+    }
+    let mailbox = packet::mailbox();
+    if !packet::is_empty(mailbox) {
+        return send_mailbox_full(target, value);
+    }
+    let (p, n) = packet::post(mailbox, value);
     let mut result = ptr::null_mut();
-    if sys::green_stack_mode(current) == sys::GREEN_STACK_COPY {
+    let rc = sys::green_switch(target, p, &mut result);
+    // Resumed, or not switched at all: the value was taken by its receiver,
+    // or is still ours.
+    if packet::is_unclaimed(mailbox, n) {
+        return unclaimed::<T, R>(mailbox, rc, result);
+    }
+    receive(rc, result)
+}
+
+/// The end of `send` when nobody took the value: it came back to the sender
+/// (a switch to the current greenlet returns it at once), or it is to be
+/// dropped (the switch failed, or its receiver left it).
+#[cold]
+#[inline(never)]
+unsafe fn unclaimed<T: 'static, R: 'static>(
+    mailbox: *mut packet::Mailbox,
+    rc: c_int,
+    result: *mut c_void,
+) -> Result<R, Error> {
+    if rc == sys::GREEN_OK && result == mailbox as *mut c_void {
+        // Our own value: taking it as R empties the mailbox, unless R is not
+        // T; then it is dropped here.
+        let r = packet::take::<R>(result);
+        if !packet::is_empty(mailbox) {
+            packet::reclaim::<T>(mailbox);
+        }
+        return r;
+    }
+    packet::reclaim::<T>(mailbox);
+    receive(rc, result)
+}
+
+/// `send` while the mailbox holds a value in flight.
+#[cold]
+#[inline(never)]
+unsafe fn send_mailbox_full<T: 'static, R: 'static>(
+    target: *mut sys::green_t,
+    value: T,
+) -> Result<R, Error> {
+    send_elsewhere(target, value)
+}
+
+/// `send` without the mailbox. The value travels on the sender's stack,
+/// which stays put while the sender is suspended, except in copy mode, where
+/// the stack's contents move out when another copy-mode greenlet runs: then
+/// it goes boxed. (Main greenlets run on their thread's own stack, never in
+/// copy mode.)
+#[inline(never)]
+unsafe fn send_elsewhere<T: 'static, R: 'static>(
+    target: *mut sys::green_t,
+    value: T,
+) -> Result<R, Error> {
+    if sys::green_stack_mode(sys::green_current()) == sys::GREEN_STACK_COPY {
         return send_boxed(target, value);
     }
     let mut packet = StackPacket::new(value);
+    let mut result = ptr::null_mut();
     // The packet outlives the call; whoever resumes us has taken the value
     // or left it, and we still own it either way.
     let rc = sys::green_switch(target, packet.as_ptr(), &mut result);
