@@ -3,8 +3,10 @@
 use std::fmt;
 use std::iter::FusedIterator;
 use std::marker::PhantomData;
+use std::ptr;
 
-use crate::{switch_to_parent, sys, Builder, Error, Greenlet};
+use crate::greenlet::send;
+use crate::{sys, Builder, Error, Greenlet};
 
 /// An [`Iterator`] whose items are produced by a closure running in its own
 /// greenlet, which hands each one out with [`Yielder::yield_`] and is
@@ -30,12 +32,19 @@ use crate::{switch_to_parent, sys, Builder, Error, Greenlet};
 /// ```
 pub struct Generator<T: 'static> {
     greenlet: Greenlet,
+    /// The main greenlet of the generator's thread, its parent between
+    /// steps.
+    main: Greenlet,
     done: bool,
     _item: PhantomData<T>,
 }
 
 /// Handed to a generator's body to yield items.
 pub struct Yielder<T: 'static> {
+    /// The generator's greenlet, which runs every call of `yield_`: the
+    /// body only lends the yielder (no `'static` closure, so no other
+    /// greenlet, can hold it) and it is not `Sync` (no other thread).
+    greenlet: *mut sys::green_t,
     _item: PhantomData<*const T>,
 }
 
@@ -48,7 +57,19 @@ impl<T: 'static> Yielder<T> {
     /// generator (a switch with another value, a throw).
     #[inline]
     pub fn yield_(&self, item: T) {
-        if let Err(e) = switch_to_parent::<Option<T>, ()>(Some(item)) {
+        // As switch_to_parent, without asking libgreen for the current
+        // greenlet: it is the generator's.
+        let mut parent = ptr::null_mut();
+        // SAFETY: the generator's greenlet is running, so live.
+        unsafe { sys::green_get_parent(self.greenlet, &mut parent) };
+        let r = if parent.is_null() {
+            Err(Error::Main)
+        } else {
+            // SAFETY: the parent of a live greenlet is live (it holds a
+            // reference to it).
+            unsafe { send::<Option<T>, ()>(parent, Some(item)) }
+        };
+        if let Err(e) = r {
             panic!("generator resumed by something else than next(): {e}");
         }
     }
@@ -83,14 +104,19 @@ impl<T: 'static> Generator<T> {
     {
         // Parented to main between steps: a generator held by the greenlet
         // that iterates it must not hold that greenlet in return (a cycle).
-        let greenlet = builder
-            .parent(&Greenlet::main())
-            .create(move |()| -> Option<T> {
-                body(&Yielder { _item: PhantomData });
-                None
-            })?;
+        let main = Greenlet::main();
+        let greenlet = builder.parent(&main).create(move |()| -> Option<T> {
+            let yielder = Yielder {
+                // SAFETY: plain query; the body runs on its greenlet.
+                greenlet: unsafe { sys::green_current() },
+                _item: PhantomData,
+            };
+            body(&yielder);
+            None
+        })?;
         Ok(Generator {
             greenlet,
+            main,
             done: false,
             _item: PhantomData,
         })
@@ -118,8 +144,9 @@ impl<T: 'static> Iterator for Generator<T> {
         // Items go to whoever asks for them; between steps the parent is
         // main again (see with_builder).
         // SAFETY: plain queries of the calling thread.
-        let (current, main) = unsafe { (sys::green_current(), sys::green_main()) };
-        let _reparent = if current == main {
+        let current = unsafe { sys::green_current() };
+        let _reparent = if current == self.main.as_ptr() || current == unsafe { sys::green_main() }
+        {
             None
         } else {
             // SAFETY: both greenlets are live and of this thread.
@@ -132,7 +159,7 @@ impl<T: 'static> Iterator for Generator<T> {
         // A panic of the body is resumed by switch; mark the end first.
         self.done = true;
         // SAFETY: the generator's greenlet is live.
-        match unsafe { crate::greenlet::send::<(), Option<T>>(self.greenlet.as_ptr(), ()) } {
+        match unsafe { send::<(), Option<T>>(self.greenlet.as_ptr(), ()) } {
             Ok(Some(item)) => {
                 self.done = false;
                 Some(item)

@@ -110,6 +110,14 @@ pub(crate) unsafe fn take<T: 'static>(p: *mut c_void) -> Result<T, Error> {
             None => mismatch::<T>(p),
         };
     }
+    take_packet::<T>(p)
+}
+
+/// `take` for anything but the mailbox: a header, or null. Out of the way
+/// of plain switches, whose values come in the mailbox.
+#[cold]
+#[inline(never)]
+unsafe fn take_packet<T: 'static>(p: *mut c_void) -> Result<T, Error> {
     let h = p as *mut Header;
     if !h.is_null() && (*h).type_id == TypeId::of::<T>() {
         if let Some(v) = (*((*h).value as *mut Option<T>)).take() {
@@ -153,14 +161,14 @@ struct Room([MaybeUninit<u8>; ROOM]);
 
 /// A thread's mailbox: one value at a fixed address.
 ///
-/// Values are numbered as they are posted. `held` is the number of the value
-/// in the mailbox, 0 when it is empty; while it is not 0, `room` holds a
-/// value of the type `type_id` names. A sender that finds its own number
-/// still held once its switch has returned knows that nobody took its value.
+/// `state` counts the values posted and the values taken out (or dropped):
+/// it is odd while the mailbox is full, and then `room` holds a value of the
+/// type `type_id` names. A post makes it the odd number `n` that identifies
+/// the value; a sender that finds `n` there once its switch has returned
+/// knows that nobody took its value.
 #[repr(C)]
 pub(crate) struct Mailbox {
-    held: u64,
-    posted: u64,
+    state: u64,
     type_id: MaybeUninit<TypeId>,
     room: Room,
 }
@@ -170,8 +178,7 @@ thread_local! {
     /// thread pointer, and it also works during thread-local destruction.
     static MAILBOX: UnsafeCell<Mailbox> = const {
         UnsafeCell::new(Mailbox {
-            held: 0,
-            posted: 0,
+            state: 0,
             type_id: MaybeUninit::uninit(),
             room: Room([MaybeUninit::uninit(); ROOM]),
         })
@@ -196,7 +203,7 @@ pub(crate) fn mailbox() -> *mut Mailbox {
 /// `m` is the calling thread's mailbox.
 #[inline(always)]
 pub(crate) unsafe fn is_empty(m: *mut Mailbox) -> bool {
-    (*m).held == 0
+    (*m).state & 1 == 0
 }
 
 /// Puts `value` into the empty mailbox `m`. Returns the pointer to send and
@@ -207,10 +214,9 @@ pub(crate) unsafe fn is_empty(m: *mut Mailbox) -> bool {
 #[inline(always)]
 pub(crate) unsafe fn post<T: 'static>(m: *mut Mailbox, value: T) -> (*mut c_void, u64) {
     debug_assert!(fits_mailbox::<T>() && is_empty(m));
-    // Never 0: u64 does not wrap in practice.
-    let n = (*m).posted + 1;
-    (*m).posted = n;
-    (*m).held = n;
+    // A u64 does not wrap in practice: n is new.
+    let n = (*m).state + 1;
+    (*m).state = n;
     (*m).type_id.write(TypeId::of::<T>());
     (addr_of_mut!((*m).room) as *mut T).write(value);
     (m as *mut c_void, n)
@@ -224,7 +230,7 @@ pub(crate) unsafe fn post<T: 'static>(m: *mut Mailbox, value: T) -> (*mut c_void
 /// `m` is the calling thread's mailbox.
 #[inline(always)]
 pub(crate) unsafe fn is_unclaimed(m: *mut Mailbox, n: u64) -> bool {
-    (*m).held == n
+    (*m).state == n
 }
 
 /// Takes a value of type `T` out of the mailbox `m`, emptying it; `None`
@@ -237,7 +243,7 @@ pub(crate) unsafe fn take_mail<T: 'static>(m: *mut Mailbox) -> Option<T> {
     if !fits_mailbox::<T>() || is_empty(m) || (*m).type_id.assume_init() != TypeId::of::<T>() {
         return None;
     }
-    (*m).held = 0;
+    (*m).state += 1;
     Some((addr_of_mut!((*m).room) as *mut T).read())
 }
 
@@ -249,6 +255,6 @@ pub(crate) unsafe fn take_mail<T: 'static>(m: *mut Mailbox) -> Option<T> {
 #[inline(never)]
 pub(crate) unsafe fn reclaim<T: 'static>(m: *mut Mailbox) {
     // Empty it first: the value's drop may switch and use the mailbox.
-    (*m).held = 0;
+    (*m).state += 1;
     drop((addr_of_mut!((*m).room) as *mut T).read());
 }
