@@ -11,13 +11,12 @@
  *   copy -> copy: read <not 12345>
  *
  * The header says so ("do not hand them to other greenlets"), so this is
- * not a bug. The Rust binding sends values from the sender's stack when it
- * can (no allocation per switch) and must therefore ask, before every
- * switch, whether the current greenlet runs in copy mode:
- * green_stack_mode(green_current()), two calls into the library on the
- * hottest path (about 3 ns a round trip on the development machine). A
- * single call answering "is the current greenlet's stack stable" would
- * halve that.
+ * not a bug. The Rust binding therefore sends plain switch values through
+ * a per-thread mailbox (a thread-local slot, whose address never moves)
+ * rather than from the sender's stack; only while the mailbox holds a
+ * value nobody took yet, or for values over 128 bytes, does it fall back
+ * to the sender's stack, and then it must ask green_stack_mode(
+ * green_current()) first and box the value from a copy-mode greenlet.
  */
 #include <green.h>
 #include <stdio.h>
