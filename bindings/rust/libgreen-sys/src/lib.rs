@@ -21,12 +21,12 @@
 #![deny(missing_docs)]
 #![allow(non_camel_case_types)]
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int, c_long, c_void};
 
 /// Major version of the header these declarations follow.
 pub const GREEN_VERSION_MAJOR: c_int = 1;
 /// Minor version of the header these declarations follow.
-pub const GREEN_VERSION_MINOR: c_int = 0;
+pub const GREEN_VERSION_MINOR: c_int = 1;
 /// Patch version of the header these declarations follow.
 pub const GREEN_VERSION_PATCH: c_int = 0;
 /// The header version as one number: major * 10000 + minor * 100 + patch.
@@ -184,6 +184,10 @@ extern "C" {
     pub fn green_set_stack_mode(mode: c_int, scope: c_int) -> c_int;
     /// The stack mode of `g` (requested before it starts, actual after).
     pub fn green_stack_mode(g: *const green_t) -> c_int;
+    /// Since 1.1: the bytes of `g`'s stack held on the heap (a suspended
+    /// copy-mode greenlet displaced from the shared stack; 0 otherwise), or
+    /// `GREEN_ETHREAD` (another thread's greenlet), `GREEN_EINVAL` (NULL).
+    pub fn green_stack_saved(g: *const green_t) -> c_long;
     /// Takes one more reference to `g`. Any thread.
     pub fn green_retain(g: *mut green_t) -> c_int;
     /// Releases one reference to `g`. Any thread.

@@ -451,6 +451,32 @@ impl Greenlet {
         StackMode::from_raw(unsafe { sys::green_stack_mode(self.raw.as_ptr()) })
     }
 
+    /// How many bytes of its stack libgreen holds on the heap: the live
+    /// stack of a suspended copy-mode greenlet that another one displaced
+    /// from the thread's shared stack; 0 for any other greenlet.
+    ///
+    /// ```
+    /// use libgreen::{switch_to_parent, Greenlet, StackMode};
+    ///
+    /// let park = || {
+    ///     Greenlet::builder()
+    ///         .stack_mode(StackMode::Copy)
+    ///         .create(|()| switch_to_parent::<(), ()>(()).unwrap())
+    ///         .unwrap()
+    /// };
+    /// let (a, b) = (park(), park());
+    /// a.switch::<(), ()>(()).unwrap();
+    /// assert_eq!(a.stack_saved(), 0); // still on the shared stack
+    /// b.switch::<(), ()>(()).unwrap();
+    /// assert!(a.stack_saved() > 0); // b took the shared stack
+    /// assert_eq!(b.stack_saved(), 0);
+    /// ```
+    pub fn stack_saved(&self) -> usize {
+        // SAFETY: self is live and, not being Send, on its own thread.
+        let n = unsafe { sys::green_stack_saved(self.raw.as_ptr()) };
+        usize::try_from(n).unwrap_or(0)
+    }
+
     /// Another reference to this greenlet that may be sent to and shared
     /// with other threads, which can query it but not run it.
     pub fn remote(&self) -> Remote {
