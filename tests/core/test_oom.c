@@ -88,6 +88,19 @@ void *realloc(void *p, size_t size)
     return __libc_realloc(p, size);
 }
 
+/* Copy-mode buffers of large live stacks are line-aligned: failing them
+ * goes with failing realloc. */
+extern void *__libc_memalign(size_t alignment, size_t size);
+
+void *aligned_alloc(size_t alignment, size_t size)
+{
+    if (fail_realloc) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_memalign(alignment, size);
+}
+
 /* ---- helpers ---- */
 
 static int ran;
