@@ -137,6 +137,7 @@ static void memory_here(const char *label, long n, int mode,
 /* ---- switch cost -------------------------------------------------------- */
 
 static green_t *peer_of[2];
+static long copied_bytes;
 
 /* Two greenlets ping-pong: each switch leaves `live` bytes of the origin's
  * stack to save and brings back the target's. */
@@ -164,14 +165,33 @@ static int ping(green_t *self, void *in, void **out)
     return GREEN_OK;
 }
 
+/* ping with nothing of its own on the stack. */
+static int ping_small(green_t *self, void *in, void **out)
+{
+    (void)in;
+    int me = peer_of[0] == self ? 0 : 1;
+    void *v = NULL;
+    green_switch(green_main(), NULL, &v);
+    while ((long)(intptr_t)v > 0 &&
+           green_switch(peer_of[!me], (void *)((intptr_t)v - 1), &v) ==
+               GREEN_OK)
+        ;
+    *out = v;
+    return GREEN_OK;
+}
+
+/* live: the bytes of buffer each ping greenlet holds (0: ping_small). */
 static double pingpong(int mode, long live, long n)
 {
     green_attr a = GREEN_ATTR_INIT;
     a.stack_mode = mode;
-    green_create(&peer_of[0], ping, NULL, &a);
-    green_create(&peer_of[1], ping, NULL, &a);
+    green_run_fn body = live ? ping : ping_small;
+    green_create(&peer_of[0], body, NULL, &a);
+    green_create(&peer_of[1], body, NULL, &a);
     green_switch(peer_of[0], (void *)live, NULL);
     green_switch(peer_of[1], (void *)live, NULL);
+    /* in copy mode, 1 displaced 0: what each switch copies out (and in) */
+    copied_bytes = green_stack_saved(peer_of[0]);
     double t0 = now_ns();
     green_switch(peer_of[0], (void *)n, NULL); /* runs until n hits 0 */
     double t1 = now_ns();
@@ -208,12 +228,15 @@ int main(int argc, char **argv)
 
     printf("\none-way switch between two greenlets, ns (median of %d)\n",
            RUNS);
-    printf("%-30s %12s %12s\n", "", "120 B buffer", "4 KiB buffer");
+    printf("%-30s %12s %12s\n", "", "no buffer", "4 KiB buffer");
     printf("%-30s %12.1f %12.1f\n", "guarded",
-           median_pingpong(GREEN_STACK_GUARDED, 120, 2000000),
+           median_pingpong(GREEN_STACK_GUARDED, 0, 2000000),
            median_pingpong(GREEN_STACK_GUARDED, 4096, 2000000));
-    printf("%-30s %12.1f %12.1f\n", "copy (both copy mode)",
-           median_pingpong(GREEN_STACK_COPY, 120, 1000000),
-           median_pingpong(GREEN_STACK_COPY, 4096, 200000));
+    double small = median_pingpong(GREEN_STACK_COPY, 0, 1000000);
+    long small_bytes = copied_bytes;
+    double big = median_pingpong(GREEN_STACK_COPY, 4096, 200000);
+    printf("%-30s %12.1f %12.1f\n", "copy (both copy mode)", small, big);
+    printf("%-30s %12ld %12ld\n", "  live stack copied, B", small_bytes,
+           copied_bytes);
     return 0;
 }
