@@ -64,9 +64,15 @@ static GREEN_NO_ASAN void copy_stack_bytes(void *dst, const void *src,
 #endif
 }
 
+/* Whether the process runs under valgrind, asked when a first shared
+ * stack is mapped (no copy can happen before). */
+static atomic_int on_valgrind;
+
 int green_copy_shared(struct green_thread *t)
 {
     if (!t->shared.base) {
+        atomic_store_explicit(&on_valgrind, green_annotate_running() != 0,
+                              memory_order_relaxed);
         if (green_stack_map(&t->shared, green_stack_round(
                                             GREEN_COPY_STACK_SIZE)) != GREEN_OK)
             return GREEN_ENOSTACK;
@@ -142,10 +148,13 @@ void *green__copy_out(void)
     char *low = scratch - 2048 > (char *)t->shared.base
                     ? scratch - 2048
                     : (char *)t->shared.base;
-    volatile char anchor = 0;
-    green_annotate_usable(low, (size_t)(shared_top(t) + GREEN_ARCH_TOP_SLACK - low));
-    green_annotate_unpoison(low, (size_t)(shared_top(t) + GREEN_ARCH_TOP_SLACK - low));
-    green_annotate_defined((char *)&anchor, 256);
+    size_t len = (size_t)(shared_top(t) + GREEN_ARCH_TOP_SLACK - low);
+    green_annotate_unpoison(low, len);
+    if (atomic_load_explicit(&on_valgrind, memory_order_relaxed)) {
+        volatile char anchor = 0;
+        green_annotate_usable(low, len);
+        green_annotate_defined((char *)&anchor, 256);
+    }
     return scratch;
 }
 
