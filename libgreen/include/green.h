@@ -288,10 +288,11 @@ GREEN_API int green_stack_mode(const green_t *g);
  * Since 1.1. How many bytes of g's stack the library holds on the heap:
  * for a suspended copy-mode greenlet that had to leave the shared stack to
  * another, the live slice saved when it left (its frames, from its stack
- * pointer to the top of the stack). 0 for every other greenlet: guarded,
- * main, new, running, dead, or a copy-mode greenlet still on the shared
- * stack. On g's thread only: GREEN_ETHREAD from another thread,
- * GREEN_EINVAL if g is NULL.
+ * pointer to the top of the stack; a slice of 512 bytes or more starts at
+ * the 64-byte boundary below the stack pointer, so that it copies fast).
+ * 0 for every other greenlet: guarded, main, new, running, dead, or a
+ * copy-mode greenlet still on the shared stack. On g's thread only:
+ * GREEN_ETHREAD from another thread, GREEN_EINVAL if g is NULL.
  */
 GREEN_API long green_stack_saved(const green_t *g);
 
