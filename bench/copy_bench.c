@@ -74,30 +74,7 @@ static int parked_buffer(green_t *self, void *in, void **out)
 }
 
 /* Creates and parks n greenlets of the given mode running body; prints
- * RSS bytes and saved stack bytes each. In a child process of its own:
- * memory the previous measurement freed would hide this one's from RSS. */
-static void memory_here(const char *label, long n, int mode,
-                        green_run_fn body);
-
-static void memory(const char *label, long n, int mode, green_run_fn body)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        abort();
-    if (pid == 0) {
-        memory_here(label, n, mode, body);
-        fflush(stdout);
-        _exit(0);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        printf("%s: the measuring process failed\n", label);
-        exit(1);
-    }
-}
-
+ * RSS bytes and saved stack bytes each. */
 static void memory_here(const char *label, long n, int mode,
                         green_run_fn body)
 {
@@ -132,6 +109,27 @@ static void memory_here(const char *label, long n, int mode,
     for (long i = 0; i < made; i++)
         green_release(gs[i]); /* kills each: exit thrown in */
     free(gs);
+}
+
+/* memory_here() in a child process of its own: memory the previous
+ * measurement freed would hide this one's from RSS. */
+static void memory(const char *label, long n, int mode, green_run_fn body)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        abort();
+    if (pid == 0) {
+        memory_here(label, n, mode, body);
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        printf("%s: the measuring process failed\n", label);
+        exit(1);
+    }
 }
 
 /* ---- switch cost -------------------------------------------------------- */

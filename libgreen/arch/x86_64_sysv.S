@@ -74,6 +74,19 @@
     jmpq *%rcx
 .endm
 
+/* ThreadSanitizer builds: tells it of the switch (green__tsan_switch) once
+ * the origin's frame is saved, keeping edx and the register `keep` in rbx
+ * and r12, which that frame holds already. Nothing otherwise. */
+.macro TSAN_SWITCH keep
+#ifdef GREEN_TSAN
+    movq \keep, %rbx
+    movl %edx, %r12d
+    call green__tsan_switch
+    movq %rbx, \keep
+    movl %r12d, %edx
+#endif
+.endm
+
 /* With the origin's frame saved: the copy-out function on the origin's
  * stack, the copy-in one on the shared stack below the target's frame,
  * then resume the target (slowly: edx = 1). See copy.c. */
@@ -150,13 +163,7 @@ green_switch:
     call green__switch_prepare
     testq %rax, %rax
     jz .Lswitch_none
-#ifdef GREEN_TSAN
-    movq %rax, %rbx             /* saved above: free to use */
-    movl %edx, %r12d
-    call green__tsan_switch
-    movq %rbx, %rax
-    movl %r12d, %edx
-#endif
+    TSAN_SWITCH %rax
     cmpl $2, %edx
     je .Lswitch_copy
     movq %rax, %rsp             /* edx: 0 fast, 1 slow (see green.c) */
@@ -219,13 +226,7 @@ green_arch_switch:
     pushq %rax
     .cfi_adjust_cfa_offset 8
     movq %rsp, (%rdi)
-#ifdef GREEN_TSAN
-    movq %rsi, %rbx             /* saved above: free to use */
-    movl %edx, %r12d
-    call green__tsan_switch
-    movq %rbx, %rsi
-    movl %r12d, %edx
-#endif
+    TSAN_SWITCH %rsi
     testl %edx, %edx
     jnz 1f
     movq %rsi, %rsp

@@ -32,10 +32,10 @@ static inline char *shared_top(const struct green_thread *t)
  * A live stack of ALIGN_FROM bytes or more is copied from the cache line
  * its stack pointer is in, into a buffer aligned the same way: memcpy of a
  * few KiB between two addresses that disagree modulo 64 runs at half
- * speed or worse (bench/copy_bench, 4 KiB: 120 ns aligned, 170 to 260 ns
- * as the heap happens to place the buffer). Smaller ones are copied from
- * the stack pointer into a plain malloc buffer: alignment would cost them
- * more memory than time.
+ * speed or worse (bench/copy_bench's 4 KiB switch: 114 to 145 ns aligned,
+ * 236 to 258 ns where the heap had placed the buffer). Smaller ones are
+ * copied from the stack pointer into a plain malloc buffer: alignment
+ * would cost them more memory than time.
  */
 #define ALIGN_FROM 512
 #define LINE 64

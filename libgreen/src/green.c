@@ -704,11 +704,24 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
     return switch_to(t, dest, k, value, result);
 }
 
-/* A finished greenlet hands its result on; never returns. */
-static __attribute__((noreturn)) void finish(struct green *self, int rc,
-                                             void *out)
+/* Called by the machine layer's entry on a new greenlet's stack, which
+ * then calls self->run(self, in, &out) with `out` in its own small frame:
+ * that frame stays on the stack for the greenlet's whole life (and is
+ * saved with it in copy mode), this function's does not. */
+struct green_begin green__begin(void)
 {
     struct green_thread *t = tls_thread;
+    struct green_begin b = {t->current, NULL};
+    resumed(t, &b.in);
+    return b;
+}
+
+/* Called by the machine layer's entry when the body returned rc: the
+ * finished greenlet hands its result on; never returns. */
+void green__finish(int rc, void *out)
+{
+    struct green_thread *t = tls_thread;
+    struct green *self = t->current;
     if (rc == GREEN_EXIT)
         rc = GREEN_OK;
     else if (rc != GREEN_OK)
@@ -724,24 +737,6 @@ static __attribute__((noreturn)) void finish(struct green *self, int rc,
         STORE(to->state, GREEN_STATE_DEAD);
         to = to->parent;
     }
-}
-
-/* Called by the machine layer's entry on a new greenlet's stack, which
- * then calls self->run(self, in, &out) with `out` in its own small frame:
- * that frame stays on the stack for the greenlet's whole life (and is
- * saved with it in copy mode), this function's does not. */
-struct green_begin green__begin(void)
-{
-    struct green_thread *t = tls_thread;
-    struct green_begin b = {t->current, NULL};
-    resumed(t, &b.in);
-    return b;
-}
-
-/* Called by the machine layer's entry when the body returned rc. */
-void green__finish(int rc, void *out)
-{
-    finish(tls_thread->current, rc, out);
 }
 
 static int check_target(struct green_thread **tp, struct green *g)

@@ -174,7 +174,8 @@ struct green {
     struct green *parent;        /* holds a reference; NULL for main */
     void *sp; /* saved stack pointer while suspended */
     union {
-        /* New: the body, read once when it starts (green__begin). */
+        /* New: the body, read once by the machine layer's entry, before
+         * the greenlet can first suspend. */
         green_run_fn run;
         /* Started: where green_switch() stores what arrives, written
          * each time the greenlet suspends in green_switch(). */
