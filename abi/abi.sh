@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # abi/abi.sh - the one place that knows how libgreen's ABI is recorded and
 # compared. Used by abi/update-baseline.sh (to write the baseline) and by
 # the `abi` tests of ctest (to check a build against it).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Keeps a library's header, version script, symbol baseline and FFI
 manifests in agreement (see abi/README.md).
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # abi/update-baseline.sh [--refreeze-1.0] <build dir>
 #
 # Rewrites the ABI baseline, abi/<name>-<major>.abi and .symbols, of

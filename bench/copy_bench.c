@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * copy_bench.c - memory per suspended greenlet and switch cost, copy-stack
  * mode beside guarded stacks, in one run.

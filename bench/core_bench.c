@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core_bench.c - libgreen's switch, create and current-lookup costs, beside
  * the yardsticks measured in the same run: a bare six-register switch

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Shows that steady-state create+start+finish+destroy makes no system call:
 # strace counts the syscalls of core_bench's create mode for 1,000 and for
 # 1,000,000 cycles (after the same warm-up). Equal totals mean none per cycle.

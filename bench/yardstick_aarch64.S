@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * yardstick_aarch64.S - reference switches for the benchmark, not part of
  * the library: the AAPCS64 floor (x19-x30, d8-d15, sp; resume by br).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * yardstick_x86_64.S - reference switches for the benchmark, not part of
  * the library.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for aarch64 Linux with Debian's cross compiler; ctest runs
 # the programs under qemu-user. Debian packages: gcc-aarch64-linux-gnu,
 # qemu-user, and libcmocka-dev:arm64 (dpkg --add-architecture arm64).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * demo.c - the greenlet model in a page of C: a generator and a
  * producer -> filter -> consumer pipeline, each stage a greenlet.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds libgreen and runs its demos: the greenlet model in C, the hub's
 # agents scenario and echo server in C, and eventlet's GreenPool running
 # unmodified on libgreen's drop-in greenlet module.

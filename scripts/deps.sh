@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages that libgreen's build, tests, cross tests and
 # bindings need, skipping what is already there. Run as root (or with sudo).
 set -euo pipefail
@@ -8,7 +9,7 @@ sudo=""
 
 native=(cmake ninja-build gcc pkg-config libcmocka-dev libffi-dev swig
         abigail-tools valgrind gdb strace
-        gcc-aarch64-linux-gnu qemu-user)
+        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 arm64=(libcmocka-dev:arm64 libffi-dev:arm64)
 
 missing=()

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every test of libgreen on this machine, installing what is missing:
 #  1. the native build and its ctest suite (core, hub, valgrind, gdb, abi),
 #     and the core and hub suites again built with AddressSanitizer, then

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The eventlet anchor of the hub benchmark: eventlet's own echo server
 pattern (GreenPool, spawn_n per connection)."""
 import sys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hub_echo_server - the libgreen-hub side of the echo benchmark: one OS
  * thread, one hub, one green thread per connection.

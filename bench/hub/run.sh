@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/hub/run.sh - builds what the hub benchmark needs and prints the
 # figures side by side:
 #   1. spawn+join of one green thread: libgreen-hub, eventlet, Go;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hub_spawn_bench - what a green thread costs: spawn, run to the end,
  * join (wait for its result) and release, one at a time; then spawn_n in

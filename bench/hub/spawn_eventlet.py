@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The eventlet anchor of the spawn+join benchmark."""
 import time
 

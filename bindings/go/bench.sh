@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Switch round trip driven from Go (cgo call included) beside Go's own
 # iter.Pull doing the same ping-pong, and the bare cost of a cgo call.
 #   GREEN_BUILD_DIR=/path/to/cmake/build bindings/go/bench.sh [runs]

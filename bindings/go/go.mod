@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 module libgreen.dev/green
 
 go 1.24

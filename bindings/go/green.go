@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 // Package green lets Go programs drive greenlets of libgreen: C functions
 // running on their own stacks that suspend by switching to one another.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shim.c - the C half of the Go binding: handles, owner-thread checks and
  * the queue that hands releases from Go's cleanup goroutine to the thread

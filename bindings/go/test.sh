@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Checks and tests of the Go binding against a libgreen build tree.
 #   GREEN_BUILD_DIR=/path/to/cmake/build bindings/go/test.sh
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Benchmarks of the greenlet drop-in on libgreen against PyPI's greenlet.
 
 Both run in the same run, on the same interpreter, each in its own

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Demo: an eventlet GreenPool of 8 workers processing router updates, on
 libgreen.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libgreen.i - SWIG interface of the Python binding.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Tests of the Python binding.
 #
 #   GREEN_BUILD_DIR=<CMake build dir of this repository> bindings/python/test.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs the switch benchmark: libgreen's safe API next to corosensei.
 #
 #   GREEN_BUILD_DIR=/path/to/cmake/build bindings/rust/bench.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Checks the Rust binding: formatting, lints, tests and doc tests.
 #
 #   GREEN_BUILD_DIR=/path/to/cmake/build bindings/rust/test.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hub_demo - eventlet's agent model in C on libgreen-hub.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aarch64_aapcs.S - the stack switch for AArch64, AAPCS64, ELF.
  *

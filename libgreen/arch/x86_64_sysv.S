@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86_64_sysv.S - the stack switch for x86-64, System V ABI, ELF.
  *

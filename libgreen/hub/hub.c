@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hub.c - the per-thread hub: run queue, timer heap, epoll, green threads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hub_internal.h - libgreen-hub's private declarations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * green.h - libgreen, greenlets for C.
  *

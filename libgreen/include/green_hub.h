@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * green_hub.h - libgreen-hub, an event hub, green threads and pools on top
  * of libgreen.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * annotate.h - tells valgrind about greenlet stacks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * copy.c - copy-mode greenlets: many greenlets, one stack per thread.
  *

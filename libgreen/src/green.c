@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * green.c - greenlets: creation, switching, throwing, parents, lifetime.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - libgreen's private declarations. Never included by green.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layout.h - offsets of the fields that green_switch()'s fast path in the
  * machine layer reads and writes. Included by the .S files and by green.c,

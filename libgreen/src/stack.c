@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack.c - guarded stacks and the per-thread stack cache.
  *

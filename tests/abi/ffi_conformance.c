@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libgreen as a foreign-function caller sees it (ctypes, cffi, Rust's
  * libloading, Go's purego): no header, only the library's SONAME and the

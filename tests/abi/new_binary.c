@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * new_binary.c - a program that uses a function added in 1.1
  * (green_stack_saved at node GREEN_1.1). Against this build it runs and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A program built against the libgreen 1.0 header as released
  * (abi/include/v1.0/green.h, not the current one) and run against the

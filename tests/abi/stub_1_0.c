@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stub_1_0.c - a stand-in for a libgreen 1.0 library, for the test that a
  * program using a 1.1 function refuses to load on 1.0: the SONAME

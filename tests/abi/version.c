@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The version three ways, which must agree: the header's macros
  * (GREEN_VERSION*), the library's answers at run time (green_version(),

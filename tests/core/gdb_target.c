@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gdb_target.c - a program for the debugger test (ctest core_gdb_backtrace).
  *

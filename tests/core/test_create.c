@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_create.c - green_create(): defaults, parents, options, userdata,
  * invalid arguments.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_hooks.c - switch hooks: both phases with origin, target and event on
  * every switch; none on failing calls or on calls that do not change the

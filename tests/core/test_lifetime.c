@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lifetime.c - reference counting and what the last release does:
  * free, kill a suspended greenlet on the spot, report a greenlet that

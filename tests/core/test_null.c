@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_null.c - every function given a NULL handle or pointer returns
  * GREEN_EINVAL (NULL for green_get_userdata) and changes nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_oom.c - running out of memory: no stack for a greenlet that starts
  * (GREEN_ENOSTACK, and the greenlet stays new and can start later), no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_parent.c - green_get_parent() and green_set_parent(): references,
  * cycles, main greenlets, invalid arguments, greenlets of other threads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_stack_mode.c - stack modes: guarded, copy (greenlets sharing their
  * thread's stack, saved to the heap) and auto (guarded, falling back to

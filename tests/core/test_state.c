@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_state.c - green_state() through a greenlet's life, green_is_main().
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_switch.c - green_switch(): starting, values both ways, switch to
  * self, where a finished greenlet's result goes, generators, nesting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_thread_exit.c - a thread that ends with greenlets left suspended:
  * their stacks are freed without running them, they become dead, their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_threads.c - every thread has its own main greenlet; greenlets of
  * another thread cannot be switched to, thrown into, or re-parented, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_throw.c - green_throw() and green_throw_exit(): errors at the
  * suspension point, unstarted and dead targets, errors as results, exit.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the hub tests. */
 #ifndef HUB_TEST_COMMON_H
 #define HUB_TEST_COMMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* File descriptors: waits wake on readiness and on timeout; closing wakes
  * waiters with GREEN_ECLOSED; the socket helpers over loopback. */
 #include "common.h"

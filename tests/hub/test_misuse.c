@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Misuse returns error codes and changes nothing. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GreenPool: the bound is never exceeded, spawners wait while it is full,
  * waitall, counts, resizing, a member spawning into its own full pool. */
 #include "common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Green threads: spawn, join, results and errors, kill, yield order. */
 #include "common.h"
 

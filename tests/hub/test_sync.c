@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Events, semaphores and bounded queues between green threads, with
  * timeouts and kills that leave nothing behind (run under valgrind too). */
 #include "common.h"

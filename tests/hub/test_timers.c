@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timers: sleeps wake in deadline order, equal deadlines in FIFO order,
  * never early; timeouts of every blocking call. */
 #include "common.h"

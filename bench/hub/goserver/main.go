@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 // goserver: the Go anchor of the hub benchmark, an echo server with one
 // goroutine per connection (the runtime's netpoller does what the hub does).
 package main

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 // gospawn: the Go anchor of the spawn+join benchmark: start a goroutine
 // that returns a value over a channel, and receive it.
 package main

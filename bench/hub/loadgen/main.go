@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 // loadgen: the one load generator used for every echo server of the hub
 // benchmark. It opens -conns TCP connections to -addr (loopback), waits
 // until all are connected, then each connection sends a -size byte message

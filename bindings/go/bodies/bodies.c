@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bodies.c - greenlet bodies for the tests, the examples and the
  * benchmark. Each yields to its parent, read again before every switch

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 // Package bodies holds small greenlet bodies written in C, ready to use
 // with package green: a generator counting up, an echo, an accumulator,
 // one that catches thrown payloads, and two that finish at once. They are

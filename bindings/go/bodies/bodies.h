@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bodies.h - small greenlet bodies in C for the tests and examples. */
 #ifndef GB_BODIES_H
 #define GB_BODIES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deferred_kill.c - green.h says that when another thread releases the
  * last reference to a suspended greenlet, the kill runs "when that thread

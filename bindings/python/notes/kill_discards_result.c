@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kill_discards_result.c - the value a killed greenlet finishes with is
  * lost when the kill comes from the release of its last reference.

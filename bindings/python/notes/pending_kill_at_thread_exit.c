@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pending_kill_at_thread_exit.c - a suspended greenlet released from
  * another thread runs its code inside its own thread's exit.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack_mappings_limit.c - how many suspended greenlets a process can hold.
  *

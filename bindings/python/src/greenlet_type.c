@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * greenlet_type.c - the greenlet type on top of libgreen.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pystate.h - the per-greenlet interpreter state, seen from the rest of the
  * binding.

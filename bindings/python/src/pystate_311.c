@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pystate_311.c - the per-greenlet interpreter state for CPython 3.11.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The tests run against the build tree: PYTHONPATH=$GREEN_BUILD_DIR/python.
 
 Every test module imports `greenlet`; this checks that it is libgreen's

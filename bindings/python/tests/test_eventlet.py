@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Real eventlet from PyPI, unmodified, on the drop-in greenlet."""
 import os
 import sys

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """libgreen.install_as_greenlet(): the drop-in from inside a program."""
 import os
 import shutil

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bad input gives greenlet's exception and changes nothing."""
 import threading
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The interpreter state each greenlet has of its own: exceptions being
 handled, contextvars, frames, recursion, tracing."""
 import contextvars

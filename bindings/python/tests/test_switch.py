@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """switch(), run, parents, results and exceptions: greenlet's semantics."""
 import sys
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Threads, garbage collection, and memory that stays flat."""
 import gc
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """throw(): greenlet's argument rules and delivery."""
 import sys
 

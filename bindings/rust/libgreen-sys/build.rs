@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Finds libgreen (`libgreen.so.1`) and tells Cargo how to link it.
 //!
 //! Order of search:

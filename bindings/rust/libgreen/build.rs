@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Records an rpath to the libgreen directory found by `libgreen-sys`, so
 //! that this crate's tests, doc tests, examples and benchmarks load the
 //! library without LD_LIBRARY_PATH.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * copy_mode_values.c - a value passed by pointer to the sender's stack is
  * not readable by the receiver when both are copy-mode greenlets: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parent_cycle.c - a suspended child kept on its parent's stack keeps the
  * parent alive: releasing the last outside reference to the parent never

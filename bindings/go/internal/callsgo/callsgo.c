@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A greenlet body that calls Go: forbidden, see callsgo.go. */
 #include <green.h>
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 // Package callsgo holds a greenlet body that breaks the binding's one
 // rule on purpose: it calls Go while running on its greenlet stack. The
 // tests use it to show that the runtime stops the program with a clear

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The greenlet module, implemented on libgreen.
 
 A drop-in for the greenlet package: the same names, the same module layout

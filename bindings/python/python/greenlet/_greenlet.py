@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """greenlet._greenlet: the implementation module, here libgreen's."""
 from libgreen._core import (  # noqa: F401
     greenlet,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """libgreen for Python: greenlets on libgreen, and a drop-in ``greenlet``.
 
 ``libgreen.greenlet`` is the greenlet type (greenlet's API and semantics).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Raw declarations of libgreen's C API (`green.h`), written by hand.
 //!
 //! Everything here mirrors `libgreen/include/green.h` one to one; read that

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Switch round trip and create+finish through the safe API, next to
 //! corosensei measured in the same run. Prints the median of several runs
 //! of each, in nanoseconds per operation, and the ratio libgreen/corosensei.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! A pipeline of greenlets: a generator of lines, a filter that drives it,
 //! and a printer that the filter switches each match to. At the end of the
 //! input the printer's count travels back up: printer -> filter -> main.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! The error type of the safe API.
 
 use std::any::Any;

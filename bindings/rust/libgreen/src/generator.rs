@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Generators: a greenlet seen as an iterator.
 
 use std::fmt;

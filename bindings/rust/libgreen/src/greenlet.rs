@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! The greenlet handle, creation, switching and the entry of Rust bodies.
 
 use std::any::Any;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Hooks: closures called on every switch of the thread, for tracers and
 //! profilers.
 

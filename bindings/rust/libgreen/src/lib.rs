@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Greenlets for Rust, on top of libgreen's C ABI.
 //!
 //! A greenlet is a body running on its own stack that suspends itself by

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! How Rust values travel through libgreen's `void *`.
 //!
 //! - A plain switch puts the value in its thread's [`Mailbox`]: a slot in a

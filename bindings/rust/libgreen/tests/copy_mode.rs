@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Copy-mode greenlets share one stack: values they send must not live on
 //! it.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Dropping handles kills suspended greenlets and drops what they hold.
 
 mod common;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Generators: greenlets seen as iterators.
 
 mod common;

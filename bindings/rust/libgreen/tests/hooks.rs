@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Hooks see every switch; inside them, switching is refused.
 
 use std::cell::RefCell;

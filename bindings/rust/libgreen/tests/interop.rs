@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Greenlets whose bodies are C functions, next to Rust ones.
 
 use std::cell::RefCell;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Panics crossing greenlets and values thrown into them.
 
 mod common;

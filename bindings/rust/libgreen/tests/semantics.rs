@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Switching, values, parents, states and the current greenlet.
 
 mod common;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Greenlets are bound to their thread.
 
 use std::sync::mpsc;

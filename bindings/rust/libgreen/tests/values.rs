@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! How values travel: the thread's mailbox, values nobody takes, and the
 //! ways around the mailbox (values in flight, big values, copy-mode
 //! senders).

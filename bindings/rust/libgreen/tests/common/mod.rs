@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
