@@ -17,20 +17,47 @@ build_tsan=${GREEN_BUILD_DIR_TSAN:-$root/build-tsan}
 
 scripts/deps.sh || exit 1
 
+logs=$build/test-logs
+mkdir -p "$logs"
 results=()
 failed=0
-step() { # step <name> <command...>
-  local name=$1; shift
+total_passed=0 total_failed=0 total_skipped=0
+t_start=$SECONDS
+
+# run <kind> <name> <command...>: runs one step with its output kept in
+# $logs. kind "build" runs no test; kind "test" must run at least one
+# (counted from the runners' closing lines by scripts/count-tests.sh), and
+# fails if it ran none.
+run() {
+  local kind=$1 name=$2; shift 2
+  local log="$logs/$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_').log"
   echo
   echo "=== $name"
-  local t0=$SECONDS
-  if "$@"; then
-    results+=("PASS  $name ($((SECONDS - t0)) s)")
-  else
-    results+=("FAIL  $name ($((SECONDS - t0)) s)")
-    failed=1
+  local t0=$SECONDS rc=0
+  "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+  local dt=$((SECONDS - t0)) what="" status=PASS
+  if [ "$kind" = test ]; then
+    local p f s
+    read -r p f s < <(scripts/count-tests.sh "$log")
+    total_passed=$((total_passed + p))
+    total_failed=$((total_failed + f))
+    total_skipped=$((total_skipped + s))
+    what=": $p passed, $f failed, $s skipped"
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+      what="$what (ran no test)"
+      status=FAIL
+    fi
+    [ "$f" -eq 0 ] || status=FAIL
   fi
+  [ "$rc" -eq 0 ] || status=FAIL
+  [ "$status" = PASS ] || failed=1
+  results+=("$(printf '%s  %s%s (%d s)' "$status" "$name" "$what" "$dt")")
 }
+build_step() { run build "$@"; }
+step() { run test "$@"; }
+
+# Every ctest call fails when it finds no test.
+ctest_run() { ctest --no-tests=error --output-on-failure -j2 "$@"; }
 
 native_build() {
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
@@ -44,9 +71,8 @@ sanitizer_build() { # sanitizer_build <address|thread> <build dir>
   cmake --build "$2"
 }
 sanitizer_tests() { # sanitizer_tests <build dir>
-  ctest --test-dir "$1" --output-on-failure -j2 -L 'core|hub' -LE valgrind &&
-  GREEN_STACK_MODE=copy ctest --test-dir "$1" --output-on-failure \
-    -j2 -L 'core|hub' -LE valgrind
+  ctest_run --test-dir "$1" -L 'core|hub' -LE valgrind &&
+  GREEN_STACK_MODE=copy ctest_run --test-dir "$1" -L 'core|hub' -LE valgrind
 }
 cross_build() {
   cmake -S "$root" -B "$build_a64" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -55,25 +81,30 @@ cross_build() {
   cmake --build "$build_a64"
 }
 
-step "native build" native_build
-step "native ctest" ctest --test-dir "$build" --output-on-failure -j2
-step "AddressSanitizer build" sanitizer_build address "$build_asan"
+build_step "native build" native_build
+step "native ctest" ctest_run --test-dir "$build"
+build_step "AddressSanitizer build" sanitizer_build address "$build_asan"
 step "AddressSanitizer ctest (guarded, then copy stacks)" \
   sanitizer_tests "$build_asan"
-step "ThreadSanitizer build" sanitizer_build thread "$build_tsan"
+build_step "ThreadSanitizer build" sanitizer_build thread "$build_tsan"
 step "ThreadSanitizer ctest (guarded, then copy stacks)" \
   sanitizer_tests "$build_tsan"
-step "aarch64 cross build" cross_build
+build_step "aarch64 cross build" cross_build
 # valgrind, gdb and the ABI checks look at host binaries only.
-step "aarch64 ctest (qemu-user)" ctest --test-dir "$build_a64" \
-  --output-on-failure -j2 -LE 'valgrind|gdb|abi'
+step "aarch64 ctest (qemu-user)" ctest_run --test-dir "$build_a64" \
+  -LE 'valgrind|gdb|abi'
 for b in python rust go; do
   if [ -x "bindings/$b/test.sh" ]; then
     step "$b binding" env GREEN_BUILD_DIR="$build" "bindings/$b/test.sh"
   fi
 done
 
+total=$((SECONDS - t_start))
 echo
 echo "=== summary"
 printf '%s\n' "${results[@]}"
+printf 'wall time: %dm%02ds (budget on a fresh 2-core machine: 45 min)\n' \
+  $((total / 60)) $((total % 60))
+[ "$total" -le 2700 ] || echo "warning: over the 45-minute budget"
+echo "test-all: $total_passed passed, $total_failed failed, $total_skipped skipped"
 exit $failed

@@ -26,9 +26,35 @@ if [ -n "$unformatted" ]; then
     exit 1
 fi
 go vet ./...
-go test -count=1 ./...
+
+# gotest <label> [flags...]: go test -v over every package; prints the
+# packages' results (all of it if one failed) and a count of the tests.
+gotest() {
+    label=$1
+    shift
+    out=$(mktemp)
+    rc=0
+    go test -count=1 -v "$@" ./... >"$out" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        grep -E '^(ok|FAIL|\?) ' "$out" || true
+    else
+        cat "$out"
+    fi
+    passed=$(grep -c -E '^ *--- PASS' "$out" || true)
+    failed=$(grep -c -E '^ *--- FAIL' "$out" || true)
+    skipped=$(grep -c -E '^ *--- SKIP' "$out" || true)
+    rm -f "$out"
+    echo "$label: $passed passed, $failed failed, $skipped skipped"
+    if [ "$passed" -eq 0 ]; then
+        echo "test.sh: $label ran no test" >&2
+        return 1
+    fi
+    return "$rc"
+}
+
+gotest go-test
 # The tests again under the race detector, and with cgo's full pointer
 # checks.
-go test -count=1 -race ./...
-GOEXPERIMENT=cgocheck2 go test -count=1 ./...
+gotest go-test-race -race
+(GOEXPERIMENT=cgocheck2; export GOEXPERIMENT; gotest go-test-cgocheck2)
 echo "test.sh: ok"
