@@ -27,28 +27,34 @@ func (e *Error) Code() int { return e.code }
 // Error implements error.
 func (e *Error) Error() string { return "green: " + e.text + " (" + e.name + ")" }
 
+// newError is the error of a libgreen return code, named and described
+// by libgreen itself (green_error_name, green_strerror).
+func newError(code C.int) *Error {
+	return &Error{int(code), C.GoString(C.green_error_name(code)), C.GoString(C.green_strerror(code))}
+}
+
 // The libgreen error codes.
 var (
 	// ErrInvalid: an invalid argument (nil handle, nil run function,
 	// stack size out of range). GREEN_EINVAL.
-	ErrInvalid = &Error{C.GREEN_EINVAL, "GREEN_EINVAL", "invalid argument"}
+	ErrInvalid = newError(C.GREEN_EINVAL)
 	// ErrNoMem: out of memory. GREEN_ENOMEM.
-	ErrNoMem = &Error{C.GREEN_ENOMEM, "GREEN_ENOMEM", "out of memory"}
+	ErrNoMem = newError(C.GREEN_ENOMEM)
 	// ErrDead: the target greenlet is dead. GREEN_EDEAD.
-	ErrDead = &Error{C.GREEN_EDEAD, "GREEN_EDEAD", "the greenlet is dead"}
+	ErrDead = newError(C.GREEN_EDEAD)
 	// ErrThread: the greenlet belongs to another OS thread than the
 	// caller. GREEN_ETHREAD.
-	ErrThread = &Error{C.GREEN_ETHREAD, "GREEN_ETHREAD", "the greenlet belongs to another thread"}
+	ErrThread = newError(C.GREEN_ETHREAD)
 	// ErrCycle: the new parent would make the parent chain a cycle.
 	// GREEN_ECYCLE.
-	ErrCycle = &Error{C.GREEN_ECYCLE, "GREEN_ECYCLE", "the parent chain would be a cycle"}
+	ErrCycle = newError(C.GREEN_ECYCLE)
 	// ErrMain: not allowed on a main greenlet. GREEN_EMAIN.
-	ErrMain = &Error{C.GREEN_EMAIN, "GREEN_EMAIN", "not allowed on a main greenlet"}
+	ErrMain = newError(C.GREEN_EMAIN)
 	// ErrNoStack: no stack could be mapped. GREEN_ENOSTACK.
-	ErrNoStack = &Error{C.GREEN_ENOSTACK, "GREEN_ENOSTACK", "no stack could be mapped"}
-	// ErrBusy: not allowed now (inside a hook, or while the thread
-	// ends). GREEN_EBUSY.
-	ErrBusy = &Error{C.GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook or while the thread ends"}
+	ErrNoStack = newError(C.GREEN_ENOSTACK)
+	// ErrBusy: not allowed now (a switch, throw or hook change inside a
+	// hook). GREEN_EBUSY.
+	ErrBusy = newError(C.GREEN_EBUSY)
 )
 
 // ErrClosed is returned for a handle that was closed. It matches
@@ -106,7 +112,7 @@ func errOf(rc C.int) error {
 			return e
 		}
 	}
-	return &Error{int(rc), C.GoString(C.green_error_name(rc)), C.GoString(C.green_strerror(rc))}
+	return newError(rc)
 }
 
 // transfer turns a switch/throw outcome into (value, error).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -479,10 +480,18 @@ func TestErrors(t *testing.T) {
 		green.ErrInvalid: -1, green.ErrNoMem: -2, green.ErrDead: -3, green.ErrThread: -4,
 		green.ErrCycle: -5, green.ErrMain: -6, green.ErrNoStack: -7, green.ErrBusy: -8,
 	}
+	names := map[int]string{
+		-1: "GREEN_EINVAL", -2: "GREEN_ENOMEM", -3: "GREEN_EDEAD", -4: "GREEN_ETHREAD",
+		-5: "GREEN_ECYCLE", -6: "GREEN_EMAIN", -7: "GREEN_ENOSTACK", -8: "GREEN_EBUSY",
+	}
 	seen := map[string]bool{}
 	for e, code := range want {
 		if e.Code() != code {
 			t.Errorf("%v: code %d, want %d", e, e.Code(), code)
+		}
+		// Names and messages come from libgreen (green_error_name).
+		if name := names[code]; !strings.HasSuffix(e.Error(), "("+name+")") {
+			t.Errorf("%v: message does not end with (%s)", e, name)
 		}
 		if seen[e.Error()] {
 			t.Errorf("duplicate message %q", e.Error())

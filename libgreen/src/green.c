@@ -64,38 +64,43 @@ int green_version(void) { return GREEN_VERSION; }
 
 const char *green_version_string(void) { return GREEN_VERSION_STRING; }
 
-static const struct {
-    int code;
-    const char *name;
-    const char *text;
-} codes[] = {
-    {GREEN_OK, "GREEN_OK", "success"},
-    {GREEN_THROWN, "GREEN_THROWN", "an error payload was thrown"},
-    {GREEN_EXIT, "GREEN_EXIT", "the exit error was thrown"},
-    {GREEN_EINVAL, "GREEN_EINVAL", "invalid argument"},
-    {GREEN_ENOMEM, "GREEN_ENOMEM", "out of memory"},
-    {GREEN_EDEAD, "GREEN_EDEAD", "the greenlet is dead"},
-    {GREEN_ETHREAD, "GREEN_ETHREAD", "the greenlet belongs to another thread"},
-    {GREEN_ECYCLE, "GREEN_ECYCLE", "the parent chain would be a cycle"},
-    {GREEN_EMAIN, "GREEN_EMAIN", "not allowed on a main greenlet"},
-    {GREEN_ENOSTACK, "GREEN_ENOSTACK",
-     "no stack could be mapped (memory, address space or vm.max_map_count)"},
-    {GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook"},
-};
+/* Every return code once: its name comes from the constant, its message
+ * is the text. green.h says what each means; append new codes here. */
+#define GREEN_CODES(X)                                                        \
+    X(GREEN_OK, "success")                                                    \
+    X(GREEN_THROWN, "an error payload was thrown")                            \
+    X(GREEN_EXIT, "the exit error was thrown")                                \
+    X(GREEN_EINVAL, "invalid argument")                                       \
+    X(GREEN_ENOMEM, "out of memory")                                          \
+    X(GREEN_EDEAD, "the greenlet is dead")                                    \
+    X(GREEN_ETHREAD, "the greenlet belongs to another thread")                \
+    X(GREEN_ECYCLE, "the parent chain would be a cycle")                      \
+    X(GREEN_EMAIN, "not allowed on a main greenlet")                          \
+    X(GREEN_ENOSTACK,                                                         \
+      "no stack could be mapped (memory, address space or vm.max_map_count)") \
+    X(GREEN_EBUSY, "not allowed inside a hook")
 
 const char *green_error_name(int code)
 {
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (codes[i].code == code)
-            return codes[i].name;
+    switch (code) {
+#define GREEN_CODE_NAME(c, text)                                              \
+    case c:                                                                   \
+        return #c;
+        GREEN_CODES(GREEN_CODE_NAME)
+#undef GREEN_CODE_NAME
+    }
     return "GREEN_E?";
 }
 
 const char *green_strerror(int code)
 {
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (codes[i].code == code)
-            return codes[i].text;
+    switch (code) {
+#define GREEN_CODE_TEXT(c, text)                                              \
+    case c:                                                                   \
+        return text;
+        GREEN_CODES(GREEN_CODE_TEXT)
+#undef GREEN_CODE_TEXT
+    }
     return "unknown libgreen return code";
 }
 
