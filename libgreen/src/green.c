@@ -307,8 +307,23 @@ static struct green *free_greenlet(struct green_thread *owner_here,
 static int switch_to(struct green_thread *t, struct green *target, int kind,
                      void *value, void **result);
 
-/* Throws exit into a suspended greenlet nobody references any more. */
-static void kill_orphan(struct green_thread *t, struct green *g)
+/* Drops one reference that the library held to g; returns g if that was
+ * the last one, for the caller's drop_last() loop. */
+static inline struct green *unref(struct green *g)
+{
+    return atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1
+               ? g
+               : NULL;
+}
+
+/*
+ * Throws exit into a suspended greenlet nobody references any more. Its
+ * old parent may lose its last reference here: that one is returned, not
+ * dropped, so that drop_last() goes on with it in its loop. A chain of
+ * suspended greenlets, each the parent of the next, then dies link after
+ * link in constant stack, however long it is.
+ */
+static struct green *kill_orphan(struct green_thread *t, struct green *g)
 {
     atomic_store_explicit(&g->refs, 1, memory_order_relaxed); /* ours */
     struct green *old_parent = g->parent;
@@ -324,24 +339,27 @@ static void kill_orphan(struct green_thread *t, struct green *g)
         atomic_store_explicit(&g->refs, 0, memory_order_relaxed);
         if (!queue_pending(t, g))
             g->flags |= GF_LEAKED; /* not reached: t is this thread */
-        green_release(killer);
-        return;
+        green_release(killer); /* running: only marked an orphan */
+        return NULL;
     }
-    if (old_parent)
-        green_release(old_parent);
     if (LOAD(g->state) != GREEN_STATE_DEAD) {
         /* It caught the exit and switched back here: it keeps our
          * reference forever, since its stack may be live. */
         g->flags |= GF_LEAKED;
         if (t->nhooks)
             run_hooks(t, GREEN_EVENT_LEAK, GREEN_PHASE_AFTER, t->current, g);
-        return;
+    } else {
+        /* Dead: freeing it drops a reference to the killer, which runs,
+         * so this goes no deeper. */
+        green_release(g);
     }
-    green_release(g);
+    return old_parent ? unref(old_parent) : NULL;
 }
 
 /* g has no references left. On its owner thread: free it, kill it, or mark
- * it to be reaped once it stops running. Elsewhere: hand it to the owner. */
+ * it to be reaped once it stops running. Elsewhere: hand it to the owner.
+ * Whatever loses its last reference on the way (parents of freed or killed
+ * greenlets) is handled by the same loop, never by recursion. */
 static void drop_last(struct green_thread *here, struct green *g)
 {
     while (g) {
@@ -369,8 +387,8 @@ static void drop_last(struct green_thread *here, struct green *g)
         case GREEN_STATE_SUSPENDED:
             if (g->flags & GF_LEAKED)
                 return;
-            kill_orphan(t, g);
-            return;
+            g = kill_orphan(t, g);
+            continue;
         default:
             g = free_greenlet(t, g);
         }
