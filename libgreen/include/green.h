@@ -47,8 +47,8 @@
  * may run it. Unless a function says otherwise, it must be called on the
  * thread that owns its greenlet arguments, and returns GREEN_ETHREAD
  * (changing nothing) when it is not. green_retain(), green_release(),
- * green_state(), green_get_userdata() and green_get_parent() may be called
- * from any thread.
+ * green_state(), green_is_main(), green_stack_mode(), green_get_userdata()
+ * and green_get_parent() may be called from any thread.
  *
  * When a thread ends (its thread-specific data destructors run), libgreen
  * frees the stacks of the thread's suspended greenlets without running
@@ -420,7 +420,8 @@ enum {
  */
 GREEN_API int green_state(const green_t *g);
 
-/* Nonzero if g is a main greenlet; GREEN_EINVAL if g is NULL. */
+/* 1 if g is a main greenlet, 0 if not; GREEN_EINVAL if g is NULL. Any
+ * thread. */
 GREEN_API int green_is_main(const green_t *g);
 
 /* The user data of g, or NULL (also if g is NULL). Any thread. */
@@ -429,7 +430,9 @@ GREEN_API void *green_get_userdata(const green_t *g);
 /*
  * Sets the user data of g and the function that frees it when g is freed
  * (or NULL). The previous user data is replaced without being freed.
- * Errors: GREEN_EINVAL (NULL g).
+ * On g's thread only.
+ * Errors: GREEN_EINVAL (NULL g), GREEN_ETHREAD (g belongs to another
+ * thread; nothing changes).
  */
 GREEN_API int green_set_userdata(green_t *g, void *userdata,
                                  void (*userdata_free)(void *));

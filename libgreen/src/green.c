@@ -996,7 +996,9 @@ int green_state(const green_t *g)
 
 int green_is_main(const green_t *g)
 {
-    return g ? (g->flags & GF_MAIN) != 0 : GREEN_EINVAL;
+    /* From fields that never change (flags do, on the owner thread): any
+     * thread may ask. */
+    return g ? g == g->thread->main : GREEN_EINVAL;
 }
 
 void *green_get_userdata(const green_t *g) { return g ? g->userdata : NULL; }
@@ -1006,6 +1008,8 @@ int green_set_userdata(green_t *g, void *userdata,
 {
     if (!g)
         return GREEN_EINVAL;
+    if (g->thread != tls_thread)
+        return GREEN_ETHREAD;
     g->userdata = userdata;
     g->userdata_free = userdata_free;
     return GREEN_OK;
