@@ -57,6 +57,20 @@
  * with green_throw_exit() before the thread ends if their cleanup code
  * must run. A thread must end on its main greenlet.
  *
+ * fork(): the child process has one thread, the one that called fork(),
+ * and may use libgreen at once, whatever the other threads were doing
+ * (libgreen holds no lock across calls that a fork could leave locked).
+ * The greenlets of that thread carry on in the child as they were (each
+ * process has its own copy of their stacks and state); releases that
+ * other threads queued for it before the fork are carried out in the
+ * child too (and in the parent). Greenlets of the other threads can never
+ * run in the child: it may ask about them (green_state(), green_is_main(),
+ * green_get_parent(), green_get_userdata()) and release its references,
+ * which frees nothing there (their memory stays until the child exits);
+ * every other call on them returns GREEN_ETHREAD. A release another thread
+ * was making at the moment of the fork may not reach the child: that
+ * greenlet is then never freed in the child.
+ *
  * ------------------------------------------------------------------------
  * Return codes
  * ------------------------------------------------------------------------

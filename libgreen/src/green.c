@@ -123,7 +123,6 @@ static int mode_from_env(void)
 static void thread_unref(struct green_thread *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        pthread_mutex_destroy(&t->lock);
         free(t);
     }
 }
@@ -142,7 +141,6 @@ static struct green_thread *thread_init(void)
         free(m);
         return NULL;
     }
-    pthread_mutex_init(&t->lock, NULL);
     atomic_init(&t->refs, 2); /* the thread, its main greenlet */
     t->live.live_next = t->live.live_prev = &t->live;
     atomic_init(&m->refs, 1); /* held by the thread */
@@ -182,11 +180,11 @@ static void live_del(struct green *g)
 /* Takes the greenlets other threads released and reaps them here. */
 static void process_pending(struct green_thread *t)
 {
-    pthread_mutex_lock(&t->lock);
-    struct green *list = t->pending;
-    t->pending = NULL;
+    /* Clear the flag first: a release queued after the exchange sets it
+     * again (the exchange's release order keeps the store before it). */
     atomic_store_explicit(&t->pending_flag, 0, memory_order_relaxed);
-    pthread_mutex_unlock(&t->lock);
+    struct green *list =
+        atomic_exchange_explicit(&t->pending, NULL, memory_order_acq_rel);
     while (list) {
         struct green *g = list;
         list = g->pending_next;
@@ -201,19 +199,23 @@ static inline void check_pending(struct green_thread *t)
         process_pending(t);
 }
 
-/* Queues g (refs == 0) for its owner; returns 0 if the owner has exited,
- * in which case the caller frees g. */
+/*
+ * Queues g (refs == 0) for its owner; returns 0 if the owner has ended, in
+ * which case the caller frees g. A lock-free push: a process that forks
+ * while another thread queues here leaves its child no lock to wait for.
+ */
 static int queue_pending(struct green_thread *t, struct green *g)
 {
-    pthread_mutex_lock(&t->lock);
-    int queued = !t->exited;
-    if (queued) {
-        g->pending_next = t->pending;
-        t->pending = g;
-        atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&t->lock);
-    return queued;
+    struct green *head =
+        atomic_load_explicit(&t->pending, memory_order_relaxed);
+    do {
+        if (head == GREEN_PENDING_CLOSED)
+            return 0;
+        g->pending_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &t->pending, &head, g, memory_order_release, memory_order_relaxed));
+    atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
+    return 1;
 }
 
 /* ---- hooks --------------------------------------------------------------- */
@@ -1046,11 +1048,8 @@ static void thread_exit(void *arg)
     green_stack_cache_flush(&t->cache);
     green_copy_thread_end(t);
     tls_thread = NULL;
-    pthread_mutex_lock(&t->lock);
-    t->exited = 1;
-    struct green *late = t->pending;
-    t->pending = NULL;
-    pthread_mutex_unlock(&t->lock);
+    struct green *late = atomic_exchange_explicit(
+        &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);
     while (late) {
         struct green *g = late;
         late = g->pending_next;
