@@ -216,8 +216,12 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
  *     many greenlets and wants the fast switch for the first thousands.
  * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
  *     process default unless set, which is GREEN_STACK_GUARDED unless set
- *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE
- *     ("guarded", "copy" or "auto"), read when the first thread starts.
+ *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE,
+ *     read when the first thread starts: exactly "guarded", "copy" or
+ *     "auto" (lower case, nothing around). Unset or empty means guarded;
+ *     any other value means guarded too, and libgreen says so once on
+ *     stderr ("libgreen: GREEN_STACK_MODE=... is not guarded, copy or
+ *     auto").
  */
 enum {
     GREEN_STACK_MODE_DEFAULT = 0,
@@ -397,8 +401,13 @@ GREEN_API int green_throw(green_t *target, void *payload, void **result);
  * that never started dies and its parent receives payload as a value
  * (GREEN_OK), and so does the caller if it is that parent.
  *
- * Errors: as green_throw(), and GREEN_EMAIN: a
- * main greenlet cannot be killed (green_throw() into it is allowed).
+ * Errors: as green_throw(), and GREEN_EMAIN: a main greenlet cannot be
+ * killed (green_throw() into it is allowed), neither directly nor through
+ * dead greenlets: GREEN_EMAIN also when target is dead and its first live
+ * ancestor is a main greenlet (the exit would reach it), and nothing
+ * changes. A dead target whose first live ancestor is another greenlet
+ * passes the exit to it; a never-started one on the way dies and turns
+ * the exit into an ordinary value, as above.
  */
 GREEN_API int green_throw_exit(green_t *target, void *payload,
                                void **result);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "layout.h"
@@ -110,13 +111,43 @@ static void make_key(void)
  * thread starts and reads GREEN_STACK_MODE from the environment. */
 static atomic_int process_mode;
 
+/* Writes a line on stderr without stdio (no lock, no allocation). */
+static void say(const char *const parts[], size_t n)
+{
+    char line[256];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        for (const char *c = parts[i]; *c && len < sizeof line - 1; c++)
+            line[len++] = *c;
+    line[len++] = '\n';
+    ssize_t w = write(2, line, len);
+    (void)w;
+}
+
+/* The process default from GREEN_STACK_MODE: exactly "guarded", "copy"
+ * or "auto"; unset or empty means guarded, and so does anything else,
+ * which is reported once on stderr. */
 static int mode_from_env(void)
 {
     const char *e = getenv("GREEN_STACK_MODE");
-    if (e && strcmp(e, "copy") == 0)
+    if (!e || !*e || strcmp(e, "guarded") == 0)
+        return GREEN_STACK_GUARDED;
+    if (strcmp(e, "copy") == 0)
         return GREEN_STACK_COPY;
-    if (e && strcmp(e, "auto") == 0)
+    if (strcmp(e, "auto") == 0)
         return GREEN_STACK_AUTO;
+    static atomic_int reported;
+    if (!atomic_exchange(&reported, 1)) {
+        char shown[65];
+        size_t i = 0;
+        for (; e[i] && i < sizeof shown - 1; i++)
+            shown[i] = e[i] >= 0x20 && e[i] < 0x7f ? e[i] : '?';
+        shown[i] = 0;
+        const char *parts[] = {"libgreen: GREEN_STACK_MODE=\"", shown,
+                               "\" is not guarded, copy or auto: using "
+                               "guarded stacks"};
+        say(parts, 3);
+    }
     return GREEN_STACK_GUARDED;
 }
 
@@ -132,8 +163,10 @@ static struct green_thread *thread_init(void)
     pthread_once(&thread_key_once, make_key);
     if (!thread_key_ok)
         return NULL;
-    int unset = 0;
-    atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
+    if (!atomic_load(&process_mode)) {
+        int unset = 0;
+        atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
+    }
     struct green_thread *t = calloc(1, sizeof *t);
     struct green *m = calloc(1, sizeof *m);
     if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
@@ -901,7 +934,13 @@ int green_throw_exit(green_t *target, void *payload, void **result)
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
-    if (target->flags & GF_MAIN)
+    /* A main greenlet cannot be killed: not directly, nor through a dead
+     * greenlet passing the exit on to it (a never-started one on the way
+     * turns the exit into an ordinary value, which main may receive). */
+    struct green *dest = target;
+    while (dest->state == GREEN_STATE_DEAD)
+        dest = dest->parent;
+    if (dest->flags & GF_MAIN)
         return GREEN_EMAIN;
     return deliver(t, target, GREEN_EXIT, payload, result);
 }
