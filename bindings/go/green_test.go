@@ -314,13 +314,10 @@ func TestDead(t *testing.T) {
 		if _, err := g.Throw(8); !errors.As(err, &te) || te.Payload != 8 {
 			t.Errorf("Throw into dead = %v", err)
 		}
-		// Exit too: it is an error for the ancestor, not a result, since
-		// it reaches no greenlet's top.
-		v, err := g.ThrowExit(4)
-		if !errors.As(err, &te) || !te.Exit || v != 4 {
-			t.Errorf("ThrowExit into dead = %d, %v", v, err)
-		}
-		wantErr(t, "exit into dead", err, green.ErrExit)
+		// Exit would reach main, the first live ancestor: a main greenlet
+		// cannot be killed, so nothing happens.
+		_, err = g.ThrowExit(4)
+		wantErr(t, "exit into dead child of main", err, green.ErrMain)
 	})
 }
 

@@ -47,8 +47,8 @@
  * may run it. Unless a function says otherwise, it must be called on the
  * thread that owns its greenlet arguments, and returns GREEN_ETHREAD
  * (changing nothing) when it is not. green_retain(), green_release(),
- * green_state(), green_get_userdata() and green_get_parent() may be called
- * from any thread.
+ * green_state(), green_is_main(), green_stack_mode(), green_get_userdata()
+ * and green_get_parent() may be called from any thread.
  *
  * When a thread ends (its thread-specific data destructors run), libgreen
  * frees the stacks of the thread's suspended greenlets without running
@@ -56,6 +56,20 @@
  * never start); their handles stay valid until released. Kill greenlets
  * with green_throw_exit() before the thread ends if their cleanup code
  * must run. A thread must end on its main greenlet.
+ *
+ * fork(): the child process has one thread, the one that called fork(),
+ * and may use libgreen at once, whatever the other threads were doing
+ * (libgreen holds no lock across calls that a fork could leave locked).
+ * The greenlets of that thread carry on in the child as they were (each
+ * process has its own copy of their stacks and state); releases that
+ * other threads queued for it before the fork are carried out in the
+ * child too (and in the parent). Greenlets of the other threads can never
+ * run in the child: it may ask about them (green_state(), green_is_main(),
+ * green_get_parent(), green_get_userdata()) and release its references,
+ * which frees nothing there (their memory stays until the child exits);
+ * every other call on them returns GREEN_ETHREAD. A release another thread
+ * was making at the moment of the fork may not reach the child: that
+ * greenlet is then never freed in the child.
  *
  * ------------------------------------------------------------------------
  * Return codes
@@ -202,8 +216,12 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
  *     many greenlets and wants the fast switch for the first thousands.
  * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
  *     process default unless set, which is GREEN_STACK_GUARDED unless set
- *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE
- *     ("guarded", "copy" or "auto"), read when the first thread starts.
+ *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE,
+ *     read when the first thread starts: exactly "guarded", "copy" or
+ *     "auto" (lower case, nothing around). Unset or empty means guarded;
+ *     any other value means guarded too, and libgreen says so once on
+ *     stderr ("libgreen: GREEN_STACK_MODE=... is not guarded, copy or
+ *     auto").
  */
 enum {
     GREEN_STACK_MODE_DEFAULT = 0,
@@ -383,8 +401,13 @@ GREEN_API int green_throw(green_t *target, void *payload, void **result);
  * that never started dies and its parent receives payload as a value
  * (GREEN_OK), and so does the caller if it is that parent.
  *
- * Errors: as green_throw(), and GREEN_EMAIN: a
- * main greenlet cannot be killed (green_throw() into it is allowed).
+ * Errors: as green_throw(), and GREEN_EMAIN: a main greenlet cannot be
+ * killed (green_throw() into it is allowed), neither directly nor through
+ * dead greenlets: GREEN_EMAIN also when target is dead and its first live
+ * ancestor is a main greenlet (the exit would reach it), and nothing
+ * changes. A dead target whose first live ancestor is another greenlet
+ * passes the exit to it; a never-started one on the way dies and turns
+ * the exit into an ordinary value, as above.
  */
 GREEN_API int green_throw_exit(green_t *target, void *payload,
                                void **result);
@@ -420,7 +443,8 @@ enum {
  */
 GREEN_API int green_state(const green_t *g);
 
-/* Nonzero if g is a main greenlet; GREEN_EINVAL if g is NULL. */
+/* 1 if g is a main greenlet, 0 if not; GREEN_EINVAL if g is NULL. Any
+ * thread. */
 GREEN_API int green_is_main(const green_t *g);
 
 /* The user data of g, or NULL (also if g is NULL). Any thread. */
@@ -429,7 +453,9 @@ GREEN_API void *green_get_userdata(const green_t *g);
 /*
  * Sets the user data of g and the function that frees it when g is freed
  * (or NULL). The previous user data is replaced without being freed.
- * Errors: GREEN_EINVAL (NULL g).
+ * On g's thread only.
+ * Errors: GREEN_EINVAL (NULL g), GREEN_ETHREAD (g belongs to another
+ * thread; nothing changes).
  */
 GREEN_API int green_set_userdata(green_t *g, void *userdata,
                                  void (*userdata_free)(void *));

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "layout.h"
@@ -115,20 +116,49 @@ static void make_key(void)
  * thread starts and reads GREEN_STACK_MODE from the environment. */
 static atomic_int process_mode;
 
+/* Writes a line on stderr without stdio (no lock, no allocation). */
+static void say(const char *const parts[], size_t n)
+{
+    char line[256];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        for (const char *c = parts[i]; *c && len < sizeof line - 1; c++)
+            line[len++] = *c;
+    line[len++] = '\n';
+    ssize_t w = write(2, line, len);
+    (void)w;
+}
+
+/* The process default from GREEN_STACK_MODE: exactly "guarded", "copy"
+ * or "auto"; unset or empty means guarded, and so does anything else,
+ * which is reported once on stderr. */
 static int mode_from_env(void)
 {
     const char *e = getenv("GREEN_STACK_MODE");
-    if (e && strcmp(e, "copy") == 0)
+    if (!e || !*e || strcmp(e, "guarded") == 0)
+        return GREEN_STACK_GUARDED;
+    if (strcmp(e, "copy") == 0)
         return GREEN_STACK_COPY;
-    if (e && strcmp(e, "auto") == 0)
+    if (strcmp(e, "auto") == 0)
         return GREEN_STACK_AUTO;
+    static atomic_int reported;
+    if (!atomic_exchange(&reported, 1)) {
+        char shown[65];
+        size_t i = 0;
+        for (; e[i] && i < sizeof shown - 1; i++)
+            shown[i] = e[i] >= 0x20 && e[i] < 0x7f ? e[i] : '?';
+        shown[i] = 0;
+        const char *parts[] = {"libgreen: GREEN_STACK_MODE=\"", shown,
+                               "\" is not guarded, copy or auto: using "
+                               "guarded stacks"};
+        say(parts, 3);
+    }
     return GREEN_STACK_GUARDED;
 }
 
 static void thread_unref(struct green_thread *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        pthread_mutex_destroy(&t->lock);
         free(t);
     }
 }
@@ -138,8 +168,10 @@ static struct green_thread *thread_init(void)
     pthread_once(&thread_key_once, make_key);
     if (!thread_key_ok)
         return NULL;
-    int unset = 0;
-    atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
+    if (!atomic_load(&process_mode)) {
+        int unset = 0;
+        atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
+    }
     struct green_thread *t = calloc(1, sizeof *t);
     struct green *m = calloc(1, sizeof *m);
     if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
@@ -147,7 +179,6 @@ static struct green_thread *thread_init(void)
         free(m);
         return NULL;
     }
-    pthread_mutex_init(&t->lock, NULL);
     atomic_init(&t->refs, 2); /* the thread, its main greenlet */
     t->live.live_next = t->live.live_prev = &t->live;
     atomic_init(&m->refs, 1); /* held by the thread */
@@ -187,11 +218,11 @@ static void live_del(struct green *g)
 /* Takes the greenlets other threads released and reaps them here. */
 static void process_pending(struct green_thread *t)
 {
-    pthread_mutex_lock(&t->lock);
-    struct green *list = t->pending;
-    t->pending = NULL;
+    /* Clear the flag first: a release queued after the exchange sets it
+     * again (the exchange's release order keeps the store before it). */
     atomic_store_explicit(&t->pending_flag, 0, memory_order_relaxed);
-    pthread_mutex_unlock(&t->lock);
+    struct green *list =
+        atomic_exchange_explicit(&t->pending, NULL, memory_order_acq_rel);
     while (list) {
         struct green *g = list;
         list = g->pending_next;
@@ -206,19 +237,23 @@ static inline void check_pending(struct green_thread *t)
         process_pending(t);
 }
 
-/* Queues g (refs == 0) for its owner; returns 0 if the owner has exited,
- * in which case the caller frees g. */
+/*
+ * Queues g (refs == 0) for its owner; returns 0 if the owner has ended, in
+ * which case the caller frees g. A lock-free push: a process that forks
+ * while another thread queues here leaves its child no lock to wait for.
+ */
 static int queue_pending(struct green_thread *t, struct green *g)
 {
-    pthread_mutex_lock(&t->lock);
-    int queued = !t->exited;
-    if (queued) {
-        g->pending_next = t->pending;
-        t->pending = g;
-        atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&t->lock);
-    return queued;
+    struct green *head =
+        atomic_load_explicit(&t->pending, memory_order_relaxed);
+    do {
+        if (head == GREEN_PENDING_CLOSED)
+            return 0;
+        g->pending_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &t->pending, &head, g, memory_order_release, memory_order_relaxed));
+    atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
+    return 1;
 }
 
 /* ---- hooks --------------------------------------------------------------- */
@@ -312,8 +347,23 @@ static struct green *free_greenlet(struct green_thread *owner_here,
 static int switch_to(struct green_thread *t, struct green *target, int kind,
                      void *value, void **result);
 
-/* Throws exit into a suspended greenlet nobody references any more. */
-static void kill_orphan(struct green_thread *t, struct green *g)
+/* Drops one reference that the library held to g; returns g if that was
+ * the last one, for the caller's drop_last() loop. */
+static inline struct green *unref(struct green *g)
+{
+    return atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1
+               ? g
+               : NULL;
+}
+
+/*
+ * Throws exit into a suspended greenlet nobody references any more. Its
+ * old parent may lose its last reference here: that one is returned, not
+ * dropped, so that drop_last() goes on with it in its loop. A chain of
+ * suspended greenlets, each the parent of the next, then dies link after
+ * link in constant stack, however long it is.
+ */
+static struct green *kill_orphan(struct green_thread *t, struct green *g)
 {
     atomic_store_explicit(&g->refs, 1, memory_order_relaxed); /* ours */
     struct green *old_parent = g->parent;
@@ -329,24 +379,27 @@ static void kill_orphan(struct green_thread *t, struct green *g)
         atomic_store_explicit(&g->refs, 0, memory_order_relaxed);
         if (!queue_pending(t, g))
             g->flags |= GF_LEAKED; /* not reached: t is this thread */
-        green_release(killer);
-        return;
+        green_release(killer); /* running: only marked an orphan */
+        return NULL;
     }
-    if (old_parent)
-        green_release(old_parent);
     if (LOAD(g->state) != GREEN_STATE_DEAD) {
         /* It caught the exit and switched back here: it keeps our
          * reference forever, since its stack may be live. */
         g->flags |= GF_LEAKED;
         if (t->nhooks)
             run_hooks(t, GREEN_EVENT_LEAK, GREEN_PHASE_AFTER, t->current, g);
-        return;
+    } else {
+        /* Dead: freeing it drops a reference to the killer, which runs,
+         * so this goes no deeper. */
+        green_release(g);
     }
-    green_release(g);
+    return old_parent ? unref(old_parent) : NULL;
 }
 
 /* g has no references left. On its owner thread: free it, kill it, or mark
- * it to be reaped once it stops running. Elsewhere: hand it to the owner. */
+ * it to be reaped once it stops running. Elsewhere: hand it to the owner.
+ * Whatever loses its last reference on the way (parents of freed or killed
+ * greenlets) is handled by the same loop, never by recursion. */
 static void drop_last(struct green_thread *here, struct green *g)
 {
     while (g) {
@@ -374,8 +427,8 @@ static void drop_last(struct green_thread *here, struct green *g)
         case GREEN_STATE_SUSPENDED:
             if (g->flags & GF_LEAKED)
                 return;
-            kill_orphan(t, g);
-            return;
+            g = kill_orphan(t, g);
+            continue;
         default:
             g = free_greenlet(t, g);
         }
@@ -624,6 +677,22 @@ static inline int resumed(struct green_thread *t, void **result)
     return kind;
 }
 
+/*
+ * Before a switch from a copy-mode greenlet: makes room to save its stack
+ * down to a bound below its caller's frame, where the machine layer's
+ * switch will save its stack pointer (a frame called from the same place
+ * as this one). The bound comes from the frame address, never from the
+ * address of a local: with AddressSanitizer's fake stacks
+ * (detect_stack_use_after_return) a local whose address is taken lives on
+ * the heap, and the fake frame of a finishing greenlet is destroyed by the
+ * switch that leaves it, before its last locals are read.
+ */
+static __attribute__((noinline)) int reserve_here(struct green_thread *t)
+{
+    char *frame = __builtin_frame_address(0);
+    return green_copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
+}
+
 /* Switches from the current greenlet to target (not current, not dead;
  * started unless kind is GREEN_OK), delivering (kind, value). */
 static int switch_to(struct green_thread *t, struct green *target, int kind,
@@ -636,8 +705,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
             return rc;
     }
     if (origin->state != GREEN_STATE_DEAD) {
-        uintptr_t here = (uintptr_t)&origin;
-        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
+        int rc = reserve_here(t);
         if (rc != GREEN_OK)
             return rc;
     }
@@ -693,8 +761,7 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
     }
     if (dest != t->current && t->current->state != GREEN_STATE_DEAD) {
         /* So can making room to save a copy-mode caller. */
-        uintptr_t here = (uintptr_t)&dest;
-        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
+        int rc = reserve_here(t);
         if (rc != GREEN_OK)
             return rc;
     }
@@ -872,7 +939,13 @@ int green_throw_exit(green_t *target, void *payload, void **result)
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
-    if (target->flags & GF_MAIN)
+    /* A main greenlet cannot be killed: not directly, nor through a dead
+     * greenlet passing the exit on to it (a never-started one on the way
+     * turns the exit into an ordinary value, which main may receive). */
+    struct green *dest = target;
+    while (dest->state == GREEN_STATE_DEAD)
+        dest = dest->parent;
+    if (dest->flags & GF_MAIN)
         return GREEN_EMAIN;
     return deliver(t, target, GREEN_EXIT, payload, result);
 }
@@ -969,7 +1042,9 @@ int green_state(const green_t *g)
 
 int green_is_main(const green_t *g)
 {
-    return g ? (g->flags & GF_MAIN) != 0 : GREEN_EINVAL;
+    /* From fields that never change (flags do, on the owner thread): any
+     * thread may ask. */
+    return g ? g == g->thread->main : GREEN_EINVAL;
 }
 
 void *green_get_userdata(const green_t *g) { return g ? g->userdata : NULL; }
@@ -979,6 +1054,8 @@ int green_set_userdata(green_t *g, void *userdata,
 {
     if (!g)
         return GREEN_EINVAL;
+    if (g->thread != tls_thread)
+        return GREEN_ETHREAD;
     g->userdata = userdata;
     g->userdata_free = userdata_free;
     return GREEN_OK;
@@ -1015,11 +1092,8 @@ static void thread_exit(void *arg)
     green_stack_cache_flush(&t->cache);
     green_copy_thread_end(t);
     tls_thread = NULL;
-    pthread_mutex_lock(&t->lock);
-    t->exited = 1;
-    struct green *late = t->pending;
-    t->pending = NULL;
-    pthread_mutex_unlock(&t->lock);
+    struct green *late = atomic_exchange_explicit(
+        &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);
     while (late) {
         struct green *g = late;
         late = g->pending_next;

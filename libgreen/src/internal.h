@@ -208,6 +208,8 @@ struct green {
     GREEN_TSAN_FIELDS
 };
 
+#define GREEN_PENDING_CLOSED ((struct green *)1)
+
 struct green_hook {
     green_hook_fn fn;
     void *data;
@@ -240,9 +242,11 @@ struct green_thread {
     struct green *shared_owner;
     unsigned shared_vg_id; /* valgrind's id of the shared stack */
     struct green live; /* sentinel of the list of started greenlets */
-    pthread_mutex_t lock; /* guards pending, exited */
-    struct green *pending;
-    int exited;
+    /* Greenlets whose last reference other threads released, linked by
+     * pending_next, for the owner to reap; GREEN_PENDING_CLOSED once the
+     * thread has ended. Lock-free (a push, or taking the whole list), so
+     * that no lock can be held by another thread when a process forks. */
+    _Atomic(struct green *) pending;
     atomic_long refs; /* the thread itself + one per greenlet */
 };
 

@@ -22,10 +22,15 @@
 
 static size_t page_size(void)
 {
-    static size_t cached;
-    if (!cached)
-        cached = (size_t)sysconf(_SC_PAGESIZE);
-    return cached;
+    /* Threads that create their first greenlets at once may both fill it
+     * in: an atomic, with the same value either way. */
+    static atomic_size_t cached;
+    size_t page = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (!page) {
+        page = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&cached, page, memory_order_relaxed);
+    }
+    return page;
 }
 
 size_t green_stack_round(size_t size)

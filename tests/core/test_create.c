@@ -305,12 +305,12 @@ static int run_probe(green_t *self, void *in, void **out)
     (void)self;
     (void)out;
     struct stack_probe *p = in;
-    volatile char local = 1;
-    p->addr = (uintptr_t)&local;
-    p->ok = find_mapping((uintptr_t)&local, &p->lo, &p->hi, p->perms) == 0 &&
+    /* The frame, not a local: with AddressSanitizer's fake stacks a local
+     * whose address is taken lives on the heap. */
+    p->addr = (uintptr_t)__builtin_frame_address(0);
+    p->ok = find_mapping(p->addr, &p->lo, &p->hi, p->perms) == 0 &&
             find_mapping(p->lo - 1, &p->guard_lo, &p->guard_hi,
                          p->guard_perms) == 0;
-    (void)local;
     return GREEN_OK;
 }
 

@@ -136,12 +136,15 @@ static int run_never(green_t *self, void *in, void **out)
 
 struct foreign_calls {
     green_t *suspended, *fresh, *dead, *main_g;
-    int sw[4], th[4], ex[4], sp_mine[4], sp_theirs[4], cr[4];
+    int sw[4], th[4], ex[4], sp_mine[4], sp_theirs[4], cr[4], ud[4];
+    int is_main[4];
     void *results[4];
     green_t *created[4];
     int state_ok, userdata_ok, parent_ok, retain_ok;
     green_t *parents[4];
 };
+
+static void never_free(void *ud) { (void)ud; }
 
 static void *thread_foreign_calls(void *arg)
 {
@@ -158,6 +161,8 @@ static void *thread_foreign_calls(void *arg)
         c->sp_theirs[i] = green_set_parent(targets[i], mine);
         c->created[i] = V(4);
         c->cr[i] = green_create(&c->created[i], run_never, targets[i], NULL);
+        c->ud[i] = green_set_userdata(targets[i], V(7), never_free);
+        c->is_main[i] = green_is_main(targets[i]);
         /* the calls any thread may make */
         c->parents[i] = V(5);
         if (green_get_parent(targets[i], &c->parents[i]) != GREEN_OK)
@@ -203,6 +208,9 @@ static void test_foreign_greenlets(void **state)
         assert_int_equal(c.sp_mine[i], GREEN_ETHREAD);
         assert_int_equal(c.sp_theirs[i], GREEN_ETHREAD);
         assert_int_equal(c.cr[i], GREEN_ETHREAD);
+        assert_int_equal(c.ud[i], GREEN_ETHREAD);
+        /* any thread may ask */
+        assert_int_equal(c.is_main[i], i == 3);
         assert_null(c.created[i]);
         assert_ptr_equal(c.results[i], V(42));
     }
@@ -219,6 +227,8 @@ static void test_foreign_greenlets(void **state)
     assert_int_equal(green_state(c.suspended), GREEN_STATE_SUSPENDED);
     assert_int_equal(green_state(c.fresh), GREEN_STATE_NEW);
     assert_int_equal(green_state(c.dead), GREEN_STATE_DEAD);
+    assert_ptr_equal(green_get_userdata(c.suspended), V(6));
+    assert_null(green_get_userdata(c.fresh));
     assert_ptr_equal(parent_of(c.suspended), green_main());
     assert_ptr_equal(parent_of(c.fresh), fresh_parent);
     assert_ptr_equal(green_current(), green_main());

@@ -343,10 +343,51 @@ static void test_exit_into_dead(void **state)
     (void)state;
     green_t *g = make(run_return_in, NULL);
     assert_ok(green_switch(g, NULL, NULL));
+    void *r = V(7);
+    /* The exit error would pass to the first live ancestor, main: a main
+     * greenlet cannot be killed, so nothing happens. */
+    assert_int_equal(green_throw_exit(g, V(44), &r), GREEN_EMAIN);
+    assert_ptr_equal(r, V(7));
+    assert_int_equal(green_state(green_main()), GREEN_STATE_RUNNING);
+    assert_int_equal(green_state(g), GREEN_STATE_DEAD);
+    assert_ok(green_release(g));
+}
+
+/* From a greenlet whose dead child's first live ancestor is main (via a
+ * dead parent), and from one that is itself that ancestor. */
+static int exit_dead_rc[2];
+static void *exit_dead_r[2];
+static int run_exit_dead_children(green_t *self, void *in, void **out)
+{
+    (void)in;
+    green_t *dead_of_main = make(run_return_in, green_main());
+    green_switch(dead_of_main, NULL, NULL); /* dies, result to main */
+    /* resumed by main: now a child of ours that dies */
+    green_t *mine = make(run_return_in, self);
+    green_switch(mine, NULL, NULL); /* its result comes back here */
+    exit_dead_r[0] = V(8);
+    exit_dead_rc[0] = green_throw_exit(dead_of_main, V(9), &exit_dead_r[0]);
+    exit_dead_r[1] = V(8);
+    exit_dead_rc[1] = green_throw_exit(mine, V(10), &exit_dead_r[1]);
+    green_release(dead_of_main);
+    green_release(mine);
+    *out = V(11);
+    return GREEN_OK;
+}
+
+static void test_exit_into_dead_from_greenlet(void **state)
+{
+    (void)state;
+    green_t *g = make(run_exit_dead_children, NULL);
     void *r = NULL;
-    /* The exit error passes to the first live ancestor, the caller. */
-    assert_int_equal(green_throw_exit(g, V(44), &r), GREEN_EXIT);
-    assert_ptr_equal(r, V(44));
+    assert_ok(green_switch(g, NULL, &r)); /* dead_of_main's result */
+    assert_ok(green_switch(g, NULL, &r));
+    assert_ptr_equal(r, V(11));
+    assert_int_equal(exit_dead_rc[0], GREEN_EMAIN);
+    assert_ptr_equal(exit_dead_r[0], V(8));
+    /* the dead child of a live greenlet passes the exit on to it */
+    assert_int_equal(exit_dead_rc[1], GREEN_EXIT);
+    assert_ptr_equal(exit_dead_r[1], V(10));
     assert_ok(green_release(g));
 }
 
@@ -492,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_exit_reaching_top_is_a_value),
         cmocka_unit_test(test_exit_into_new),
         cmocka_unit_test(test_exit_into_dead),
+        cmocka_unit_test(test_exit_into_dead_from_greenlet),
         cmocka_unit_test(test_main_cannot_be_killed),
         cmocka_unit_test(test_throw_into_self),
         cmocka_unit_test(test_throw_exit_into_self),
