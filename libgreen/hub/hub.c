@@ -231,9 +231,11 @@ static struct green_gthread *gt_alloc(struct hub *h)
     return gt;
 }
 
+/* Drops a reference; any thread. The last one frees gt (it has no
+ * greenlet left by then unless it never started on this thread). */
 static void gt_unref(struct green_gthread *gt)
 {
-    if (--gt->refs == 0) {
+    if (__atomic_sub_fetch(&gt->refs, 1, __ATOMIC_ACQ_REL) == 0) {
         if (gt->g)
             green_release(gt->g);
         /* Any thread's memory will do for this thread's next spawn. */
@@ -254,7 +256,7 @@ static void gt_finish(struct hub *h, struct green_gthread *gt, int kind,
 {
     gt->kind = kind;
     gt->result = result;
-    gt->state = GT_DONE;
+    __atomic_store_n(&gt->state, GT_DONE, __ATOMIC_RELEASE);
     gt->lprev->lnext = gt->lnext;
     gt->lnext->lprev = gt->lprev;
     gt->lprev = gt->lnext = NULL;
@@ -290,7 +292,7 @@ static int worker_main(green_t *self, void *in, void **out)
     *out = NULL;
     for (;;) {
         void *result = NULL;
-        gt->state = GT_RUNNING;
+        HUB_SET(gt->state, GT_RUNNING);
         int rc = gt->killed ? GREEN_EKILLED : gt->fn(gt->arg, &result);
         /* The reference gt held on us moves to the idle list, or to the
          * hub, which releases it once we are dead. */
@@ -776,7 +778,7 @@ int green_thread_done(const green_thread_t *t)
 {
     if (!t)
         return GREEN_EINVAL;
-    return t->state == GT_DONE;
+    return __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == GT_DONE;
 }
 
 int green_thread_retain(green_thread_t *t)
@@ -784,7 +786,7 @@ int green_thread_retain(green_thread_t *t)
     int rc = gt_check(t);
     if (rc != GREEN_OK)
         return rc;
-    t->refs++;
+    __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
     return GREEN_OK;
 }
 
@@ -794,7 +796,7 @@ int green_thread_release(green_thread_t *t)
         return GREEN_EINVAL;
     /* A finished handle outlives its hub: it may be released after
      * green_hub_destroy(). */
-    if (t->state != GT_DONE && t->hub != tls_hub)
+    if (!green_thread_done(t) && t->hub != tls_hub)
         return GREEN_ETHREAD;
     gt_unref(t);
     return GREEN_OK;
@@ -873,6 +875,9 @@ static int wait_ready(int fd, int write, double timeout)
     struct hub *h = hub_get();
     if (!h)
         return GREEN_ENOMEM;
+    /* poll(2) reports an fd that cannot be watched (a regular file, a
+     * directory) always ready: such a wait ends here, before epoll would
+     * refuse the fd with EPERM. */
     struct pollfd p = {.fd = fd, .events = write ? POLLOUT : POLLIN};
     int n = poll(&p, 1, 0);
     if (n < 0)

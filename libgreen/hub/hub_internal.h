@@ -20,6 +20,16 @@
 #define hub_likely(x) __builtin_expect(!!(x), 1)
 #define hub_unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * Fields that another OS thread may read: a green thread's state and
+ * reference count, and what the read-only queries report (green_hub.h,
+ * "Threads"). The owning thread writes them with these atomic stores and
+ * may read them plainly; other threads read them with HUB_GET. Relaxed
+ * loads and stores compile to plain moves on x86-64 and aarch64.
+ */
+#define HUB_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define HUB_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
 struct waiter;
 
 struct wlist {
@@ -61,13 +71,16 @@ struct fdrec {
 enum { GT_NEW = 0, GT_RUNNING = 1, GT_DONE = 2 };
 
 struct green_gthread {
-    long refs; /* handle references + 1 while not finished */
+    /* Handle references, + 1 while the hub holds it: atomic, since a
+     * finished handle may be released on any thread. */
+    long refs;
     struct hub *hub;
     green_t *g; /* its worker greenlet while it has one (not when finished
                  * or for a pool's inline run) */
     green_task_fn fn;
     void *arg;
-    int state;
+    int state; /* GT_*: written with a release store (GT_DONE publishes
+                * kind and result to other threads) */
     int killed;
     int kind; /* GREEN_OK, GREEN_THROWN, GREEN_EXIT or a start error */
     void *result;
@@ -122,7 +135,7 @@ static inline void wl_push(struct wlist *l, struct waiter *w)
     else
         l->head = w;
     l->tail = w;
-    l->n++;
+    HUB_SET(l->n, l->n + 1);
     w->list = l;
 }
 
@@ -139,7 +152,7 @@ static inline void wl_remove(struct waiter *w)
         w->next->prev = w->prev;
     else
         l->tail = w->prev;
-    l->n--;
+    HUB_SET(l->n, l->n - 1);
     w->prev = w->next = NULL;
     w->list = NULL;
 }

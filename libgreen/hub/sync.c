@@ -73,14 +73,14 @@ int green_pool_destroy(green_pool_t *p)
 static void pool_grant(struct green_pool *p)
 {
     while (p->running < p->size && p->slotq.head) {
-        p->running++;
+        HUB_SET(p->running, p->running + 1);
         grant(p->hub, p->slotq.head, NULL);
     }
 }
 
 void hub_pool_slot_free(struct green_pool *p)
 {
-    p->running--;
+    HUB_SET(p->running, p->running - 1);
     pool_grant(p);
     if (p->running == 0)
         hub_wake_all(p->hub, &p->waitall, GREEN_OK);
@@ -123,7 +123,7 @@ static int pool_spawn(struct green_pool *p, green_thread_t **out,
             return rc;
         }
     } else {
-        p->running++;
+        HUB_SET(p->running, p->running + 1);
     }
     rc = hub_spawn(h, out, fn, arg, p);
     if (rc != GREEN_OK)
@@ -169,19 +169,20 @@ int green_pool_waitall(green_pool_t *p, double timeout)
 
 long green_pool_running(const green_pool_t *p)
 {
-    return p ? (long)p->running : GREEN_EINVAL;
+    return p ? (long)HUB_GET(p->running) : GREEN_EINVAL;
 }
 
 long green_pool_free(const green_pool_t *p)
 {
     if (!p)
         return GREEN_EINVAL;
-    return p->running >= p->size ? 0 : (long)(p->size - p->running);
+    size_t running = HUB_GET(p->running), size = HUB_GET(p->size);
+    return running >= size ? 0 : (long)(size - running);
 }
 
 long green_pool_waiting(const green_pool_t *p)
 {
-    return p ? (long)p->slotq.n : GREEN_EINVAL;
+    return p ? (long)HUB_GET(p->slotq.n) : GREEN_EINVAL;
 }
 
 int green_pool_resize(green_pool_t *p, size_t size)
@@ -191,7 +192,7 @@ int green_pool_resize(green_pool_t *p, size_t size)
     int rc = owned(p->hub);
     if (rc != GREEN_OK)
         return rc;
-    p->size = size;
+    HUB_SET(p->size, size);
     pool_grant(p);
     return GREEN_OK;
 }
@@ -243,7 +244,7 @@ int green_event_send(green_event_t *ev, void *value)
         return rc;
     if (ev->sent)
         return GREEN_EBUSY;
-    ev->sent = 1;
+    HUB_SET(ev->sent, 1);
     ev->value = value;
     struct waiter *w;
     while ((w = ev->waiters.head) != NULL)
@@ -278,7 +279,7 @@ int green_event_wait(green_event_t *ev, double timeout, void **value)
 
 int green_event_ready(const green_event_t *ev)
 {
-    return ev ? ev->sent : GREEN_EINVAL;
+    return ev ? HUB_GET(ev->sent) : GREEN_EINVAL;
 }
 
 int green_event_reset(green_event_t *ev)
@@ -288,7 +289,7 @@ int green_event_reset(green_event_t *ev)
     int rc = owned(ev->hub);
     if (rc != GREEN_OK)
         return rc;
-    ev->sent = 0;
+    HUB_SET(ev->sent, 0);
     ev->value = NULL;
     return GREEN_OK;
 }
@@ -345,7 +346,7 @@ int green_sem_acquire(green_sem_t *s, double timeout)
     if ((rc = hub_killed(s->hub)) != GREEN_OK)
         return rc;
     if (s->count > 0 && !s->waiters.n) {
-        s->count--;
+        HUB_SET(s->count, s->count - 1);
         return GREEN_OK;
     }
     struct waiter w;
@@ -372,13 +373,13 @@ int green_sem_release(green_sem_t *s)
     }
     if (s->count == LONG_MAX)
         return GREEN_EBUSY;
-    s->count++;
+    HUB_SET(s->count, s->count + 1);
     return GREEN_OK;
 }
 
 long green_sem_count(const green_sem_t *s)
 {
-    return s ? s->count : GREEN_EINVAL;
+    return s ? HUB_GET(s->count) : GREEN_EINVAL;
 }
 
 /* ---- bounded queues ------------------------------------------------------ */
@@ -433,14 +434,14 @@ int green_queue_destroy(green_queue_t *q)
 static void ring_push(struct green_queue *q, void *item)
 {
     q->ring[(q->head + q->count) % q->cap] = item;
-    q->count++;
+    HUB_SET(q->count, q->count + 1);
 }
 
 static void *ring_pop(struct green_queue *q)
 {
     void *item = q->ring[q->head];
     q->head = (q->head + 1) % q->cap;
-    q->count--;
+    HUB_SET(q->count, q->count - 1);
     return item;
 }
 
@@ -523,5 +524,5 @@ int green_queue_close(green_queue_t *q)
 
 long green_queue_size(const green_queue_t *q)
 {
-    return q ? (long)q->count : GREEN_EINVAL;
+    return q ? (long)HUB_GET(q->count) : GREEN_EINVAL;
 }

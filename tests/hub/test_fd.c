@@ -4,8 +4,10 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -418,6 +420,67 @@ static void fd_misuse(void **state)
     green_hub_close(p[1]);
 }
 
+/* A regular file is always ready, as poll(2) reports it (epoll cannot
+ * watch it): a green thread's waits return at once, and so do its reads. */
+static int file_reader(void *arg, void **out)
+{
+    int fd = (int)(intptr_t)arg;
+    static char buf[8];
+    int rc = green_hub_wait_read(fd, GREEN_HUB_FOREVER);
+    if (rc != GREEN_OK)
+        return rc;
+    if ((rc = green_hub_wait_write(fd, GREEN_HUB_FOREVER)) != GREEN_OK)
+        return rc;
+    ssize_t n = green_hub_read(fd, buf, sizeof buf, GREEN_HUB_FOREVER);
+    if (n != 5)
+        return n < 0 ? (int)n : -1;
+    if (green_hub_read(fd, buf + 5, 3, GREEN_HUB_FOREVER) != 0)
+        return -2; /* end of file */
+    *out = buf;
+    return GREEN_OK;
+}
+
+static void regular_file_is_always_ready(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/green_hub_fileXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    /* On the main greenlet with nothing else that could wake it: a wait
+     * that blocked would return GREEN_EDEADLK. */
+    assert_int_equal(green_hub_wait_read(fd, GREEN_HUB_FOREVER), GREEN_OK);
+    assert_int_equal(green_hub_wait_write(fd, GREEN_HUB_FOREVER), GREEN_OK);
+    assert_int_equal(green_hub_wait_read(fd, 0), GREEN_OK);
+    assert_int_equal(green_hub_wait_write(fd, 0), GREEN_OK);
+    assert_int_equal(green_hub_write(fd, "hello", 5, GREEN_HUB_FOREVER), 5);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    green_thread_t *t;
+    assert_int_equal(green_hub_spawn(&t, file_reader, (void *)(intptr_t)fd),
+                     GREEN_OK);
+    void *res = NULL;
+    assert_int_equal(green_thread_wait(t, 5.0, &res), GREEN_OK);
+    assert_memory_equal(res, "hello", 5);
+    green_thread_release(t);
+    assert_int_equal(green_hub_close(fd), GREEN_OK);
+
+    /* A directory too. */
+    int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dir >= 0);
+    assert_int_equal(green_hub_wait_read(dir, GREEN_HUB_FOREVER), GREEN_OK);
+    assert_int_equal(green_hub_wait_write(dir, 0), GREEN_OK);
+    assert_int_equal(green_hub_close(dir), GREEN_OK);
+
+    /* A closed fd is an error, not a wait. */
+    errno = 0;
+    assert_int_equal(green_hub_wait_read(dir, GREEN_HUB_FOREVER), GREEN_ESYS);
+    assert_int_equal(errno, EBADF);
+    errno = 0;
+    assert_int_equal(green_hub_wait_write(dir, 0), GREEN_ESYS);
+    assert_int_equal(errno, EBADF);
+    assert_int_equal(green_hub_count(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +490,7 @@ int main(void)
         HUB_TEST(connect_refused),         HUB_TEST(accept_timeout),
         HUB_TEST(write_to_gone_peer),      HUB_TEST(eof_after_short_read),
         HUB_TEST(reads_see_every_byte),    HUB_TEST(fd_misuse),
+        HUB_TEST(regular_file_is_always_ready),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
