@@ -23,35 +23,6 @@ const green_attr green_hub__stack_attr = {
 
 /* ---- waking -------------------------------------------------------------- */
 
-/* Takes w off its list, its timer and the fd-wait count. */
-static void detach(struct hub *h, struct waiter *w)
-{
-    green_hub__list_remove(&w->link);
-    green_hub__timer_disarm(&h->timers, &w->timer);
-    if (w->fdwait) {
-        w->fdwait = 0;
-        h->nfdwait--;
-    }
-}
-
-/*
- * Moves w to the run queue with code. If w is already there, only a kill
- * (GREEN_EXIT) changes its code, and not when something was handed over to
- * it (a semaphore unit, a queue item, a pool slot): that call then succeeds
- * and the thread's next blocking call reports the kill.
- */
-void green_hub__wake(struct hub *h, struct waiter *w, int code)
-{
-    if (w->link.list == &h->runq) {
-        if (code == GREEN_EXIT && !w->handoff)
-            w->code = code;
-        return;
-    }
-    detach(h, w);
-    w->code = code;
-    green_hub__list_push(&h->runq, &w->link);
-}
-
 void green_hub__wake_all(struct hub *h, struct green_hub__list *l, int code)
 {
     while (l->head)
@@ -94,7 +65,7 @@ int green_hub__wait(struct hub *h, struct green_hub__list *list,
     else if (timeout > 0)
         rc = green_hub__timer_arm(&h->timers, &w->timer, timeout);
     if (rc != GREEN_OK) {
-        detach(h, w);
+        green_hub__detach(h, w);
         return rc;
     }
     w->g = cur;
@@ -109,7 +80,7 @@ int green_hub__wait(struct hub *h, struct green_hub__list *list,
         t->blocked = NULL;
     else
         green_hub__list_remove(&w->flink);
-    detach(h, w);
+    green_hub__detach(h, w);
     if (rc < 0)
         return rc;
     if (rc == GREEN_EXIT || w->code == GREEN_EXIT)
@@ -181,6 +152,19 @@ static int poll_timeout(const struct hub *h)
     return h->nfdwait ? -1 : -2;
 }
 
+/* Wakes the waiters whose timers are due (reads the clock only if a
+ * timer is armed: without a vDSO clock that is a system call). */
+static void expire(struct hub *h)
+{
+    struct green_hub__timer *t = green_hub__timer_first(&h->timers);
+    if (!t)
+        return;
+    int64_t now = green_hub__now_ns();
+    for (; t && t->deadline <= now; t = green_hub__timer_first(&h->timers))
+        green_hub__wake(h, hub_container(t, struct waiter, timer),
+                        GREEN_ETIMEDOUT);
+}
+
 #define HUB_EVENTS 512
 
 static int hub_run(green_t *self, void *in, void **out)
@@ -210,11 +194,7 @@ static int hub_run(green_t *self, void *in, void **out)
             for (int i = 0; i < n; i++)
                 h->io_ready(h, evs[i].data.fd, evs[i].events);
         }
-        struct green_hub__timer *t;
-        int64_t now = green_hub__now_ns();
-        while ((t = green_hub__timer_first(&h->timers)) && t->deadline <= now)
-            green_hub__wake(h, hub_container(t, struct waiter, timer),
-                            GREEN_ETIMEDOUT);
+        expire(h);
     }
     return GREEN_OK;
 }

@@ -114,8 +114,34 @@ static inline int green_hub__wait_io(struct hub *h,
     return green_hub__wait(h, list, w, timeout);
 }
 
-/* Moves w to the run queue with code (see loop.c for the EXIT rule). */
-HUB_HIDDEN void green_hub__wake(struct hub *h, struct waiter *w, int code);
+/* Takes w off its list, its timer and the fd-wait count. */
+static inline void green_hub__detach(struct hub *h, struct waiter *w)
+{
+    green_hub__list_remove(&w->link);
+    green_hub__timer_disarm(&h->timers, &w->timer);
+    if (w->fdwait) {
+        w->fdwait = 0;
+        h->nfdwait--;
+    }
+}
+
+/*
+ * Moves w to the run queue with code. If w is already there, only a kill
+ * (GREEN_EXIT) changes its code, and not when something was handed over to
+ * it (a semaphore unit, a queue item, a pool slot): that call then succeeds
+ * and the thread's next blocking call reports the kill.
+ */
+static inline void green_hub__wake(struct hub *h, struct waiter *w, int code)
+{
+    if (w->link.list == &h->runq) {
+        if (code == GREEN_EXIT && !w->handoff)
+            w->code = code;
+        return;
+    }
+    green_hub__detach(h, w);
+    w->code = code;
+    green_hub__list_push(&h->runq, &w->link);
+}
 /* Wakes every waiter of l with code. */
 HUB_HIDDEN void green_hub__wake_all(struct hub *h, struct green_hub__list *l,
                                     int code);

@@ -88,11 +88,9 @@ int green_hub__timer_arm(struct green_hub__heap *hp,
     return GREEN_OK;
 }
 
-void green_hub__timer_disarm(struct green_hub__heap *hp,
+void green_hub__timer_remove(struct green_hub__heap *hp,
                              struct green_hub__timer *t)
 {
-    if (!t->idx)
-        return;
     size_t i = t->idx - 1;
     t->idx = 0;
     struct green_hub__timer *last = hp->v[--hp->n];

@@ -36,9 +36,17 @@ HUB_HIDDEN int green_hub__timer_arm(struct green_hub__heap *hp,
                                     struct green_hub__timer *t,
                                     double timeout);
 
-/* Disarms t if it is armed. */
-HUB_HIDDEN void green_hub__timer_disarm(struct green_hub__heap *hp,
+/* Takes armed timer t out of the heap. */
+HUB_HIDDEN void green_hub__timer_remove(struct green_hub__heap *hp,
                                         struct green_hub__timer *t);
+
+/* Disarms t if it is armed. */
+static inline void green_hub__timer_disarm(struct green_hub__heap *hp,
+                                           struct green_hub__timer *t)
+{
+    if (t->idx)
+        green_hub__timer_remove(hp, t);
+}
 
 /* The armed timer with the earliest deadline, or NULL. */
 static inline struct green_hub__timer *

@@ -12,6 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The echo test's timeouts: generous, since it also runs under valgrind
+ * on shared machines; it checks what is echoed, not how fast. */
+#define ECHO_TIMEOUT 60.0
+
 static int wait_reader(void *arg, void **out)
 {
     (void)out;
@@ -182,12 +186,12 @@ static int echo_conn(void *arg, void **out)
     int c = (int)(intptr_t)arg;
     char buf[256];
     for (;;) {
-        ssize_t n = green_hub_read(c, buf, sizeof buf, 5.0);
+        ssize_t n = green_hub_read(c, buf, sizeof buf, ECHO_TIMEOUT);
         if (n <= 0) {
             green_hub_close(c);
             return n == 0 ? GREEN_OK : (int)n;
         }
-        if (green_hub_write(c, buf, (size_t)n, 5.0) != n) {
+        if (green_hub_write(c, buf, (size_t)n, ECHO_TIMEOUT) != n) {
             green_hub_close(c);
             return -1;
         }
@@ -218,7 +222,8 @@ static int client(void *arg, void **out)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(port);
-    int rc = green_hub_connect(s, (struct sockaddr *)&a, sizeof a, 5.0);
+    int rc = green_hub_connect(s, (struct sockaddr *)&a, sizeof a,
+                               ECHO_TIMEOUT);
     if (rc != GREEN_OK) {
         green_hub_close(s);
         return rc;
@@ -226,11 +231,12 @@ static int client(void *arg, void **out)
     for (int i = 0; i < 20; i++) {
         char msg[32], back[32];
         int len = snprintf(msg, sizeof msg, "%d:%d", id, i);
-        if (green_hub_write(s, msg, (size_t)len, 5.0) != len)
+        if (green_hub_write(s, msg, (size_t)len, ECHO_TIMEOUT) != len)
             return -1;
         size_t got = 0;
         while (got < (size_t)len) {
-            ssize_t n = green_hub_read(s, back + got, (size_t)len - got, 5.0);
+            ssize_t n = green_hub_read(s, back + got, (size_t)len - got,
+                                       ECHO_TIMEOUT);
             if (n <= 0)
                 return -2;
             got += (size_t)n;
@@ -256,7 +262,8 @@ static void echo_many_clients(void **state)
         assert_int_equal(green_hub_spawn(&c[i], client, (void *)(intptr_t)i),
                          GREEN_OK);
     for (int i = 0; i < N; i++) {
-        assert_int_equal(green_thread_wait(c[i], 10.0, NULL), GREEN_OK);
+        assert_int_equal(green_thread_wait(c[i], 2 * ECHO_TIMEOUT, NULL),
+                         GREEN_OK);
         green_thread_release(c[i]);
     }
     /* Closing the listening socket ends the accept loop. */
