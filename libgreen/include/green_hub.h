@@ -250,7 +250,8 @@ GREEN_API int green_thread_wait(green_thread_t *t, double timeout,
 GREEN_API int green_thread_kill(green_thread_t *t);
 
 /* 1 if t has finished (or was killed before starting), 0 if not,
- * GREEN_EINVAL if t is NULL. Any thread (the answer may be stale). */
+ * GREEN_EINVAL if t is NULL. Any thread (the answer may be stale: a 0 may
+ * be out of date, a 1 stays true). */
 GREEN_API int green_thread_done(const green_thread_t *t);
 
 /* Takes one more reference to t. Owning thread. Errors: GREEN_EINVAL
@@ -259,8 +260,12 @@ GREEN_API int green_thread_retain(green_thread_t *t);
 
 /* Releases a reference to t. A thread that still runs goes on running;
  * its result is then discarded. Owning thread, except that a finished
- * handle may be released on any thread and after green_hub_destroy().
- * Errors: GREEN_EINVAL (NULL), GREEN_ETHREAD (unfinished, other thread). */
+ * handle (green_thread_done() gave 1) may be released on any thread, at
+ * the same time as its hub drops its own reference or other threads
+ * release theirs, and after green_hub_destroy(). Releasing more references
+ * than were taken is undefined.
+ * Errors: GREEN_EINVAL (NULL), GREEN_ETHREAD (unfinished, other thread;
+ * nothing changes). */
 GREEN_API int green_thread_release(green_thread_t *t);
 
 /* The green thread running on the calling OS thread, or NULL when the
@@ -278,20 +283,25 @@ GREEN_API green_thread_t *green_thread_current(void);
  * until green_hub_close() or green_hub_forget(); an fd closed by other
  * means must be forgotten with green_hub_forget() before its number is
  * reused.
+ * An fd that poll(2) reports always ready and epoll cannot watch (a
+ * regular file, a directory) is ready: the wait returns GREEN_OK at once,
+ * whatever the timeout, and the fd is not registered.
  * Returns GREEN_OK, GREEN_ETIMEDOUT, GREEN_ECLOSED (fd closed with
  * green_hub_close() meanwhile), GREEN_EKILLED, GREEN_EDEADLK, GREEN_EINVAL
- * (fd < 0), GREEN_ESYS (epoll refused the fd: errno, e.g. EBADF or EPERM
- * for a regular file), GREEN_EHUB, GREEN_ENOMEM.
+ * (fd < 0), GREEN_ESYS (errno: EBADF for an fd that is not open; or
+ * what epoll_ctl(2) refused), GREEN_EHUB, GREEN_ENOMEM.
  */
 GREEN_API int green_hub_wait_read(int fd, double timeout);
 GREEN_API int green_hub_wait_write(int fd, double timeout);
 
 /*
  * Reads up to n bytes from fd (made non-blocking if it is not), suspending
- * the green thread instead of the OS thread while nothing is there.
+ * the green thread instead of the OS thread while nothing is there. A
+ * regular file never makes it wait.
  * Returns the number of bytes read (0 at end of file), or GREEN_ETIMEDOUT,
  * GREEN_ECLOSED, GREEN_EKILLED, GREEN_EDEADLK, GREEN_EINVAL (fd < 0, NULL buf
- * with n > 0), GREEN_ESYS (read failed: errno), GREEN_EHUB.
+ * with n > 0), GREEN_ESYS (read failed: errno; EPERM if the fd said it
+ * would block but epoll cannot watch it), GREEN_EHUB.
  */
 GREEN_API ssize_t green_hub_read(int fd, void *buf, size_t n,
                                  double timeout);

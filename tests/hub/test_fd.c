@@ -4,11 +4,17 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* The echo test's timeouts: generous, since it also runs under valgrind
+ * on shared machines; it checks what is echoed, not how fast. */
+#define ECHO_TIMEOUT 60.0
 
 static int wait_reader(void *arg, void **out)
 {
@@ -180,12 +186,12 @@ static int echo_conn(void *arg, void **out)
     int c = (int)(intptr_t)arg;
     char buf[256];
     for (;;) {
-        ssize_t n = green_hub_read(c, buf, sizeof buf, 5.0);
+        ssize_t n = green_hub_read(c, buf, sizeof buf, ECHO_TIMEOUT);
         if (n <= 0) {
             green_hub_close(c);
             return n == 0 ? GREEN_OK : (int)n;
         }
-        if (green_hub_write(c, buf, (size_t)n, 5.0) != n) {
+        if (green_hub_write(c, buf, (size_t)n, ECHO_TIMEOUT) != n) {
             green_hub_close(c);
             return -1;
         }
@@ -216,7 +222,8 @@ static int client(void *arg, void **out)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(port);
-    int rc = green_hub_connect(s, (struct sockaddr *)&a, sizeof a, 5.0);
+    int rc = green_hub_connect(s, (struct sockaddr *)&a, sizeof a,
+                               ECHO_TIMEOUT);
     if (rc != GREEN_OK) {
         green_hub_close(s);
         return rc;
@@ -224,11 +231,12 @@ static int client(void *arg, void **out)
     for (int i = 0; i < 20; i++) {
         char msg[32], back[32];
         int len = snprintf(msg, sizeof msg, "%d:%d", id, i);
-        if (green_hub_write(s, msg, (size_t)len, 5.0) != len)
+        if (green_hub_write(s, msg, (size_t)len, ECHO_TIMEOUT) != len)
             return -1;
         size_t got = 0;
         while (got < (size_t)len) {
-            ssize_t n = green_hub_read(s, back + got, (size_t)len - got, 5.0);
+            ssize_t n = green_hub_read(s, back + got, (size_t)len - got,
+                                       ECHO_TIMEOUT);
             if (n <= 0)
                 return -2;
             got += (size_t)n;
@@ -254,7 +262,8 @@ static void echo_many_clients(void **state)
         assert_int_equal(green_hub_spawn(&c[i], client, (void *)(intptr_t)i),
                          GREEN_OK);
     for (int i = 0; i < N; i++) {
-        assert_int_equal(green_thread_wait(c[i], 10.0, NULL), GREEN_OK);
+        assert_int_equal(green_thread_wait(c[i], 2 * ECHO_TIMEOUT, NULL),
+                         GREEN_OK);
         green_thread_release(c[i]);
     }
     /* Closing the listening socket ends the accept loop. */
@@ -418,6 +427,67 @@ static void fd_misuse(void **state)
     green_hub_close(p[1]);
 }
 
+/* A regular file is always ready, as poll(2) reports it (epoll cannot
+ * watch it): a green thread's waits return at once, and so do its reads. */
+static int file_reader(void *arg, void **out)
+{
+    int fd = (int)(intptr_t)arg;
+    static char buf[8];
+    int rc = green_hub_wait_read(fd, GREEN_HUB_FOREVER);
+    if (rc != GREEN_OK)
+        return rc;
+    if ((rc = green_hub_wait_write(fd, GREEN_HUB_FOREVER)) != GREEN_OK)
+        return rc;
+    ssize_t n = green_hub_read(fd, buf, sizeof buf, GREEN_HUB_FOREVER);
+    if (n != 5)
+        return n < 0 ? (int)n : -1;
+    if (green_hub_read(fd, buf + 5, 3, GREEN_HUB_FOREVER) != 0)
+        return -2; /* end of file */
+    *out = buf;
+    return GREEN_OK;
+}
+
+static void regular_file_is_always_ready(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/green_hub_fileXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    /* On the main greenlet with nothing else that could wake it: a wait
+     * that blocked would return GREEN_EDEADLK. */
+    assert_int_equal(green_hub_wait_read(fd, GREEN_HUB_FOREVER), GREEN_OK);
+    assert_int_equal(green_hub_wait_write(fd, GREEN_HUB_FOREVER), GREEN_OK);
+    assert_int_equal(green_hub_wait_read(fd, 0), GREEN_OK);
+    assert_int_equal(green_hub_wait_write(fd, 0), GREEN_OK);
+    assert_int_equal(green_hub_write(fd, "hello", 5, GREEN_HUB_FOREVER), 5);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    green_thread_t *t;
+    assert_int_equal(green_hub_spawn(&t, file_reader, (void *)(intptr_t)fd),
+                     GREEN_OK);
+    void *res = NULL;
+    assert_int_equal(green_thread_wait(t, 5.0, &res), GREEN_OK);
+    assert_memory_equal(res, "hello", 5);
+    green_thread_release(t);
+    assert_int_equal(green_hub_close(fd), GREEN_OK);
+
+    /* A directory too. */
+    int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dir >= 0);
+    assert_int_equal(green_hub_wait_read(dir, GREEN_HUB_FOREVER), GREEN_OK);
+    assert_int_equal(green_hub_wait_write(dir, 0), GREEN_OK);
+    assert_int_equal(green_hub_close(dir), GREEN_OK);
+
+    /* A closed fd is an error, not a wait. */
+    errno = 0;
+    assert_int_equal(green_hub_wait_read(dir, GREEN_HUB_FOREVER), GREEN_ESYS);
+    assert_int_equal(errno, EBADF);
+    errno = 0;
+    assert_int_equal(green_hub_wait_write(dir, 0), GREEN_ESYS);
+    assert_int_equal(errno, EBADF);
+    assert_int_equal(green_hub_count(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +497,7 @@ int main(void)
         HUB_TEST(connect_refused),         HUB_TEST(accept_timeout),
         HUB_TEST(write_to_gone_peer),      HUB_TEST(eof_after_short_read),
         HUB_TEST(reads_see_every_byte),    HUB_TEST(fd_misuse),
+        HUB_TEST(regular_file_is_always_ready),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,8 +202,10 @@ static int killed_then_try(void *arg, void **out)
     after_kill[1] = green_event_wait(ev, 1.0, NULL); /* already sent */
     after_kill[2] = green_hub_yield();
     after_kill[3] = green_thread_wait(green_thread_current(), 0, NULL);
+    after_kill[6] = green_hub_wait_read(p[0], 1.0); /* readable */
     after_kill[4] = green_hub_close(p[0]);
     after_kill[5] = green_hub_close(p[1]);
+    after_kill[7] = green_hub_wait_write(p[1], 1.0); /* closed fd */
     return GREEN_EKILLED;
 }
 
@@ -225,6 +227,9 @@ static void killed_thread_cannot_block(void **state)
     assert_int_equal(after_kill[3], GREEN_EKILLED);
     assert_int_equal(after_kill[4], GREEN_OK);
     assert_int_equal(after_kill[5], GREEN_OK);
+    /* fd waits report the kill first, as every blocking call does. */
+    assert_int_equal(after_kill[6], GREEN_EKILLED);
+    assert_int_equal(after_kill[7], GREEN_EKILLED);
     assert_int_equal(green_event_destroy(ev), GREEN_OK);
 }
 
