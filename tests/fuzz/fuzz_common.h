@@ -81,7 +81,7 @@ static inline void fuzz_parse_args(struct fuzz_args *a, int argc, char **argv,
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             a->seconds = atof(argv[++i]);
         } else if (!strcmp(argv[i], "-v")) {
-            a->verbose = 1;
+            a->verbose++;
         } else {
             fprintf(stderr,
                     "usage: %s [--seed N] [--runs N] [--seconds S] [-v]\n"
