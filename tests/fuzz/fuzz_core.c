@@ -838,11 +838,47 @@ static int add_main(int t)
     return i;
 }
 
+/*
+ * Odd seeds run with a hook on every thread (the library's slow path). It
+ * checks what green.h promises a hook: BEFORE runs with the origin
+ * current, AFTER with the target current, never for a call that does not
+ * change the current greenlet; switching, throwing or changing hooks from
+ * inside it is GREEN_EBUSY; and our greenlets never leak.
+ */
+static int hooks_on;
+static unsigned long long hook_calls;
+
+static void hook(void *data, int event, int phase, green_t *origin,
+                 green_t *target)
+{
+    (void)data;
+    hook_calls++;
+    CHECK(event != GREEN_EVENT_LEAK, "a greenlet survived its kill");
+    CHECK(event >= GREEN_EVENT_SWITCH && event <= GREEN_EVENT_EXIT,
+          "hook: event %d", event);
+    CHECK(origin != target && origin && target, "hook: origin is target");
+    green_t *c = green_current();
+    if (phase == GREEN_PHASE_BEFORE)
+        CHECK(c == origin, "hook BEFORE: the origin is not current");
+    else
+        CHECK(phase == GREEN_PHASE_AFTER && c == target,
+              "hook AFTER: the target is not current");
+    void *r;
+    CHECK(green_switch(origin, NULL, &r) == GREEN_EBUSY &&
+              green_throw(target, NULL, &r) == GREEN_EBUSY &&
+              green_throw_exit(target, NULL, &r) == GREEN_EBUSY &&
+              green_hook_add(hook, NULL) == GREEN_EBUSY &&
+              green_hook_remove(hook, NULL) == GREEN_EBUSY,
+          "switch or hook change inside a hook");
+}
+
 static void *worker(void *arg)
 {
     int t = (int)(intptr_t)arg;
     my_thread = t;
     wait_turn(t);
+    if (hooks_on)
+        CHECK(green_hook_add(hook, NULL) == GREEN_OK, "hook_add");
     int m = add_main(t);
     set_turn(0);
     void *out = NULL;
@@ -887,6 +923,9 @@ static void run_one(unsigned long long seed, long nsteps)
     steps_left = nsteps;
     finishing = 0;
     int m0 = M.main_slot[0];
+    hooks_on = (int)(seed & 1);
+    if (hooks_on)
+        CHECK(green_hook_add(hook, NULL) == GREEN_OK, "hook_add");
     for (int t = 1; t < NTHREADS; t++) {
         worker_done[t] = 0;
         if (pthread_create(&workers[t], NULL, worker, (void *)(intptr_t)t))
@@ -917,6 +956,11 @@ static void run_one(unsigned long long seed, long nsteps)
     }
     for (int i = 0; i < MAXS; i++)
         CHECK(!M.s[i].used || i == m0, "slot %d outlived its run", i);
+    if (hooks_on) {
+        CHECK(green_hook_remove(hook, NULL) == GREEN_OK, "hook_remove");
+        CHECK(green_hook_remove(hook, NULL) == GREEN_EINVAL,
+              "hook_remove twice");
+    }
 }
 
 int main(int argc, char **argv)
@@ -945,8 +989,8 @@ int main(int argc, char **argv)
         runs++;
     }
     printf("fuzz_core: %llu runs (seeds %llu..%llu), %llu steps (%llu skipped "
-           "for known defects), %.1f s, no divergence\n",
+           "for known defects), %llu hook calls, %.1f s, no divergence\n",
            runs, a.seed, a.seed + runs - (runs ? 1 : 0), total_steps,
-           skipped_steps, fuzz_now() - t0);
+           skipped_steps, hook_calls, fuzz_now() - t0);
     return 0;
 }
