@@ -194,8 +194,13 @@ static int any_blocked_on_q(int qi)
     return blocked_on(B_QPUT, qi) || blocked_on(B_QGET, qi);
 }
 
+static int destroying; /* green_hub_destroy() is killing what is left */
+static unsigned long long destroy_ends; /* runs ended by end_by_destroy() */
+
 static void verify(void)
 {
+    if (destroying)
+        return;
     CHECK((long)green_hub_count() == unfinished(NONE),
           "hub count %zu, model says %ld unfinished", green_hub_count(),
           unfinished(NONE));
@@ -1012,6 +1017,65 @@ static void forget_finished(void)
             memset(&T[i], 0, sizeof T[i]);
 }
 
+/* Wakes every waiter on the objects, destroys them, then the hub, which
+ * kills the green threads left: started ones see GREEN_EKILLED and return,
+ * the others never run. */
+static void end_by_destroy(void)
+{
+    for (int i = 0; i < NQ; i++)
+        if (Q[i].live) {
+            CHECK(green_queue_close(Q[i].q) == GREEN_OK, "close");
+            CHECK(green_queue_destroy(Q[i].q) == GREEN_OK, "queue destroy");
+            Q[i].live = 0;
+        }
+    for (int i = 0; i < NEV; i++)
+        if (E[i].live) {
+            if (!E[i].sent)
+                CHECK(green_event_send(E[i].e, NULL) == GREEN_OK, "send");
+            CHECK(green_event_destroy(E[i].e) == GREEN_OK, "event destroy");
+            E[i].live = 0;
+        }
+    for (int i = 0; i < NSEM; i++)
+        if (S[i].live) {
+            for (int k = 0; k < MAXT; k++)
+                CHECK(green_sem_release(S[i].s) == GREEN_OK, "release");
+            CHECK(green_sem_destroy(S[i].s) == GREEN_OK, "sem destroy");
+            S[i].live = 0;
+        }
+    for (int i = 0; i < NPOOL; i++)
+        if (P[i].live) {
+            CHECK(green_pool_destroy(P[i].p) == GREEN_OK, "pool destroy");
+            P[i].live = 0;
+        }
+    int unstarted[MAXT] = {0};
+    for (int i = 0; i < MAXT; i++)
+        if (T[i].used && T[i].spawned && !T[i].finished) {
+            T[i].killed = 1;
+            unstarted[i] = !T[i].started;
+        }
+    destroying = 1;
+    int rc = green_hub_destroy();
+    destroying = 0;
+    CHECK(rc == GREEN_OK, "hub destroy with threads left: %d", rc);
+    CHECK(green_hub_count() == 0, "hub count after destroy");
+    for (int i = 0; i < MAXT; i++) {
+        if (!T[i].used)
+            continue;
+        if (unstarted[i])
+            CHECK(!T[i].started, "task %d started during the destroy", i);
+        else
+            CHECK(T[i].finished, "task %d still runs after the destroy", i);
+        T[i].finished = 1;
+        if (T[i].h) {
+            CHECK(green_thread_done(T[i].h) == 1, "task %d: not done", i);
+            /* green_thread_wait() on it now returns GREEN_ETHREAD
+             * (regress_hub_handle_after_destroy.c): not checked. */
+            while (T[i].urefs-- > 0)
+                CHECK(green_thread_release(T[i].h) == GREEN_OK, "release");
+        }
+    }
+}
+
 static void run_one(unsigned long long seed, long nsteps)
 {
     seed_now = seed;
@@ -1043,9 +1107,17 @@ static void run_one(unsigned long long seed, long nsteps)
         one_step(NONE);
         forget_finished();
     }
-    /* The end: nothing new starts; wake and kill everything, then check
-     * that all finished and tear down. */
+    /* The end: nothing new starts. Seeds with bit 1 set, when no pool
+     * has a thread left or a spawner waiting, end with green_hub_destroy() while green threads
+     * still run or wait to start; the others wake and kill everything,
+     * check that all finished, then tear down. */
     ending = 1;
+    if ((seed & 2) && !unfinished(0) && !unfinished(1) &&
+        !blocked_on(B_POOL, 0) && !blocked_on(B_POOL, 1)) {
+        end_by_destroy();
+        destroy_ends++;
+        return;
+    }
     for (int i = 0; i < MAXT; i++)
         if (T[i].used && T[i].h && T[i].urefs > 0 && !T[i].finished)
             kill_task(NONE, i);
@@ -1146,9 +1218,9 @@ int main(int argc, char **argv)
         run_one(seed, nsteps);
         runs_done++;
     }
-    printf("fuzz_hub: %llu runs (seeds %llu..%llu), %llu steps, %.1f s, "
-           "no divergence\n",
+    printf("fuzz_hub: %llu runs (seeds %llu..%llu, %llu ended by a hub "
+           "destroy), %llu steps, %.1f s, no divergence\n",
            runs_done, a.seed, a.seed + runs_done - (runs_done ? 1 : 0),
-           total_steps, fuzz_now() - t0);
+           destroy_ends, total_steps, fuzz_now() - t0);
     return 0;
 }
