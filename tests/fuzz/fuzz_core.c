@@ -28,7 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NTHREADS = 3 };
+/* Three OS threads at a time: the main thread and two workers, which may
+ * end and be replaced mid-run; the model names every thread of a run by
+ * its own id (below MAXTH). */
+enum { NTHREADS = 3, MAXTH = 32 };
 /* Few enough that kill cascades stay short: releasing a very long chain
  * of suspended greenlets recurses once per link on the releasing stack (a
  * known defect of the core, "chain release recursion"). Raise it (and the
@@ -55,11 +58,11 @@ struct slot {
 
 struct model {
     struct slot s[MAXS];
-    int cur[NTHREADS];
-    int main_slot[NTHREADS];
-    int alive[NTHREADS];
-    int pending[NTHREADS][MAXS]; /* queued kills, newest first */
-    int npending[NTHREADS];
+    int cur[MAXTH];
+    int main_slot[MAXTH];
+    int alive[MAXTH];
+    int pending[MAXTH][MAXS]; /* queued kills, newest first */
+    int npending[MAXTH];
     int kills[MAXS]; /* greenlets that must still arrive with GREEN_EXIT */
     int nkills;
     int have_expect[MAXS];
@@ -82,9 +85,11 @@ static unsigned long long skipped_steps; /* see model_avoid() */
 static pthread_mutex_t turn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t turn_cond = PTHREAD_COND_INITIALIZER;
 static int turn;
-static pthread_t workers[NTHREADS];
+static pthread_t workers[NTHREADS];   /* by worker slot, 1 and 2 */
 static int worker_done[NTHREADS];
-static __thread int my_thread = 0;
+static int tid_of[NTHREADS];          /* the model's id of each slot's thread */
+static int next_tid;
+static __thread int my_thread = 0;    /* the model's id of this thread */
 
 static void set_turn(int t)
 {
@@ -375,7 +380,7 @@ static void verify(void)
 {
     int t = my_thread;
     if (verbose) {
-        for (int u = 0; u < NTHREADS; u++) {
+        for (int u = 0; u < MAXTH; u++) {
             if (!M.npending[u])
                 continue;
             fprintf(stderr, "    pending[%d]:", u);
@@ -729,6 +734,8 @@ static void step_bad(int t)
 
 static void finish_workers(void);
 static void reap_workers(void);
+static void restart_worker(int t);
+static int end_req[MAXTH]; /* the worker unwinds and ends */
 
 /* Runs steps as greenlet `self` of this thread until it must return (its
  * body returns the code; a main greenlet returns when the run is over). */
@@ -741,7 +748,7 @@ static int interp(int self, void **out)
             reap_workers();
         if (steps_left <= 0)
             finishing = 1;
-        if (finishing) {
+        if (finishing || end_req[t]) {
             if (!M.s[self].is_main) {
                 /* Unwind: return to the parent. */
                 void *v = new_token();
@@ -803,7 +810,13 @@ static int interp(int self, void **out)
                 continue;
             return rc;
         } else if (r < 95) {
-            int to = (int)fuzz_below(&R, NTHREADS);
+            int k = (int)fuzz_below(&R, NTHREADS);
+            int to = k ? tid_of[k] : 0;
+            if (t == 0 && k && M.alive[to] && next_tid < MAXTH &&
+                fuzz_below(&R, 8) == 0) {
+                restart_worker(k);
+                continue;
+            }
             if (to != t && M.alive[to]) {
                 if (verbose)
                     fprintf(stderr, "  turn %d -> %d\n", t, to);
@@ -874,7 +887,8 @@ static void hook(void *data, int event, int phase, green_t *origin,
 
 static void *worker(void *arg)
 {
-    int t = (int)(intptr_t)arg;
+    int k = (int)(intptr_t)arg;
+    int t = tid_of[k];
     my_thread = t;
     wait_turn(t);
     if (hooks_on)
@@ -883,7 +897,7 @@ static void *worker(void *arg)
     set_turn(0);
     void *out = NULL;
     interp(m, &out);
-    worker_done[t] = 1;
+    worker_done[k] = 1;
     set_turn(0);
     return NULL; /* the thread ends on its main greenlet */
 }
@@ -893,19 +907,42 @@ static void *worker(void *arg)
  * it too. */
 static void reap_workers(void)
 {
-    for (int t = 1; t < NTHREADS; t++) {
-        if (M.alive[t] && worker_done[t]) {
-            pthread_join(workers[t], NULL);
-            m_thread_end(t);
+    for (int k = 1; k < NTHREADS; k++) {
+        if (M.alive[tid_of[k]] && worker_done[k]) {
+            pthread_join(workers[k], NULL);
+            m_thread_end(tid_of[k]);
         }
     }
+}
+
+/* From thread 0, mid-run: worker t unwinds to its main greenlet and ends
+ * (its suspended greenlets die unrun, the handles stay), and a new thread
+ * takes its place. */
+static void restart_worker(int k)
+{
+    int t = tid_of[k];
+    if (verbose)
+        fprintf(stderr, "  end thread %d, start thread %d\n", t, next_tid);
+    end_req[t] = 1;
+    set_turn(t);
+    wait_turn(0); /* the worker hands the turn back only when done */
+    reap_workers();
+    verify();
+    worker_done[k] = 0;
+    tid_of[k] = next_tid++;
+    if (pthread_create(&workers[k], NULL, worker, (void *)(intptr_t)k))
+        FAIL("pthread_create");
+    set_turn(tid_of[k]);
+    wait_turn(0);
+    verify();
 }
 
 /* Thread 0's main greenlet, once the steps are spent: let each worker
  * unwind and end, then account for its end in the model. */
 static void finish_workers(void)
 {
-    for (int t = 1; t < NTHREADS; t++) {
+    for (int k = 1; k < NTHREADS; k++) {
+        int t = tid_of[k];
         if (!M.alive[t])
             continue;
         set_turn(t);
@@ -926,9 +963,15 @@ static void run_one(unsigned long long seed, long nsteps)
     hooks_on = (int)(seed & 1);
     if (hooks_on)
         CHECK(green_hook_add(hook, NULL) == GREEN_OK, "hook_add");
-    for (int t = 1; t < NTHREADS; t++) {
-        worker_done[t] = 0;
-        if (pthread_create(&workers[t], NULL, worker, (void *)(intptr_t)t))
+    for (int t = 1; t < MAXTH; t++) {
+        M.alive[t] = M.npending[t] = end_req[t] = 0;
+        M.cur[t] = M.main_slot[t] = NONE;
+    }
+    next_tid = 1;
+    for (int k = 1; k < NTHREADS; k++) {
+        int t = tid_of[k] = next_tid++;
+        worker_done[k] = 0;
+        if (pthread_create(&workers[k], NULL, worker, (void *)(intptr_t)k))
             FAIL("pthread_create");
         set_turn(t);
         wait_turn(0);
@@ -970,7 +1013,7 @@ int main(int argc, char **argv)
     verbose = a.verbose;
     fuzz_crash_report();
     memset(&M, 0, sizeof M);
-    for (int t = 0; t < NTHREADS; t++)
+    for (int t = 0; t < MAXTH; t++)
         M.main_slot[t] = M.cur[t] = NONE;
     add_main(0);
     unsigned long long runs = 0;
