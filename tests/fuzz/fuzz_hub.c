@@ -32,13 +32,22 @@
  *    every object is destroyed, the hub is destroyed; LeakSanitizer checks
  *    that nothing leaked.
  *
+ * Also a pipe: writes of a running byte counter, reads (timeout 0 or
+ * 1 ms) that must continue the sequence and take exactly what is there
+ * with timeout 0, wait_read(0) exactly when bytes are there.
+ *
  * Timeouts are 0 or GREEN_HUB_FOREVER (with an occasional 1 ms one), so a
- * run is a function of its seed except for those few timers.
+ * run is a function of its seed except for those few timers;
+ * GREEN_FUZZ_NO_TIMERS=1 in the environment leaves them out, for an exact
+ * replay.
  */
 #include "fuzz_common.h"
 
 #include <green_hub.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +58,7 @@ enum { MAXT = 64, NSEM = 2, NQ = 2, NEV = 2, NPOOL = 2, QCAP_MAX = 4 };
 enum { NONE = -1 };
 
 /* What a task is blocked in, for the conservation checks. */
-enum { B_NONE, B_SEM, B_QPUT, B_QGET, B_EV, B_POOL, B_JOIN, B_SLEEP };
+enum { B_NONE, B_SEM, B_QPUT, B_QGET, B_EV, B_POOL, B_JOIN, B_SLEEP, B_PIPE };
 
 struct task {
     int used;
@@ -768,6 +777,99 @@ static void step_bad(void)
     }
 }
 
+/* ---- a pipe ------------------------------------------------------------ */
+
+/* One pipe per run: bytes are a running counter, so every read must
+ * continue the sequence; at most PIPE_MAX bytes are in it, so a write
+ * never has to wait. */
+enum { PIPE_MAX = 16384 };
+static int pfd[2] = {-1, -1};
+static int pipe_closed;
+static unsigned long long pipe_written, pipe_read;
+
+static void step_pipe(int me, int was_killed)
+{
+    if (pfd[0] < 0 || pipe_closed)
+        return;
+    unsigned char buf[512];
+    unsigned r = fuzz_below(&R, 4);
+    if (r == 0) {
+        size_t n = 1 + fuzz_below(&R, sizeof buf);
+        if (pipe_written - pipe_read + n > PIPE_MAX)
+            return;
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (unsigned char)(pipe_written + k);
+        ssize_t w = green_hub_write(pfd[1], buf, n, 0);
+        check_killed_call(me, was_killed, (int)w, "write");
+        CHECK(w == (ssize_t)n || (w == GREEN_EKILLED && was_killed),
+              "pipe write: %zd of %zu", w, n);
+        if (w > 0)
+            pipe_written += n;
+        return;
+    }
+    if (r == 1) {
+        unsigned long long avail = pipe_written - pipe_read;
+        int rc = green_hub_wait_read(pfd[0], 0);
+        check_killed_call(me, was_killed, rc, "wait_read");
+        if (!was_killed)
+            CHECK(rc == (avail ? GREEN_OK : GREEN_ETIMEDOUT),
+                  "wait_read(0) with %llu bytes: %d", avail, rc);
+        return;
+    }
+    /* Read with timeout 0 or 1 ms (never forever: nothing might write). */
+    double to = fuzz_below(&R, 4) == 0 && use_timers ? 0.001 : 0;
+    size_t n = 1 + fuzz_below(&R, sizeof buf);
+    unsigned long long avail = pipe_written - pipe_read;
+    set_blocked(me, B_PIPE, 0);
+    ssize_t got = green_hub_read(pfd[0], buf, n, to);
+    set_blocked(me, B_NONE, 0);
+    check_killed_call(me, was_killed, (int)got, "read");
+    if (was_killed)
+        return;
+    if (got > 0) {
+        if (to == 0)
+            CHECK((unsigned long long)got == (avail < n ? avail : n),
+                  "read(0) of %zu with %llu there: %zd", n, avail, got);
+        for (ssize_t k = 0; k < got; k++)
+            CHECK(buf[k] == (unsigned char)(pipe_read + (unsigned long long)k),
+                  "pipe byte %llu out of sequence",
+                  pipe_read + (unsigned long long)k);
+        pipe_read += (unsigned long long)got;
+    } else if (got == GREEN_ETIMEDOUT) {
+        CHECK(to > 0 || avail == 0, "read(0) timed out with %llu there",
+              avail);
+    } else {
+        CHECK((got == GREEN_EKILLED && me >= 0 && T[me].killed) ||
+                  (got == GREEN_ECLOSED && pipe_closed),
+              "pipe read: %zd (errno %d)", got, errno);
+    }
+}
+
+static void pipe_open(void)
+{
+    CHECK(pipe(pfd) == 0, "pipe: %d", errno);
+    pipe_closed = 0;
+    pipe_written = pipe_read = 0;
+}
+
+/* Closing wakes the readers with GREEN_ECLOSED. But a reader the hub has
+ * woken (data came) and that has not run yet reads the closed number (or
+ * whatever reused it) instead (regress_hub_close_woken_reader.c), so the
+ * readers finish first (their timeouts are 1 ms at most). Remove the wait
+ * once that is fixed. */
+static void pipe_close(void)
+{
+    for (int k = 0; blocked_on(B_PIPE, 0); k++) {
+        CHECK(k < 100000, "pipe readers never finish");
+        CHECK(green_hub_sleep(k < 100 ? 0 : 0.001) == GREEN_OK, "sleep");
+    }
+    pipe_closed = 1;
+    CHECK(green_hub_close(pfd[0]) == GREEN_OK &&
+              green_hub_close(pfd[1]) == GREEN_OK,
+          "pipe close");
+    pfd[0] = pfd[1] = -1;
+}
+
 /* ---- calls from another OS thread ------------------------------------ */
 
 struct foreign {
@@ -962,6 +1064,8 @@ static void one_step(int me)
         step_event(me, was_killed, may_block);
     } else if (r < 84) {
         step_pool(me);
+    } else if (r < 88) {
+        step_pipe(me, was_killed);
     } else if (r < 92) {
         if (me == NONE)
             step_objects();
@@ -1022,6 +1126,7 @@ static void forget_finished(void)
  * the others never run. */
 static void end_by_destroy(void)
 {
+    pipe_close();
     for (int i = 0; i < NQ; i++)
         if (Q[i].live) {
             CHECK(green_queue_close(Q[i].q) == GREEN_OK, "close");
@@ -1090,6 +1195,7 @@ static void run_one(unsigned long long seed, long nsteps)
     memset(Q, 0, sizeof Q);
     memset(E, 0, sizeof E);
     memset(P, 0, sizeof P);
+    pipe_open();
     /* Start with one of each. */
     CHECK(green_sem_create(&S[0].s, 1) == GREEN_OK, "sem");
     S[0] = (struct sem_m){1, ++gen_counter, S[0].s, 1, 0, 0};
@@ -1118,6 +1224,7 @@ static void run_one(unsigned long long seed, long nsteps)
         destroy_ends++;
         return;
     }
+    pipe_close();
     for (int i = 0; i < MAXT; i++)
         if (T[i].used && T[i].h && T[i].urefs > 0 && !T[i].finished)
             kill_task(NONE, i);
