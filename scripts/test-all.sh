@@ -14,6 +14,7 @@ build=${GREEN_BUILD_DIR:-$root/build}
 build_a64=${GREEN_BUILD_DIR_AARCH64:-$root/build-aarch64}
 build_asan=${GREEN_BUILD_DIR_ASAN:-$root/build-asan}
 build_tsan=${GREEN_BUILD_DIR_TSAN:-$root/build-tsan}
+build_fuzz=${GREEN_BUILD_DIR_FUZZ:-$root/build-fuzz}
 
 scripts/deps.sh || exit 1
 
@@ -77,6 +78,14 @@ sanitizer_tests() { # sanitizer_tests <build dir> [VAR=value...]
   env "$@" GREEN_STACK_MODE=copy ctest --no-tests=error --output-on-failure \
     -j2 --test-dir "$dir" -L 'core|hub' -LE valgrind
 }
+# The fuzzers carry their own ASan+UBSan copy of the libraries
+# (tests/fuzz/README.md); each runs for GREEN_FUZZ_SECONDS (20 s).
+fuzz_build() {
+  cmake -S "$root" -B "$build_fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DGREEN_FUZZ=ON -DGREEN_BUILD_PYTHON=OFF -DGREEN_BUILD_BENCH=OFF \
+    -DGREEN_BUILD_EXAMPLES=OFF &&
+  cmake --build "$build_fuzz"
+}
 cross_build() {
   cmake -S "$root" -B "$build_a64" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
@@ -95,6 +104,9 @@ step "AddressSanitizer ctest (guarded, then copy stacks)" \
 build_step "ThreadSanitizer build" sanitizer_build thread "$build_tsan"
 step "ThreadSanitizer ctest (guarded, then copy stacks)" \
   sanitizer_tests "$build_tsan"
+build_step "fuzzers build (ASan+UBSan)" fuzz_build
+step "fuzzers bounded run and regressions (ctest -L fuzz)" ctest_run \
+  --test-dir "$build_fuzz" -L fuzz
 build_step "aarch64 cross build" cross_build
 # valgrind, gdb and the ABI checks look at host binaries only.
 step "aarch64 ctest (qemu-user)" ctest_run --test-dir "$build_a64" \
