@@ -16,8 +16,7 @@
  * its caller with `br x30` rather than `ret`: the return predictor holds
  * the other stack's caller. Checks and bookkeeping are C (see green.c).
  */
-#include "../src/layout.h"
-    .text
+#include "arch.h"
 
 .macro SAVE_FRAME
     sub sp, sp, #176
@@ -69,11 +68,7 @@
 .endm
 
 /* int green_switch(green_t *target, void *value, void **result) */
-    .globl green_switch
-    .type green_switch, %function
-    .p2align 4
-green_switch:
-    .cfi_startproc
+GREEN_FUNC green_switch
     SAVE_FRAME
     adr x9, .Lswitch_resume
     str x9, [sp]
@@ -81,17 +76,17 @@ green_switch:
     mov x3, sp
     bl green__switch_prepare
     cbz x0, .Lswitch_none
-    cmp x1, #2
+    cmp x1, #GREEN_RESUME_COPY
     b.eq .Lswitch_copy
-    mov sp, x0                  /* x1: 0 fast, 1 slow (see green.c) */
+    mov sp, x0                  /* x1: GREEN_RESUME_FAST or _SLOW */
     ldr x9, [sp]
     br x9
-.Lswitch_copy:                  /* x1 2: through the copy functions */
+.Lswitch_copy:
     bl green__copy_out
     mov sp, x0
     bl green__copy_in
     mov sp, x0
-    mov x1, #1
+    mov x1, #GREEN_RESUME_SLOW
     ldr x9, [sp]
     br x9
 .Lswitch_none:
@@ -100,22 +95,17 @@ green_switch:
     add sp, sp, #176
     ret
 .Lswitch_resume:
-    mov x0, #0
-    cbz x1, 1f
+    mov x0, #0                  /* GREEN_OK */
+    cmp x1, #GREEN_RESUME_FAST
+    b.eq 1f
     bl green__switch_resumed
 1:
     RESTORE_FRAME
     br x30
-    .cfi_endproc
-    .size green_switch, .-green_switch
+GREEN_END green_switch
 
 /* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-    .globl green_arch_switch
-    .hidden green_arch_switch
-    .type green_arch_switch, %function
-    .p2align 4
-green_arch_switch:
-    .cfi_startproc
+GREEN_HIDDEN_FUNC green_arch_switch
     SAVE_FRAME
     adr x9, .Lplain_resume
     str x9, [sp]
@@ -123,51 +113,41 @@ green_arch_switch:
     str x9, [x0]
     cbnz w2, 1f
     mov sp, x1
-    mov x1, #1                  /* a green_switch frame resumes slow */
+    mov x1, #GREEN_RESUME_SLOW  /* a green_switch frame resumes slow */
     ldr x9, [sp]
     br x9
 1:  bl green__copy_out          /* copy != 0 */
     mov sp, x0
     bl green__copy_in
     mov sp, x0
-    mov x1, #1
+    mov x1, #GREEN_RESUME_SLOW
     ldr x9, [sp]
     br x9
 .Lplain_resume:
     RESTORE_FRAME
     br x30
-    .cfi_endproc
-    .size green_arch_switch, .-green_arch_switch
+GREEN_END green_arch_switch
 
 /*
  * void *green_arch_init_stack(void *base, size_t size)
  * A 16-aligned frame at the top of [base, base+size) whose resume address
  * is green_arch_entry. Returns its sp.
  */
-    .globl green_arch_init_stack
-    .hidden green_arch_init_stack
-    .type green_arch_init_stack, %function
-    .p2align 4
-green_arch_init_stack:
-    .cfi_startproc
+GREEN_HIDDEN_FUNC green_arch_init_stack
     add x0, x0, x1
     and x0, x0, #~15
     sub x0, x0, #16
     adr x9, green_arch_entry
     stp x9, xzr, [x0]
     ret
-    .cfi_endproc
-    .size green_arch_init_stack, .-green_arch_init_stack
+GREEN_END green_arch_init_stack
 
 /*
  * First code run on a new stack; unwinders end a backtrace here. Its
  * frame, which a greenlet keeps all its life, is the body's `out` and
  * alignment: 16 bytes.
  */
-    .type green_arch_entry, %function
-    .p2align 4
-green_arch_entry:
-    .cfi_startproc
+GREEN_LOCAL_FUNC green_arch_entry
     .cfi_undefined x30
     mov x29, xzr
     sub sp, sp, #16
@@ -180,7 +160,6 @@ green_arch_entry:
     ldr x1, [sp]
     bl green__finish            /* (rc, out); never returns */
     brk #0
-    .cfi_endproc
-    .size green_arch_entry, .-green_arch_entry
+GREEN_END green_arch_entry
 
-    .section .note.GNU-stack, "", %progbits
+GREEN_NOTE_GNU_STACK
