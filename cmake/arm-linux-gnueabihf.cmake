@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Cross build for armhf (ARMv7, AAPCS32 hard float) Linux with Debian's
 # cross compiler; ctest runs the programs under qemu-user. Debian packages:
-# gcc-arm-linux-gnueabihf, libc6-dev-armhf-cross, qemu-user, and libcmocka-
-# dev:armhf and libffi-dev:armhf (dpkg --add-architecture armhf).
+# gcc-arm-linux-gnueabihf, libc6-dev-armhf-cross, qemu-user, and
+# libcmocka-dev:armhf and libffi-dev:armhf (dpkg --add-architecture armhf).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR armv7l)
 set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Cross build for i386 (System V i386 ABI) Linux with Debian's cross
 # compiler; ctest runs the programs under qemu-user. Debian packages:
-# gcc-i686-linux-gnu, libc6-dev-i386-cross, qemu-user, and libcmocka-
-# dev:i386 and libffi-dev:i386 (dpkg --add-architecture i386).
+# gcc-i686-linux-gnu, libc6-dev-i386-cross, qemu-user, and
+# libcmocka-dev:i386 and libffi-dev:i386 (dpkg --add-architecture i386).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR i686)
 set(CMAKE_C_COMPILER i686-linux-gnu-gcc)

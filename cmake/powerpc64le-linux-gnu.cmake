@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Cross build for ppc64le (ELFv2) Linux with Debian's cross compiler; ctest
-# runs the programs under qemu-user. Debian packages: gcc-powerpc64le-linux-
-# gnu, libc6-dev-ppc64el-cross, qemu-user, and libcmocka-dev:ppc64el and
-# libffi-dev:ppc64el (dpkg --add-architecture ppc64el).
+# runs the programs under qemu-user. Debian packages:
+# gcc-powerpc64le-linux-gnu, libc6-dev-ppc64el-cross, qemu-user, and
+# libcmocka-dev:ppc64el and libffi-dev:ppc64el (dpkg --add-architecture
+# ppc64el).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR ppc64le)
 set(CMAKE_C_COMPILER powerpc64le-linux-gnu-gcc)

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Cross build for s390x (z/Architecture ELF ABI) Linux with Debian's cross
 # compiler; ctest runs the programs under qemu-user. Debian packages:
-# gcc-s390x-linux-gnu, libc6-dev-s390x-cross, qemu-user, and libcmocka-
-# dev:s390x and libffi-dev:s390x (dpkg --add-architecture s390x).
+# gcc-s390x-linux-gnu, libc6-dev-s390x-cross, qemu-user, and
+# libcmocka-dev:s390x and libffi-dev:s390x (dpkg --add-architecture s390x).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR s390x)
 set(CMAKE_C_COMPILER s390x-linux-gnu-gcc)
