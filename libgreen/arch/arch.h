@@ -17,7 +17,11 @@
  *    address with a resume code (below) in a register of that file's
  *    choosing;
  *  - green_arch_init_stack() makes a frame whose resume address is the
- *    file's entry (green_arch_entry), which never returns.
+ *    file's entry (green_arch_entry), which never returns. It writes
+ *    nothing more than 32 bytes below the 16-aligned top of the stack:
+ *    in copy mode the copy-in function runs right below that (copy.c);
+ *  - the entry's frame, kept for the greenlet's whole life, lies below
+ *    GREEN_ARCH_TOP_SLACK bytes under the top.
  */
 #ifndef GREEN_ARCH_H
 #define GREEN_ARCH_H

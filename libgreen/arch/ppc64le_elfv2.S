@@ -165,8 +165,8 @@ GREEN_END green_arch_switch
 
 /*
  * void *green_arch_init_stack(void *base, size_t size)
- * A frame 48 bytes below the 16-aligned top of [base, base+size), its
- * back chain NULL and its resume address (16 below the top)
+ * A frame 48 bytes below the 16-aligned top of [base, base+size) whose
+ * resume address, the only word written (16 below the top), is
  * green_arch_entry. Returns its r1.
  */
 GREEN_HIDDEN_FUNC green_arch_init_stack
@@ -177,8 +177,6 @@ GREEN_HIDDEN_FUNC green_arch_init_stack
     addis %r11, %r2, green_arch_entry@toc@ha
     addi %r11, %r11, green_arch_entry@toc@l
     std %r11, F_RESUME(%r3)
-    li %r0, 0
-    std %r0, 0(%r3)
     blr
 GREEN_END green_arch_init_stack
 
