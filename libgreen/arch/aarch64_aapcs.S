@@ -10,13 +10,22 @@
  *
  * Frame left on a suspended stack, 176 bytes from its saved sp upward:
  *     resume, (pad), x19 ... x28, x29, x30, d8 ... d15
- * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`.
+ * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`, with a
+ * resume code (arch.h) in x1.
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with `br x30` rather than `ret`: the return predictor holds
- * the other stack's caller. Checks and bookkeeping are C (see green.c).
+ * the other stack's caller. Its common case (both sides wait in
+ * green_switch, nothing to run around the switch) is done here, as
+ * green__switch_prepare's fast path does it in C; every other case is C
+ * (green__switch_prepare, green__switch_resumed in green.c), called and
+ * returned from normally.
  */
 #include "arch.h"
+
+#if defined(__AARCH64EB__)
+#error "aarch64_aapcs.S stores two adjacent byte fields as one little-endian halfword"
+#endif
 
 .macro SAVE_FRAME
     sub sp, sp, #176
@@ -69,6 +78,57 @@
 
 /* int green_switch(green_t *target, void *value, void **result) */
 GREEN_FUNC green_switch
+    /*
+     * Fast path, the common case of a generator or a scheduler: target
+     * waits in green_switch() on this thread, and nothing (hooks, reaping,
+     * releases from other threads) has to run around the switch. The same
+     * test and commit as green__switch_prepare(), on the fields of arch.h.
+     * Anything else goes through the C below.
+     */
+#if defined(GREEN_ASAN)
+    b .Lswitch_slow             /* every switch tells the sanitizer */
+#endif
+    cbz x0, .Lswitch_slow
+    adrp x10, :gottprel:green__tls
+    ldr x10, [x10, #:gottprel_lo12:green__tls]
+    mrs x9, tpidr_el0
+    ldr x10, [x9, x10]                      /* t */
+    ldr x11, [x0, #GREEN_G_THREAD]
+    cmp x11, x10
+    b.ne .Lswitch_slow
+    ldrb w11, [x0, #GREEN_G_API_SUSPENDED]
+    cbz w11, .Lswitch_slow
+    ldr x11, [x10, #GREEN_T_SLOW]           /* slow and pending_flag */
+    cbnz x11, .Lswitch_slow
+    ldr x12, [x10, #GREEN_T_CURRENT]        /* origin */
+    ldrb w11, [x12, #GREEN_G_MODE]
+    cmp w11, #GREEN_M_COPY                  /* must reserve its copy */
+    b.eq .Lswitch_slow
+    .cfi_remember_state
+    SAVE_FRAME
+    adr x9, .Lswitch_resume
+    str x9, [sp]
+    ldr x11, [x0, #GREEN_G_RESULT_OUT]
+    str x1, [x11]                           /* deliver the value */
+    mov x9, sp
+    str x9, [x12, #GREEN_G_SP]
+    add x11, x10, #GREEN_T_DISCARD
+    cmp x2, #0
+    csel x2, x11, x2, eq
+    str x2, [x12, #GREEN_G_RESULT_OUT]
+    /* api_suspended and state are adjacent bytes: one store each side */
+    mov w11, #(GREEN_S_SUSPENDED << 8 | 1)
+    strh w11, [x12, #GREEN_G_API_SUSPENDED]
+    mov w11, #(GREEN_S_RUNNING << 8 | 0)
+    strh w11, [x0, #GREEN_G_API_SUSPENDED]
+    str x0, [x10, #GREEN_T_CURRENT]
+    ldr x9, [x0, #GREEN_G_SP]
+    mov sp, x9
+    mov x1, #GREEN_RESUME_FAST
+    ldr x9, [sp]
+    br x9
+    .cfi_restore_state
+.Lswitch_slow:
     SAVE_FRAME
     adr x9, .Lswitch_resume
     str x9, [sp]
