@@ -1,16 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The debugger test of a cross build (ctest core_gdb_backtrace there):
-#   gdb_qemu.sh <gdb> <sysroot> <libdir> <program> <emulator> [args...]
-# runs <program> (gdb_target.c) under qemu-user's gdb stub, attaches gdb
-# (gdb-multiarch) to it, stops at gdb_target_breakpoint() inside a greenlet
-# and prints the backtrace, which ctest matches as for the native test.
+# The debugger tests of a cross build (ctest core_gdb_* there):
+#   gdb_qemu.sh <gdb> <sysroot> <libdir> <script> <program> <emulator> [args...]
+# runs <program> under qemu-user's gdb stub, attaches gdb (gdb-multiarch)
+# to it and runs the gdb <script> (gdb_backtrace.gdb, gdb_fastpath.gdb),
+# whose output ctest matches as for the native tests.
 set -u
 # <libdir> holds libgreen.so, for a sysroot that does not (the emulator's
 # -L one).
-[ $# -ge 5 ] || { echo "usage: $0 <gdb> <sysroot> <libdir> <program> <emulator...>" >&2; exit 2; }
-gdb=$1 sysroot=$2 libdir=$3 prog=$4
-shift 4
+[ $# -ge 6 ] || { echo "usage: $0 <gdb> <sysroot> <libdir> <script> <program> <emulator...>" >&2; exit 2; }
+gdb=$1 sysroot=$2 libdir=$3 script=$4 prog=$5
+shift 5
 
 listening() { # listening <port>: a socket listens on it (/proc/net/tcp)
     hex=$(printf '%04X' "$1")
@@ -47,8 +47,7 @@ timeout 240 "$gdb" -nx -batch \
     -ex "set solib-search-path $libdir" \
     -ex "set auto-load safe-path /" \
     -ex "target remote 127.0.0.1:$port" \
-    -ex "break gdb_target_breakpoint" \
-    -ex continue -ex bt -ex kill \
+    -x "$script" -ex kill \
     "$prog"
 rc=$?
 kill "$pid" 2>/dev/null
