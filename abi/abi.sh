@@ -53,8 +53,11 @@ symbols() {
     # readelf --dyn-syms -W columns:
     #   Num: Value Size Type Bind Vis Ndx Name [(verindex)]
     # Keep what the library defines (Ndx not UND) and shows to others
-    # (GLOBAL or WEAK binding, DEFAULT or PROTECTED visibility).
-    LC_ALL=C "$READELF" --dyn-syms -W "$lib" | LC_ALL=C awk '
+    # (GLOBAL or WEAK binding, DEFAULT or PROTECTED visibility). On
+    # ppc64le (ELFv2) readelf adds "[<localentry>: 8]" after the
+    # visibility of a function with a local entry point: dropped.
+    LC_ALL=C "$READELF" --dyn-syms -W "$lib" |
+        LC_ALL=C sed 's/\[<localentry>: [0-9]*\] //' | LC_ALL=C awk '
         $1 ~ /^[0-9]+:$/ && NF >= 8 && $7 != "UND" &&
         ($5 == "GLOBAL" || $5 == "WEAK") &&
         ($6 == "DEFAULT" || $6 == "PROTECTED") { print $8 }' |

@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "layout.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
@@ -34,7 +33,7 @@ __thread struct green_thread *green__tls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #define tls_thread green__tls
 
-/* The machine layer's view of the structs (layout.h) must be right. */
+/* The machine layer's view of the structs (arch.h) must be right. */
 #define LAYOUT(type, field, off)                                              \
     _Static_assert(offsetof(struct type, field) == (off), #type "." #field)
 LAYOUT(green, thread, GREEN_G_THREAD);
@@ -848,9 +847,9 @@ static struct green_prepared commit_switch(struct green_thread *t,
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
     asan_leave(t, origin, target);
-    struct green_prepared p = {target->sp, 1};
+    struct green_prepared p = {target->sp, GREEN_RESUME_SLOW};
     if (green_copy_needed(t, target))
-        p.rc = 2;
+        p.rc = GREEN_RESUME_COPY;
     return p;
 }
 
@@ -914,7 +913,7 @@ struct green_prepared green__switch_prepare(struct green *target,
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
-    struct green_prepared p = {target->sp, 0};
+    struct green_prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
 

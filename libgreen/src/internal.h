@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "arch.h"
 #include "green.h"
 
 #define GREEN_HIDDEN __attribute__((visibility("hidden")))
@@ -50,11 +51,13 @@ GREEN_HIDDEN void green__finish(int rc, void *out) __attribute__((noreturn));
 /*
  * green_switch() is entered in the machine layer, which saves the caller's
  * frame and calls green__switch_prepare() with its stack pointer. That
- * returns the stack pointer to resume and rc = 0 (fast: the value is
- * already stored, green_switch() returns GREEN_OK on the resumed side) or
- * 1 (slow: call green__switch_resumed() on the resumed side, whose result
- * green_switch() returns); or sp = NULL and rc = the return code when
- * there is nothing to switch. green_arch_switch() always resumes slow.
+ * returns the stack pointer to resume and a resume code of arch.h in rc
+ * (GREEN_RESUME_FAST: the value is already stored, green_switch() returns
+ * GREEN_OK on the resumed side; GREEN_RESUME_SLOW: call
+ * green__switch_resumed() on the resumed side, whose result green_switch()
+ * returns; GREEN_RESUME_COPY: see copy mode below); or sp = NULL and rc =
+ * the return code when there is nothing to switch. green_arch_switch()
+ * always resumes slow.
  */
 struct green_prepared {
     void *sp;
@@ -69,10 +72,10 @@ GREEN_HIDDEN int green__switch_resumed(void);
 /*
  * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
  * on the shared stack resumes through both functions (prepare returns
- * rc = 2, green_arch_switch() gets copy = 1): after saving the origin's
- * frame, the machine layer calls green__copy_out() on the origin's stack;
- * it saves the shared stack's owner and returns a 16-aligned stack pointer
- * on the shared stack below the target's frame. There the machine layer
+ * GREEN_RESUME_COPY, green_arch_switch() gets copy = 1): after saving the
+ * origin's frame, the machine layer calls green__copy_out() on the
+ * origin's stack; it saves the shared stack's owner and returns a
+ * 16-aligned stack pointer on the shared stack below the target's frame. There the machine layer
  * calls green__copy_in(), which puts the target's live stack back and
  * returns the stack pointer to resume.
  */
@@ -87,14 +90,7 @@ GREEN_HIDDEN void *green__copy_in(void);
  * `lowest` (its saved stack pointer, or a bound below it), so that saving
  * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
 GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
-/* Bytes at the top of a stack that a started greenlet never uses (both
- * machine layers' green_arch_init_stack() leave the entry's frame 16 bytes
- * below the top), so copy mode does not save them. */
-#define GREEN_ARCH_TOP_SLACK 16
-/* A bound on how far below a local of green_arch_switch()'s caller the
- * machine layer saves the stack pointer (the caller's frame, the switch's
- * own frame). */
-#define GREEN_ARCH_FRAME_MAX 512
+/* GREEN_ARCH_TOP_SLACK and GREEN_ARCH_FRAME_MAX: see arch.h. */
 /* Maps the thread's shared stack if it is not yet. GREEN_OK or
  * GREEN_ENOSTACK. Done when a copy or auto greenlet is created, so that an
  * auto greenlet can fall back to it when no mapping is left. */
@@ -169,7 +165,7 @@ enum {
 
 struct green {
     /* The fields up to `state` are read by green_switch()'s fast path in
-     * the machine layer: their offsets are fixed in layout.h. */
+     * the machine layer: their offsets are fixed in arch.h. */
     atomic_long refs;
     struct green_thread *thread; /* owner; holds a reference to it */
     struct green *parent;        /* holds a reference; NULL for main */
@@ -217,7 +213,7 @@ struct green_hook {
 
 struct green_thread {
     /* The fields green_switch()'s fast path reads come first; their
-     * offsets are fixed in layout.h for the machine layer. */
+     * offsets are fixed in arch.h for the machine layer. */
     struct green *current;
     /* Nonzero when green_switch() must take its slow path: hooks are
      * installed, or the current greenlet is an orphan to reap. */

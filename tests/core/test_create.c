@@ -3,7 +3,9 @@
  * test_create.c - green_create(): defaults, parents, options, userdata,
  * invalid arguments.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -300,6 +302,29 @@ struct stack_probe {
     int ok;
 };
 
+/* The page below lo, which /proc/self/maps does not list under
+ * qemu-user for 32-bit guests when it is PROT_NONE: it must be mapped
+ * (mprotect fails with ENOMEM on a hole) and unreadable (the kernel, or
+ * the emulator, refuses to read it with EFAULT). */
+static int probe_guard(struct stack_probe *p)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *guard = (void *)(p->lo - page);
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    ssize_t n = write(fds[1], guard, 1);
+    int unreadable = n < 0 && errno == EFAULT;
+    close(fds[0]);
+    close(fds[1]);
+    if (!unreadable || mprotect(guard, page, PROT_NONE) != 0)
+        return -1;
+    p->guard_lo = p->lo - page;
+    p->guard_hi = p->lo;
+    memcpy(p->guard_perms, "---p", 5);
+    return 0;
+}
+
 static int run_probe(green_t *self, void *in, void **out)
 {
     (void)self;
@@ -309,8 +334,9 @@ static int run_probe(green_t *self, void *in, void **out)
      * whose address is taken lives on the heap. */
     p->addr = (uintptr_t)__builtin_frame_address(0);
     p->ok = find_mapping(p->addr, &p->lo, &p->hi, p->perms) == 0 &&
-            find_mapping(p->lo - 1, &p->guard_lo, &p->guard_hi,
-                         p->guard_perms) == 0;
+            (find_mapping(p->lo - 1, &p->guard_lo, &p->guard_hi,
+                          p->guard_perms) == 0 ||
+             probe_guard(p) == 0);
     return GREEN_OK;
 }
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds the target libraries the C tests need (cmocka, libffi) from
+# Debian's source packages, for a cross target that Debian 12 has no
+# architecture for (riscv64):
+#   scripts/cross-deps.sh <triplet> <prefix>
+# installs them under <prefix> (lib/pkgconfig included) with the cross
+# compiler <triplet>-gcc, and does nothing when both are there already.
+# Needs the deb-src entry that scripts/deps.sh adds.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 <triplet> <prefix>" >&2; exit 2; }
+triplet=$1
+prefix=$(mkdir -p "$2" && cd "$2" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+src=$prefix/src
+toolchain=$root/cmake/$triplet.cmake
+[ -f "$toolchain" ] || { echo "cross-deps: no $toolchain" >&2; exit 2; }
+
+have() { [ -f "$prefix/lib/pkgconfig/$1.pc" ]; }
+if have cmocka && have libffi; then
+  exit 0
+fi
+
+mkdir -p "$src"
+fetch() { # fetch <source package>: unpacks its upstream tarball in $src
+  ( cd "$src" && ls "$1"_*.orig.tar.* >/dev/null 2>&1 ||
+      apt-get source --download-only -qq "$1" >/dev/null )
+  local tarball
+  tarball=$(ls "$src/$1"_*.orig.tar.* | head -n 1)
+  rm -rf "$src/$1.src" && mkdir -p "$src/$1.src"
+  tar -xf "$tarball" -C "$src/$1.src" --strip-components=1
+}
+
+if ! have cmocka; then
+  echo "cross-deps: cmocka for $triplet"
+  fetch cmocka
+  cmake -S "$src/cmocka.src" -B "$src/cmocka.build" -G Ninja \
+    -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
+    -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF >/dev/null
+  cmake --build "$src/cmocka.build" >/dev/null
+  cmake --install "$src/cmocka.build" >/dev/null
+fi
+
+if ! have libffi; then
+  echo "cross-deps: libffi for $triplet"
+  fetch libffi
+  mkdir -p "$src/libffi.build"
+  ( cd "$src/libffi.build" &&
+    "$src/libffi.src/configure" --host="$triplet" --prefix="$prefix" \
+      --libdir="$prefix/lib" --disable-static --disable-docs \
+      --disable-multi-os-directory >/dev/null &&
+    make -j2 >/dev/null && make install >/dev/null )
+fi
+have cmocka && have libffi
