@@ -11,6 +11,7 @@
  * rounds' ratios. Pin it to one core: taskset -c 1 core_bench.
  *
  *   core_bench            all figures
+ *   core_bench ratio      only the interleaved rounds and their ratio
  *   core_bench create N   only N create+start+finish+destroy cycles after
  *                         a warm-up (for strace -c, see syscalls.sh)
  *   core_bench count N    only N green_switch and N bare round trips (for
@@ -254,6 +255,14 @@ static double run(bench_fn fn, long n)
     return median(v, RUNS);
 }
 
+static void print_ratio(double ratio)
+{
+    printf("switch/bare one-way: %.2f (median of %d interleaved rounds' "
+           "ratios; target <= %.1f: %s)\n",
+           ratio, ROUNDS, SWITCH_TARGET,
+           ratio <= SWITCH_TARGET ? "met" : "missed");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "create") == 0) {
@@ -270,6 +279,13 @@ int main(int argc, char **argv)
     }
     double sw, bare;
     double ratio = interleaved(&sw, &bare);
+    if (argc == 2 && strcmp(argv[1], "ratio") == 0) {
+        printf("green_switch %.2f ns, bare %.2f ns one way; ", sw / 2,
+               bare / 2);
+        print_ratio(ratio);
+        green_release(pong_g);
+        return 0;
+    }
     double fresh = run(bench_green_switch, 2000000);
     double fpu = run(bench_bare_fpu, 2000000);
     double uc = run(bench_swapcontext, 200000);
@@ -290,9 +306,7 @@ int main(int argc, char **argv)
     printf("%-44s %9.1f %9.1f\n", "glibc swapcontext (yardstick)", uc, uc / 2);
     printf("%-44s %9.1f\n", "create+start+finish+destroy (libgreen)", cr);
     printf("%-44s %9.1f\n", "green_current (libgreen)", cur);
-    printf("switch/bare one-way: %.2f (median of %d interleaved rounds' "
-           "ratios; target <= %.1f: %s)\n",
-           ratio, ROUNDS, SWITCH_TARGET, ratio <= SWITCH_TARGET ? "met" : "missed");
+    print_ratio(ratio);
     printf("ratios: switch/swapcontext %.3f (target <= 0.05), create %.0f ns "
            "(target <= 150)\n",
            sw / uc, cr);
