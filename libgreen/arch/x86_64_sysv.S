@@ -118,6 +118,10 @@ GREEN_FUNC green_switch
     /* t from the target, so that what follows need not wait for the
      * thread pointer's offset from the GOT; checked against it */
     movq GREEN_G_THREAD(%rdi), %r8          /* t */
+    /* The target's stack pointer, loaded ahead of every store of the
+     * switch (the origin's is stored at the same offset of another
+     * greenlet): the resumed side's loads wait on nothing but it. */
+    movq GREEN_G_SP(%rdi), %r11
     movq green__tls@GOTTPOFF(%rip), %rax
     cmpq %fs:(%rax), %r8
     jne .Lswitch_slow
@@ -148,7 +152,7 @@ GREEN_FUNC green_switch
     /* target's frame is a green_switch frame like ours (api_suspended
      * says so): skip its resume address and return GREEN_OK to its
      * caller from here, with the CFI of this frame */
-    movq GREEN_G_SP(%rdi), %rsp
+    movq %r11, %rsp
     xorl %eax, %eax                         /* GREEN_OK */
     addq $8, %rsp
     .cfi_adjust_cfa_offset -8
