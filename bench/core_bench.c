@@ -5,9 +5,18 @@
  * (the floor), the same with MXCSR/x87 control words (the choice libgreen
  * did not make), and glibc's swapcontext.
  *
- *   core_bench            all figures, median of RUNS runs each
+ * green_switch and the bare switch are measured in interleaved rounds
+ * (one of each per round, the order alternating), so that whatever else
+ * the machine runs hits both alike; the ratio line is the median of the
+ * rounds' ratios. Pin it to one core: taskset -c 1 core_bench.
+ *
+ *   core_bench            all figures
+ *   core_bench ratio      only the interleaved rounds and their ratio
  *   core_bench create N   only N create+start+finish+destroy cycles after
  *                         a warm-up (for strace -c, see syscalls.sh)
+ *   core_bench count N    only N green_switch and N bare round trips (for
+ *                         valgrind --tool=callgrind: instructions per
+ *                         switch, whatever the load)
  */
 #define _GNU_SOURCE
 #include <green.h>
@@ -19,6 +28,9 @@
 #include <ucontext.h>
 
 #define RUNS 11
+#define ROUNDS 201         /* interleaved switch/yardstick rounds */
+#define ROUND_TRIPS 20000  /* round trips per round */
+#define SWITCH_TARGET 1.5  /* green_switch one way / bare one way */
 
 static double now_ns(void)
 {
@@ -54,7 +66,7 @@ static int pong(green_t *self, void *in, void **out)
     return GREEN_OK;
 }
 
-/* ns per round trip (two switches) */
+/* ns per round trip (two switches), with a fresh greenlet */
 static double bench_green_switch(long n)
 {
     green_t *g;
@@ -69,6 +81,22 @@ static double bench_green_switch(long n)
     if ((long)v != n - 1)
         abort();
     green_release(g); /* kills it: exit thrown in */
+    return (t1 - t0) / n;
+}
+
+/* n round trips with pong_g, started already; ns per round trip */
+static green_t *pong_g;
+
+static double green_round(long n)
+{
+    void *v = NULL;
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (green_switch(pong_g, (void *)i, &v) != GREEN_OK)
+            abort();
+    double t1 = now_ns();
+    if ((long)v != n - 1)
+        abort();
     return (t1 - t0) / n;
 }
 
@@ -121,28 +149,78 @@ void *bare_init_fpu(void *stack_top, void (*fn)(void));
 static void *bare_main_sp, *bare_co_sp;
 static char bare_stack[64 * 1024] __attribute__((aligned(16)));
 
-static void bare_co(void)
-{
-    for (;;)
-        bare_switch(&bare_co_sp, bare_main_sp);
-}
-
 static void bare_co_fpu(void)
 {
     for (;;)
         bare_switch_fpu(&bare_co_sp, bare_main_sp);
 }
 
-static double bench_bare(long n, int fpu)
+/* The MXCSR/x87 variant, with a fresh frame; ns per round trip */
+static double bench_bare_fpu(long n)
 {
-    bare_co_sp = fpu ? bare_init_fpu(bare_stack + sizeof bare_stack, bare_co_fpu)
-                     : bare_init(bare_stack + sizeof bare_stack, bare_co);
-    void (*sw)(void **, void *) = fpu ? bare_switch_fpu : bare_switch;
-    sw(&bare_main_sp, bare_co_sp);
+    bare_co_sp = bare_init_fpu(bare_stack + sizeof bare_stack, bare_co_fpu);
+    bare_switch_fpu(&bare_main_sp, bare_co_sp);
     double t0 = now_ns();
     for (long i = 0; i < n; i++)
-        sw(&bare_main_sp, bare_co_sp);
+        bare_switch_fpu(&bare_main_sp, bare_co_sp);
     return (now_ns() - t0) / n;
+}
+
+/* The yardstick of the ratio: its own coroutine, left suspended between
+ * rounds like pong_g. */
+static void *yard_main_sp, *yard_co_sp;
+static char yard_stack[64 * 1024] __attribute__((aligned(16)));
+
+static void yard_co(void)
+{
+    for (;;)
+        bare_switch(&yard_co_sp, yard_main_sp);
+}
+
+static double bare_round(long n)
+{
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        bare_switch(&yard_main_sp, yard_co_sp);
+    return (now_ns() - t0) / n;
+}
+
+static void pair_start(void)
+{
+    if (green_create(&pong_g, pong, NULL, NULL) != GREEN_OK)
+        abort();
+    void *v;
+    if (green_switch(pong_g, NULL, &v) != GREEN_OK)
+        abort();
+    yard_co_sp = bare_init(yard_stack + sizeof yard_stack, yard_co);
+    bare_switch(&yard_main_sp, yard_co_sp);
+}
+
+/* Rounds of green_switch and of the bare switch, alternating which goes
+ * first; per round trip medians in *sw and *bare, and the median of the
+ * rounds' ratios. */
+static double sw_best = 1e30, bare_best = 1e30; /* fastest rounds */
+
+static double interleaved(double *sw, double *bare)
+{
+    double s[ROUNDS], b[ROUNDS], r[ROUNDS];
+    green_round(ROUND_TRIPS / 10); /* warm-up */
+    bare_round(ROUND_TRIPS / 10);
+    for (int i = 0; i < ROUNDS; i++) {
+        if (i & 1) {
+            b[i] = bare_round(ROUND_TRIPS);
+            s[i] = green_round(ROUND_TRIPS);
+        } else {
+            s[i] = green_round(ROUND_TRIPS);
+            b[i] = bare_round(ROUND_TRIPS);
+        }
+        r[i] = s[i] / b[i];
+        sw_best = s[i] < sw_best ? s[i] : sw_best;
+        bare_best = b[i] < bare_best ? b[i] : bare_best;
+    }
+    *sw = median(s, ROUNDS);
+    *bare = median(b, ROUNDS);
+    return median(r, ROUNDS);
 }
 
 static ucontext_t uc_main, uc_co;
@@ -181,8 +259,13 @@ static double run(bench_fn fn, long n)
     return median(v, RUNS);
 }
 
-static double bare_plain(long n) { return bench_bare(n, 0); }
-static double bare_fpu(long n) { return bench_bare(n, 1); }
+static void print_ratio(double ratio)
+{
+    printf("switch/bare one-way: %.2f (median of %d interleaved rounds' "
+           "ratios; target <= %.1f: %s)\n",
+           ratio, ROUNDS, SWITCH_TARGET,
+           ratio <= SWITCH_TARGET ? "met" : "missed");
+}
 
 int main(int argc, char **argv)
 {
@@ -191,27 +274,47 @@ int main(int argc, char **argv)
         create_cycles(atol(argv[2]));
         return 0;
     }
-    /* Interleave the measurements so that machine noise hits all alike. */
-    double sw = run(bench_green_switch, 2000000);
-    double bare = run(bare_plain, 2000000);
-    double fpu = run(bare_fpu, 2000000);
+    pair_start();
+    if (argc == 3 && strcmp(argv[1], "count") == 0) {
+        long n = atol(argv[2]);
+        green_round(n);
+        bare_round(n);
+        return 0;
+    }
+    double sw, bare;
+    double ratio = interleaved(&sw, &bare);
+    if (argc == 2 && strcmp(argv[1], "ratio") == 0) {
+        printf("green_switch %.2f ns, bare %.2f ns one way (fastest "
+               "rounds %.2f, %.2f); ",
+               sw / 2, bare / 2, sw_best / 2, bare_best / 2);
+        print_ratio(ratio);
+        green_release(pong_g);
+        return 0;
+    }
+    double fresh = run(bench_green_switch, 2000000);
+    double fpu = run(bench_bare_fpu, 2000000);
     double uc = run(bench_swapcontext, 200000);
     double cr = run(bench_green_create, 200000);
     double cur = run(bench_green_current, 20000000);
 
-    printf("libgreen %s, median of %d runs, ns\n", green_version_string(),
-           RUNS);
+    printf("libgreen %s, ns: medians of %d interleaved rounds (the first "
+           "two rows), of %d runs (the others)\n",
+           green_version_string(), ROUNDS, RUNS);
     printf("%-44s %9s %9s\n", "", "round", "one-way");
     printf("%-44s %9.1f %9.1f\n", "green_switch (libgreen)", sw, sw / 2);
     printf("%-44s %9.1f %9.1f\n", "bare 6-register switch (yardstick)", bare,
            bare / 2);
+    printf("%-44s %9.1f %9.1f\n", "green_switch, fresh greenlet each run",
+           fresh, fresh / 2);
     printf("%-44s %9.1f %9.1f\n", "bare + MXCSR/x87 CW (not used)", fpu,
            fpu / 2);
     printf("%-44s %9.1f %9.1f\n", "glibc swapcontext (yardstick)", uc, uc / 2);
     printf("%-44s %9.1f\n", "create+start+finish+destroy (libgreen)", cr);
     printf("%-44s %9.1f\n", "green_current (libgreen)", cur);
-    printf("ratios: switch/bare %.2f (target <= 2), switch/swapcontext %.3f "
-           "(target <= 0.05), create %.0f ns (target <= 150)\n",
-           sw / bare, sw / uc, cr);
+    print_ratio(ratio);
+    printf("ratios: switch/swapcontext %.3f (target <= 0.05), create %.0f ns "
+           "(target <= 150)\n",
+           sw / uc, cr);
+    green_release(pong_g);
     return 0;
 }

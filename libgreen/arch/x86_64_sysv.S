@@ -115,9 +115,15 @@ GREEN_FUNC green_switch
 #endif
     testq %rdi, %rdi
     jz .Lswitch_slow
+    /* t from the target, so that what follows need not wait for the
+     * thread pointer's offset from the GOT; checked against it */
+    movq GREEN_G_THREAD(%rdi), %r8          /* t */
+    /* The target's stack pointer, loaded ahead of every store of the
+     * switch (the origin's is stored at the same offset of another
+     * greenlet): the resumed side's loads wait on nothing but it. */
+    movq GREEN_G_SP(%rdi), %r11
     movq green__tls@GOTTPOFF(%rip), %rax
-    movq %fs:(%rax), %r8                    /* t */
-    cmpq %r8, GREEN_G_THREAD(%rdi)
+    cmpq %fs:(%rax), %r8
     jne .Lswitch_slow
     cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
     je .Lswitch_slow
@@ -143,10 +149,14 @@ GREEN_FUNC green_switch
     movw $(GREEN_S_SUSPENDED << 8 | 1), GREEN_G_API_SUSPENDED(%r9)
     movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
-    movq GREEN_G_SP(%rdi), %rsp
-    movl $GREEN_RESUME_FAST, %edx
-    popq %rcx
-    jmpq *%rcx
+    /* target's frame is a green_switch frame like ours (api_suspended
+     * says so): skip its resume address and return GREEN_OK to its
+     * caller from here, with the CFI of this frame */
+    movq %r11, %rsp
+    xorl %eax, %eax                         /* GREEN_OK */
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+    RESTORE_REGS_AND_RESUME
     .cfi_restore_state
 .Lswitch_slow:
     SAVE_REGS
