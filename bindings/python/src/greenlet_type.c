@@ -26,6 +26,7 @@
  *    (args, kwargs) tuple. Error payloads are exception instances with their
  *    traceback attached.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,6 +57,9 @@ typedef struct PyGreenlet {
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
     int starting; /* run is being looked up by the greenlet starting */
+    /* The top of its stack and its stack pointer when it last left: the
+     * stack bytes a suspended greenlet holds (_stack_saved). */
+    char *stack_base, *stack_sp;
     pyg_pystate st;
 } PyGreenlet;
 
@@ -70,6 +74,10 @@ struct pyg_thread {
     PyGreenlet *stash[PYG_STASH];
     PyObject *tracefunc;
     PyObject *trace_type, *trace_value, *trace_tb; /* raised by tracefunc */
+    /* The switch the settrace() callback is told about once it is over
+     * (the callback runs outside libgreen's hook, so it may switch). */
+    int trace_event;
+    PyGreenlet *trace_origin, *trace_target; /* strong */
     PyGreenlet *kills;   /* released elsewhere while suspended */
     long nkills;
 };
@@ -285,6 +293,14 @@ static pyg_thread *ts_init(void)
     mg->ts = ts;
     ts->refs++;
     mg->main = 1;
+    pthread_attr_t pa;
+    if (pthread_getattr_np(pthread_self(), &pa) == 0) {
+        void *addr;
+        size_t size;
+        if (pthread_attr_getstack(&pa, &addr, &size) == 0)
+            mg->stack_base = (char *)addr + size;
+        pthread_attr_destroy(&pa);
+    }
     pyg_state_init(&mg->st);
     mg->st.fresh = 0;
     green_set_userdata(m, mg, NULL);
@@ -320,12 +336,16 @@ static inline pyg_thread *ts_get(void)
     return ts_init();
 }
 
+static void call_trace_pending(pyg_thread *ts);
+
 static inline void after_switch(pyg_thread *ts)
 {
     while (ts->nstash > 0) {
         PyGreenlet *p = ts->stash[--ts->nstash];
         Py_DECREF(p);
     }
+    if (PYG_UNLIKELY(ts->trace_target != NULL))
+        call_trace_pending(ts);
 }
 
 
@@ -340,6 +360,8 @@ static void ts_ended(PyObject *capsule)
         tls_ts = NULL;
         pyg_state_flush_chunks();
     }
+    Py_CLEAR(ts->trace_origin);
+    Py_CLEAR(ts->trace_target);
     after_switch(ts);
     process_kills(ts);
     Py_CLEAR(ts->tracefunc);
@@ -434,8 +456,10 @@ static void pyg_hook(void *data, int event, int phase, green_t *origin,
     pyg_thread *ts = data;
     if (phase == GREEN_PHASE_BEFORE) {
         PyGreenlet *o = green_get_userdata(origin);
-        if (o)
+        if (o) {
             pyg_state_save(&o->st);
+            o->stack_sp = (char *)__builtin_frame_address(0);
+        }
         return;
     }
     if (event == GREEN_EVENT_LEAK)
@@ -452,10 +476,24 @@ static void pyg_hook(void *data, int event, int phase, green_t *origin,
     }
     ts->current = t;
     if (ts->tracefunc) {
-        ts->in_hook++;
-        call_trace(ts, event, green_get_userdata(origin), t);
-        ts->in_hook--;
+        /* Called by the switched-to greenlet once the switch is over. */
+        PyGreenlet *o = green_get_userdata(origin);
+        Py_XINCREF(o);
+        Py_INCREF(t);
+        Py_XSETREF(ts->trace_origin, o);
+        Py_XSETREF(ts->trace_target, t);
+        ts->trace_event = event;
     }
+}
+
+static void call_trace_pending(pyg_thread *ts)
+{
+    PyGreenlet *o = ts->trace_origin, *t = ts->trace_target;
+    ts->trace_origin = ts->trace_target = NULL;
+    if (ts->tracefunc && ts->alive)
+        call_trace(ts, ts->trace_event, o, t);
+    Py_XDECREF(o);
+    Py_DECREF(t);
 }
 
 /* The receiving side of a switch: what arrived becomes the result or the
@@ -480,6 +518,9 @@ static PyObject *receive(pyg_thread *ts, int rc, void *res)
 /* ---- the run function (on the greenlet's own stack) -------------------- */
 
 static PyObject *lookup_run(PyGreenlet *g);
+static int prepare_start(PyGreenlet *g);
+static PyGreenlet *live_ancestor(PyGreenlet *g);
+static void finish_route(PyGreenlet *self, PyObject **result);
 
 struct run_ctx {
     green_t *g;
@@ -493,6 +534,7 @@ static PyObject *run_body(void *arg)
     struct run_ctx *c = arg;
     PyGreenlet *self = green_get_userdata(c->g);
     pyg_thread *ts = self->ts;
+    self->stack_base = (char *)__builtin_frame_address(0);
     after_switch(ts);
     PyObject *run = self->run_started;
     self->run_started = NULL;
@@ -509,10 +551,14 @@ static PyObject *run_body(void *arg)
         value_free(c->in);
         result = NULL;
     } else {
+        /* As greenlet: the constructor's run is dropped before the call
+         * (its __del__ may run, and switch, here). */
+        Py_CLEAR(self->run);
         result = value_call(run, c->in);
     }
     Py_CLEAR(self->run);
     Py_XDECREF(run);
+    finish_route(self, &result);
     if (result) {
         *c->out = result;
         c->rc = GREEN_OK;
@@ -525,6 +571,33 @@ static PyObject *run_body(void *arg)
                     : GREEN_THROWN;
     }
     return NULL;
+}
+
+/* The result of a finishing greenlet goes to its first live ancestor; if
+ * that one never started, its run is looked up here, while this greenlet
+ * still runs. A lookup that fails leaves that ancestor unstarted: the
+ * error replaces the result and goes to the ancestor's own parent. */
+static void finish_route(PyGreenlet *self, PyObject **result)
+{
+    PyGreenlet *dest = live_ancestor(self->parent);
+    while (dest && !dest->main && green_state(dest->g) == GREEN_STATE_NEW &&
+           !dest->run_started) {
+        PyObject *et = NULL, *ev = NULL, *etb = NULL;
+        if (!*result)
+            PyErr_Fetch(&et, &ev, &etb);
+        if (prepare_start(dest) == 0) {
+            if (!*result)
+                PyErr_Restore(et, ev, etb);
+            return;
+        }
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(etb);
+        Py_CLEAR(*result);
+        dest = live_ancestor(dest->parent);
+        if (dest)
+            green_set_parent(self->g, dest->g);
+    }
 }
 
 static int pyg_run(green_t *g, void *in, void **out)
@@ -1208,10 +1281,25 @@ static PyObject *pyg_repr(PyObject *o)
 
 /* ---- module functions -------------------------------------------------- */
 
+/* Py_IsFinalizing() is public from 3.13 on. */
+#if PY_VERSION_HEX < 0x030D0000
+#define pyg_finalizing() _Py_IsFinalizing()
+#else
+#define pyg_finalizing() Py_IsFinalizing()
+#endif
+
 static PyObject *pyg_getcurrent(PyObject *m, PyObject *unused)
 {
     (void)m;
     (void)unused;
+    if (PYG_UNLIKELY(pyg_finalizing())) {
+        /* As greenlet: the interpreter is shutting down (a __del__ run by
+         * its last collection), the per-thread state may be gone. */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "greenlet.getcurrent() called while the interpreter "
+                        "is finalizing");
+        return NULL;
+    }
     pyg_thread *ts = ts_get();
     if (!ts)
         return NULL;
