@@ -21,9 +21,16 @@
 /* %extend helpers of the greenlet type (read-only attributes). */
 static bool PyGreenlet_dead_get(PyGreenlet *self)
 {
-    if (!self->g || !self->ts->alive)
+    if (!self->g)
         return true;
-    return !self->main && green_state(self->g) == GREEN_STATE_DEAD;
+    int state = green_state(self->g);
+    /* A new greenlet is not dead, even if its thread ended: another
+     * thread may adopt it. */
+    if (state == GREEN_STATE_NEW)
+        return false;
+    if (!self->ts->alive)
+        return true;
+    return !self->main && state == GREEN_STATE_DEAD;
 }
 
 /* The C stack bytes a suspended greenlet holds: the slice saved on the

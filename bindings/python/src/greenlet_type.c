@@ -520,6 +520,7 @@ static PyObject *receive(pyg_thread *ts, int rc, void *res)
 static PyObject *lookup_run(PyGreenlet *g);
 static int prepare_start(PyGreenlet *g);
 static PyGreenlet *live_ancestor(PyGreenlet *g);
+static int claim_new(pyg_thread *ts, PyGreenlet *self);
 static void finish_route(PyGreenlet *self, PyObject **result);
 
 struct run_ctx {
@@ -652,7 +653,8 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         value_free(val);
         return NULL;
     }
-    if (PYG_UNLIKELY(self->ts != ts)) {
+    if (PYG_UNLIKELY(self->ts != ts) &&
+        green_state(self->g) != GREEN_STATE_NEW) {
         value_free(val);
         return raise_thread_error(self);
     }
@@ -676,6 +678,10 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
             continue; /* Python code ran: look again */
         }
         break;
+    }
+    if (green_state(self->g) == GREEN_STATE_NEW && claim_new(ts, self) < 0) {
+        value_free(val);
+        return NULL;
     }
     void *res = NULL;
     int rc = green_switch(self->g, val, &res);
@@ -730,6 +736,48 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
 
 /* ---- parents ----------------------------------------------------------- */
 
+/* Makes p (of the calling thread) the parent of the new greenlet self,
+ * moving self to the calling thread if another one created it. */
+static int adopt(PyGreenlet *self, PyGreenlet *p)
+{
+    int rc = green_adopt(self->g, p->g);
+    if (rc == GREEN_OK && self->ts != p->ts) {
+        pyg_thread *old = self->ts;
+        self->ts = p->ts;
+        self->ts->refs++;
+        ts_unref(old);
+    }
+    return rc;
+}
+
+/* A new greenlet runs in its parent's thread (greenlet's rule): raises
+ * greenlet.error unless that is the calling thread; adopts it (moves it
+ * here) if another thread created it. */
+static int claim_new(pyg_thread *ts, PyGreenlet *self)
+{
+    PyGreenlet *p = self->parent;
+    if (!p || (p->ts == self->ts && self->ts == ts))
+        return 0;
+    if (p->ts != ts || !ts->alive) {
+        if (!p->ts->alive)
+            PyErr_SetString(PyExc_GreenletError,
+                            "cannot switch to a different thread (which "
+                            "happens to have exited)");
+        else
+            PyErr_Format(PyExc_GreenletError,
+                         "Cannot switch to a different thread\n\tCurrent:  "
+                         "%R\n\tExpected: %R",
+                         (PyObject *)ts->current, (PyObject *)p->ts->main);
+        return -1;
+    }
+    int rc = adopt(self, p);
+    if (rc < 0) {
+        raise_core_error(rc);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_parent(PyGreenlet *self, PyObject *value)
 {
     if (!value) {
@@ -757,12 +805,23 @@ static int set_parent(PyGreenlet *self, PyObject *value)
     pyg_thread *ts = ts_get();
     if (!ts)
         return -1;
-    if (p->ts != self->ts || self->ts != ts) {
-        PyErr_SetString(PyExc_ValueError,
-                        "parent cannot be on a different thread");
-        return -1;
+    int rc = GREEN_OK;
+    if (green_state(self->g) != GREEN_STATE_NEW) {
+        /* A greenlet that started stays in its thread. */
+        if (p->ts != self->ts || self->ts != ts) {
+            PyErr_SetString(PyExc_ValueError,
+                            "parent cannot be on a different thread");
+            return -1;
+        }
+        rc = green_set_parent(self->g, p->g);
+    } else if (p->ts == ts && ts->alive) {
+        /* A new greenlet runs in its parent's thread: this one adopts it
+         * if another thread created it. */
+        rc = adopt(self, p);
     }
-    int rc = green_set_parent(self->g, p->g);
+    /* else: a parent of another thread, kept by the binding only; the
+     * switch to self fails until its parent is one of the switching
+     * thread (as greenlet). */
     if (rc < 0) {
         raise_core_error(rc);
         return -1;
@@ -1262,7 +1321,7 @@ static PyObject *pyg_repr(PyObject *o)
         return PyUnicode_FromFormat("<%s object at %p (otid=%p) dead>",
                                     tp_name, o, (void *)g->ts);
     int state = green_state(g->g);
-    int alive = g->ts->alive;
+    int alive = g->ts->alive || state == GREEN_STATE_NEW;
     if (!alive || state == GREEN_STATE_DEAD)
         return PyUnicode_FromFormat("<%s object at %p (otid=%p) %sdead>",
                                     tp_name, o, (void *)g->ts,
