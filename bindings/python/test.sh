@@ -85,6 +85,8 @@ version_tests() {
 local PY=$1 V=$2 B
 B=$(binding_build "$PY" "$V") || { echo "building the binding for $V failed"; return 1; }
 local BINDING="$B/python"
+# (this runs in a subshell of its own: the tests' conftest.py reads it)
+export GREEN_BUILD_DIR="$B"
 if [[ ! -d "$BINDING/libgreen" || ! -f "$BINDING/greenlet/__init__.py" ]]; then
     echo "no Python binding in $BINDING" >&2
     return 1

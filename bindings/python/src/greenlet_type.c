@@ -57,6 +57,7 @@ typedef struct PyGreenlet {
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
     int starting; /* run is being looked up by the greenlet starting */
+    int inject;   /* PYG_INJECT_*: switches to it fail (tests) */
     /* The top of its stack and its stack pointer when it last left: the
      * stack bytes a suspended greenlet holds (_stack_saved). */
     char *stack_base, *stack_sp;
@@ -95,6 +96,15 @@ static swig_type_info *pyg_swig_type;    /* its SWIG descriptor */
 static PyObject *PyExc_GreenletExit;
 static PyObject *PyExc_GreenletError;
 static long pyg_main_count;              /* live main greenlets */
+/* Handles of greenlets freed on the pthread of their ended thread before
+ * libgreen saw that thread end: released from another thread (libgreen
+ * frees them then, or when the thread's end reaches it). Under the GIL. */
+struct pyg_orphan {
+    green_t *g;
+    unsigned long ident;
+    struct pyg_orphan *next;
+};
+static struct pyg_orphan *pyg_orphans;
 static long pyg_pending_total;           /* kills waiting, all threads */
 
 static void pyg_hook(void *data, int event, int phase, green_t *origin,
@@ -325,12 +335,30 @@ static pyg_thread *ts_init(void)
 
 static void process_kills(pyg_thread *ts);
 
+/* Releases the orphaned handles of other threads. */
+static void release_orphans(unsigned long me)
+{
+    struct pyg_orphan **pp = &pyg_orphans;
+    while (*pp) {
+        struct pyg_orphan *o = *pp;
+        if (o->ident == me) {
+            pp = &o->next;
+            continue;
+        }
+        *pp = o->next;
+        green_release(o->g);
+        PyMem_RawFree(o);
+    }
+}
+
 static inline pyg_thread *ts_get(void)
 {
     pyg_thread *ts = tls_ts;
     if (PYG_LIKELY(ts != NULL)) {
         if (PYG_UNLIKELY(ts->kills != NULL) && !ts->in_hook)
             process_kills(ts);
+        if (PYG_UNLIKELY(pyg_orphans != NULL))
+            release_orphans(ts->ident);
         return ts;
     }
     return ts_init();
@@ -638,6 +666,62 @@ static int prepare_start(PyGreenlet *g)
     return 0;
 }
 
+/* ---- failure injection (greenlet._greenlet.UnswitchableGreenlet) ------- */
+
+/* Set on a greenlet, makes the next switches to it fail where a switch can
+ * fail: refused before anything changed (the library returned an error),
+ * or after the interpreter state was handed over, which cannot be undone
+ * (the process aborts, as greenlet's does when its stack switch fails). */
+enum { PYG_INJECT_SWITCH = 1, PYG_INJECT_FATAL = 2 };
+
+/* A failure code from the library that no real switch returns. */
+#define PYG_EINJECTED (-1000)
+
+static int injected_switch(PyGreenlet *self)
+{
+    if (self->inject & PYG_INJECT_FATAL)
+        Py_FatalError("libgreen: the switch into a running greenlet failed "
+                      "after the interpreter state was handed over "
+                      "(injected)");
+    return PYG_EINJECTED;
+}
+
+static PyObject *raise_switch_error(PyGreenlet *target, int rc)
+{
+    if (rc != PYG_EINJECTED)
+        return raise_core_error(rc);
+    PyErr_SetString(PyExc_SystemError,
+                    green_state(target->g) == GREEN_STATE_NEW
+                        ? "Failed to switch stacks into a greenlet for the "
+                          "first time."
+                        : "Failed to switch stacks into a running greenlet.");
+    return NULL;
+}
+
+static PyObject *pyg_inject_switch_error(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *g;
+    int which, on;
+    if (!PyArg_ParseTuple(args, "Oip:_inject_switch_error", &g, &which, &on))
+        return NULL;
+    if (!PyGreenlet_Check(g)) {
+        PyErr_Format(PyExc_TypeError, "expected a greenlet, not %s",
+                     Py_TYPE(g)->tp_name);
+        return NULL;
+    }
+    if (which != PYG_INJECT_SWITCH && which != PYG_INJECT_FATAL) {
+        PyErr_Format(PyExc_ValueError, "unknown injection point %d", which);
+        return NULL;
+    }
+    PyGreenlet *pg = (PyGreenlet *)g;
+    if (on)
+        pg->inject |= which;
+    else
+        pg->inject &= ~which;
+    Py_RETURN_NONE;
+}
+
 /* The first greenlet from g up its parents that is not dead. */
 static PyGreenlet *live_ancestor(PyGreenlet *g)
 {
@@ -684,10 +768,11 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         return NULL;
     }
     void *res = NULL;
-    int rc = green_switch(self->g, val, &res);
+    int rc = PYG_UNLIKELY(self->inject) ? injected_switch(self)
+                                        : green_switch(self->g, val, &res);
     if (PYG_UNLIKELY(rc < 0)) {
         value_free(val);
-        return raise_core_error(rc);
+        return raise_switch_error(self, rc);
     }
     after_switch(ts);
     return receive(ts, rc, res);
@@ -850,10 +935,31 @@ static int kill_suspended(PyGreenlet *g)
     PyObject *o = (PyObject *)g;
     pyg_thread *owner = g->ts;
     if (!owner->alive) {
-        /* It can never run again. Its green_t may not be released until
-         * the core has marked it dead (thread end), so it is left behind
-         * (a few hundred bytes; the core frees its stack). */
+        /* It can never run again: its frames and data stack are freed
+         * without running it (as greenlet does). Its handle is released
+         * from another thread than its own: on its own, before libgreen
+         * sees the thread end, a release would try to kill it there. */
+        resurrect(g); /* freeing the frames may run Python code */
+        pyg_state_discard(&g->st);
+        struct pyg_orphan *orph;
+        if (PyThread_get_thread_ident() != owner->ident) {
+            green_release(g->g);
+        } else if ((orph = PyMem_RawMalloc(sizeof *orph)) != NULL) {
+            orph->g = g->g;
+            orph->ident = owner->ident;
+            orph->next = pyg_orphans;
+            pyg_orphans = orph;
+        } /* else: out of memory, the handle is left behind */
         g->g = NULL;
+        if (Py_REFCNT(o) > 1) {
+            /* Resurrected by the frames' cleanup. */
+            Py_SET_REFCNT(o, Py_REFCNT(o) - 1);
+            PyObject_GC_Track(o);
+            return 0;
+        }
+        Py_SET_REFCNT(o, 0);
+        if (PyType_HasFeature(Py_TYPE(g), Py_TPFLAGS_HEAPTYPE))
+            Py_DECREF(Py_TYPE(g));
         return 1;
     }
     if (tls_ts != owner || owner->in_hook) {
@@ -1115,7 +1221,13 @@ static PyObject *pyg_getframe(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    if (!g->g || green_state(g->g) != GREEN_STATE_SUSPENDED || !g->ts->alive)
+    if (!g->g || g->main)
+        Py_RETURN_NONE;
+    /* A greenlet suspended when its thread ended keeps its frames until
+     * it is freed (libgreen marked it dead). */
+    int state = green_state(g->g);
+    if (state != GREEN_STATE_SUSPENDED &&
+        !(state == GREEN_STATE_DEAD && !g->ts->alive))
         Py_RETURN_NONE;
     return pyg_state_frame(&g->st);
 }
@@ -1494,6 +1606,10 @@ static PyMethodDef pyg_module_methods[] = {
     {"get_total_main_greenlets", pyg_total_main_greenlets, METH_NOARGS,
      "Main greenlets (one per thread that used greenlets) still alive."},
     {"get_tstate_trash_delete_nesting", pyg_trash_nesting, METH_NOARGS, NULL},
+    {"_inject_switch_error", pyg_inject_switch_error, METH_VARARGS,
+     "_inject_switch_error(g, point, enabled): makes switches to g fail "
+     "(1: refused, nothing changes; 2: after the state was saved, which "
+     "aborts the process). For tests (UnswitchableGreenlet)."},
     {"_chunk_stats", pyg_chunk_stats, METH_NOARGS,
      "(allocated, freed, cached): the interpreter data stack chunks the "
      "binding allocated and freed, and those cached in this thread."},

@@ -79,6 +79,12 @@ PyObject *pyg_state_frame(pyg_pystate *st);
  * exception). Its data stack, if any, is left alone. */
 void pyg_state_clear(pyg_pystate *st);
 
+/* Frees the frames and data stack of a suspended greenlet that can never
+ * run again (its thread ended), without running them, then clears st as
+ * pyg_state_clear(). Frame objects referenced elsewhere stay usable. Runs
+ * on any thread, under the GIL. */
+void pyg_state_discard(pyg_pystate *st);
+
 /* The saved context of st, or the thread's if st is running (borrowed). */
 PyObject *pyg_state_get_context_running(void);
 /* Replaces the running greenlet's context (steals ctx, may be NULL). */

@@ -29,6 +29,10 @@
 #include "pystate.h"
 #include "pystate_chunks.h"
 
+/* The frame's references to its function and code (pystate_discard.h). */
+#define PYG_FRAME_DROP_CODE(f) do { Py_CLEAR(f->f_func); Py_CLEAR(f->f_code); } while (0)
+#include "pystate_discard.h"
+
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
 #error "pystate_311.c is for CPython 3.11 only"
 #endif

@@ -27,6 +27,10 @@
 
 #include "pystate.h"
 #include "pystate_chunks.h"
+
+/* The frame's references to its function and code (pystate_discard.h). */
+#define PYG_FRAME_DROP_CODE(f) do { Py_CLEAR(f->f_funcobj); Py_CLEAR(f->f_executable); } while (0)
+#include "pystate_discard.h"
 #include "pystate_expose.h"
 
 #if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x030E0000
