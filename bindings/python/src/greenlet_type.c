@@ -382,6 +382,14 @@ static void ts_ended(PyObject *capsule)
     pyg_thread *ts = PyCapsule_GetPointer(capsule, "libgreen.thread");
     if (!ts)
         return;
+    if (tls_ts == ts && ts->current == ts->main && !ts->in_hook) {
+        /* The thread's state is being cleared, but Python still runs on
+         * it: greenlets that other threads released while it lived are
+         * killed here, in their thread, running their cleanup code. */
+        Py_CLEAR(ts->trace_origin);
+        Py_CLEAR(ts->trace_target);
+        process_kills(ts);
+    }
     ts->alive = 0;
     if (tls_ts == ts) {
         green_hook_remove(pyg_hook, ts);
