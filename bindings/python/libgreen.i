@@ -21,17 +21,33 @@
 /* %extend helpers of the greenlet type (read-only attributes). */
 static bool PyGreenlet_dead_get(PyGreenlet *self)
 {
-    if (!self->g || !self->ts->alive)
+    if (!self->g)
         return true;
-    return !self->main && green_state(self->g) == GREEN_STATE_DEAD;
+    int state = green_state(self->g);
+    /* A new greenlet is not dead, even if its thread ended: another
+     * thread may adopt it. */
+    if (state == GREEN_STATE_NEW)
+        return false;
+    if (!self->ts->alive)
+        return true;
+    return !self->main && state == GREEN_STATE_DEAD;
 }
 
-/* Bytes of its C stack held on the heap (copy mode; 0 otherwise, and
- * from another thread). */
+/* The C stack bytes a suspended greenlet holds: the slice saved on the
+ * heap (copy mode), else its stack in use when it left. 0 for a greenlet
+ * that runs, never started or ended, and from another thread. */
 static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 {
-    long n = self->g ? green_stack_saved(self->g) : 0;
-    return n > 0 ? n : 0;
+    if (!self->g || tls_ts != self->ts || !self->ts->alive)
+        return 0;
+    long n = green_stack_saved(self->g);
+    if (n > 0)
+        return n;
+    int suspended = self->main ? self->ts->current != self
+                               : green_state(self->g) == GREEN_STATE_SUSPENDED;
+    if (!suspended || !self->stack_base || self->stack_sp >= self->stack_base)
+        return 0;
+    return (long)(self->stack_base - self->stack_sp);
 }
 
 /* 'guarded' or 'copy' once started, the requested mode before. */

@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Tests of the Python binding.
+# Tests of the Python binding, on every supported CPython (3.11, 3.12, 3.13).
 #
 #   GREEN_BUILD_DIR=<CMake build dir of this repository> bindings/python/test.sh
 #
 # The build dir must hold the binding built by the top-level CMake
-# (<build>/python). Without GREEN_BUILD_DIR, the repository is configured and
-# built into a temporary directory first. Installs what the tests need:
-# pytest, and eventlet + dnspython WITHOUT the greenlet package (into
-# <build>/python-deps, so that eventlet imports libgreen's drop-in); the
-# greenlet package from PyPI only goes into its own directory, for the
-# reference run and the benchmark.
+# (<build>/python) for one of the interpreters; the binding for each other
+# interpreter is configured and built into <build>/python-3.X (libgreen and
+# the binding only). Without GREEN_BUILD_DIR, the repository is configured
+# and built into a temporary directory first.
+#
+# The interpreters: GREEN_PYTHONS (space-separated paths) or, by default,
+# python3 on PATH and pyenv's 3.11, 3.12 and 3.13. Each must be found: a
+# missing one fails the run. The versions run side by side (their output is
+# printed version by version at the end); for each, into <its build>/:
+# pytest, and eventlet + dnspython WITHOUT the greenlet package
+# (python-deps, so that eventlet imports libgreen's drop-in); greenlet
+# 3.5.6 from PyPI only into its own directory (python-ref-greenlet, for the
+# reference runs and the benchmark); psutil and objgraph for greenlet's
+# suite (python-suite-deps). Then:
+#   the binding's tests on the drop-in (guarded stacks, then copy stacks),
+#   the same tests on PyPI's greenlet (checks what they expect),
+#   greenlet's own suite on the drop-in and on PyPI's greenlet, compared
+#     (greenlet_suite.py: every test that passes on PyPI's passes here),
+#   the demo, pip install ./bindings/python (a wheel), a benchmark smoke run.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-PY=${PYTHON:-python3}
-PIP=("$PY" -m pip install -q --disable-pip-version-check)
 
 if [[ -z "${GREEN_BUILD_DIR:-}" ]]; then
     GREEN_BUILD_DIR=$(mktemp -d /tmp/libgreen-python-build.XXXXXX)
@@ -27,29 +38,80 @@ if [[ -z "${GREEN_BUILD_DIR:-}" ]]; then
 fi
 GREEN_BUILD_DIR=$(cd "$GREEN_BUILD_DIR" && pwd)
 export GREEN_BUILD_DIR
-BINDING="$GREEN_BUILD_DIR/python"
-if [[ ! -d "$BINDING/libgreen" || ! -f "$BINDING/greenlet/__init__.py" ]]; then
-    echo "no Python binding in $BINDING: configure with -DGREEN_BUILD_PYTHON=ON" >&2
-    exit 1
-fi
 
-echo "== installing test dependencies"
+# The interpreters.
+if [[ -z "${GREEN_PYTHONS:-}" ]]; then
+    GREEN_PYTHONS=$(command -v python3 || true)
+    if command -v pyenv >/dev/null; then
+        for v in 3.11 3.12 3.13; do
+            p=$(ls -d "$(pyenv root)"/versions/$v.*/bin/python$v 2>/dev/null \
+                | grep -v t/bin | sort -V | tail -1 || true)
+            [[ -n "$p" ]] && GREEN_PYTHONS="$GREEN_PYTHONS $p"
+        done
+    fi
+fi
+declare -A BY_VERSION=()
+for p in $GREEN_PYTHONS; do
+    v=$("$p" -c 'import sys; print("%d.%d" % sys.version_info[:2])') || continue
+    [[ -z "${BY_VERSION[$v]:-}" ]] && BY_VERSION[$v]=$p
+done
+status=0
+for v in 3.11 3.12 3.13; do
+    if [[ -z "${BY_VERSION[$v]:-}" ]]; then
+        echo "no CPython $v found (set GREEN_PYTHONS)" >&2
+        status=1
+    fi
+done
+
+# The binding for interpreter $1 (version $2): GREEN_BUILD_DIR's if it was
+# built for that version, else a build of its own.
+binding_build() {
+    local py=$1 v=$2
+    if compgen -G "$GREEN_BUILD_DIR/python/libgreen/_core.cpython-${v/./}-*.so" >/dev/null; then
+        echo "$GREEN_BUILD_DIR"
+        return
+    fi
+    local b="$GREEN_BUILD_DIR/python-$v"
+    cmake -S "$REPO" -B "$b" -G Ninja -DGREEN_BUILD_TESTS=OFF \
+        -DGREEN_BUILD_BENCH=OFF -DGREEN_BUILD_EXAMPLES=OFF \
+        -DGREEN_BUILD_PYTHON=ON -DPython3_EXECUTABLE="$py" >/dev/null &&
+        ninja -C "$b" >/dev/null || return 1
+    echo "$b"
+}
+
+# All the tests of one interpreter ($1, version $2). Returns non-zero if any
+# failed.
+version_tests() {
+local PY=$1 V=$2 B
+B=$(binding_build "$PY" "$V") || { echo "building the binding for $V failed"; return 1; }
+local BINDING="$B/python"
+# (this runs in a subshell of its own: the tests' conftest.py reads it)
+export GREEN_BUILD_DIR="$B"
+if [[ ! -d "$BINDING/libgreen" || ! -f "$BINDING/greenlet/__init__.py" ]]; then
+    echo "no Python binding in $BINDING" >&2
+    return 1
+fi
+local PIP=("$PY" -m pip install -q --disable-pip-version-check)
+echo "== CPython $V ($PY), binding in $BINDING"
 "$PY" -c "import pytest" 2>/dev/null || "${PIP[@]}" pytest
-DEPS="$GREEN_BUILD_DIR/python-deps"
+local DEPS="$B/python-deps"
 if [[ ! -d "$DEPS/eventlet" || ! -d "$DEPS/dns" ]]; then
     "${PIP[@]}" --no-deps --target "$DEPS" eventlet dnspython
 fi
 if ls "$DEPS" | grep -q '^greenlet'; then
     echo "$DEPS holds a greenlet package: it would hide the drop-in" >&2
-    exit 1
+    return 1
 fi
-REF="$GREEN_BUILD_DIR/python-ref-greenlet"
+local REF="$B/python-ref-greenlet"
 if [[ ! -d "$REF/greenlet" ]]; then
     "${PIP[@]}" --target "$REF" "greenlet==3.5.6"
 fi
-
+local SUITE_DEPS="$B/python-suite-deps"
+if [[ ! -d "$SUITE_DEPS/psutil" || ! -f "$SUITE_DEPS/objgraph.py" ]]; then
+    "${PIP[@]}" --no-deps --target "$SUITE_DEPS" psutil objgraph
+fi
 cd "$HERE"
-status=0
+local status=0
 
 echo "== tests on libgreen's greenlet ($BINDING)"
 PYTHONPATH="$BINDING:$DEPS" "$PY" -m pytest -p no:cacheprovider -q tests \
@@ -102,10 +164,30 @@ else
 fi
 rm -rf "$WHEEL_TMP"
 
-echo "== benchmark smoke run (figures: run bench.py without --quick)"
-"$PY" bench.py --quick --runs 1 --build-dir "$GREEN_BUILD_DIR" \
-    --greenlet-dir "$REF" --eventlet-dir "$DEPS" || status=1
+echo "== greenlet's own suite (PyPI's greenlet 3.5.6 tests) on the drop-in and on PyPI's greenlet"
+"$PY" greenlet_suite.py --binding "$BINDING" --greenlet-dir "$REF" \
+    --deps "$SUITE_DEPS" || status=1
 
+echo "== benchmark smoke run (figures: run bench.py without --quick)"
+"$PY" bench.py --quick --runs 1 --build-dir "$B" \
+    --greenlet-dir "$REF" --eventlet-dir "$DEPS" || status=1
+echo "== CPython $V: $([[ $status -eq 0 ]] && echo passed || echo FAILED)"
+return $status
+}
+
+LOGS=$(mktemp -d /tmp/libgreen-python-test.XXXXXX)
+declare -A PIDS=()
+for v in 3.11 3.12 3.13; do
+    [[ -n "${BY_VERSION[$v]:-}" ]] || continue
+    version_tests "${BY_VERSION[$v]}" "$v" >"$LOGS/$v.log" 2>&1 &
+    PIDS[$v]=$!
+done
+for v in 3.11 3.12 3.13; do
+    [[ -n "${PIDS[$v]:-}" ]] || continue
+    wait "${PIDS[$v]}" || status=1
+    cat "$LOGS/$v.log"
+done
+rm -rf "$LOGS"
 if [[ $status -ne 0 ]]; then
     echo "FAILED"
 fi

@@ -92,13 +92,13 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 #define GREEN_VERSION_MAJOR 1
-#define GREEN_VERSION_MINOR 1
+#define GREEN_VERSION_MINOR 2
 #define GREEN_VERSION_PATCH 0
 /* The version as one number: major * 10000 + minor * 100 + patch. */
 #define GREEN_VERSION                                                         \
     (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
      GREEN_VERSION_PATCH)
-#define GREEN_VERSION_STRING "1.1.0"
+#define GREEN_VERSION_STRING "1.2.0"
 
 #if defined(_WIN32)
 #define GREEN_API
@@ -111,7 +111,7 @@ extern "C" {
 /* The version of the library loaded at run time, as GREEN_VERSION. */
 GREEN_API int green_version(void);
 
-/* The version of the library loaded at run time, as "1.1.0". */
+/* The version of the library loaded at run time, as "1.2.0". */
 GREEN_API const char *green_version_string(void);
 
 /* ------------------------------------------------------------------------
@@ -427,6 +427,27 @@ GREEN_API int green_get_parent(green_t *g, green_t **parent);
  * ancestors), GREEN_EMAIN (g is a main greenlet).
  */
 GREEN_API int green_set_parent(green_t *g, green_t *parent);
+
+/*
+ * Since 1.2. Makes parent, a greenlet of the calling thread, the parent of
+ * g, and moves g to the calling thread if another thread created it and it
+ * never started: g then belongs to the calling thread (it starts, runs and
+ * is killed there) and its old parent is released. A thread that hands
+ * never-started greenlets to a pool of threads uses this (the pool thread
+ * adopts one, then switches to it). If g already belongs to the calling
+ * thread, this is green_set_parent(g, parent).
+ * Thread rules: called on the adopting thread (parent's owner). g's old
+ * thread must not use g while this runs (switch to it, throw into it, set
+ * its parent, release the last reference or adopt it): the program orders
+ * the two threads' uses of g, as a lock held by both would (Python's GIL
+ * does). A greenlet created by a thread that has ended may be adopted.
+ * Errors, changing nothing: GREEN_EINVAL (NULL argument), GREEN_ETHREAD
+ * (parent of another thread, or g of another thread and already started),
+ * GREEN_EMAIN (g is a main greenlet), GREEN_ECYCLE (parent has g among its
+ * ancestors, or is g), GREEN_ENOMEM, GREEN_ENOSTACK (g is in copy or auto
+ * stack mode and the calling thread's shared stack could not be mapped).
+ */
+GREEN_API int green_adopt(green_t *g, green_t *parent);
 
 /* The states of a greenlet. */
 enum {

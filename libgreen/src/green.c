@@ -994,6 +994,42 @@ int green_set_parent(green_t *g, green_t *parent)
     return GREEN_OK;
 }
 
+int green_adopt(green_t *g, green_t *parent)
+{
+    if (!g || !parent)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (parent->thread != t)
+        return GREEN_ETHREAD;
+    if (g->flags & GF_MAIN)
+        return GREEN_EMAIN;
+    struct green_thread *old_t = g->thread;
+    if (old_t == t)
+        return green_set_parent(g, parent);
+    /* Only a greenlet that never ran can move: it has no stack yet, and
+     * is on none of its thread's lists (the caller holds a reference, so
+     * it is not waiting to be released either). */
+    if (LOAD(g->state) != GREEN_STATE_NEW)
+        return GREEN_ETHREAD;
+    for (struct green *p = parent; p; p = p->parent)
+        if (p == g)
+            return GREEN_ECYCLE;
+    if (g->mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+        return GREEN_ENOSTACK;
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+    struct green *old = g->parent;
+    STORE(g->thread, t);
+    STORE(g->parent, parent);
+    /* The old parent belongs to the old thread: released as any greenlet
+     * released from another thread. */
+    green_release(old);
+    thread_unref(old_t);
+    return GREEN_OK;
+}
+
 int green_set_stack_mode(int mode, int scope)
 {
     if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)

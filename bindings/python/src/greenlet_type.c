@@ -26,6 +26,7 @@
  *    (args, kwargs) tuple. Error payloads are exception instances with their
  *    traceback attached.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,6 +57,10 @@ typedef struct PyGreenlet {
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
     int starting; /* run is being looked up by the greenlet starting */
+    int inject;   /* PYG_INJECT_*: switches to it fail (tests) */
+    /* The top of its stack and its stack pointer when it last left: the
+     * stack bytes a suspended greenlet holds (_stack_saved). */
+    char *stack_base, *stack_sp;
     pyg_pystate st;
 } PyGreenlet;
 
@@ -70,6 +75,10 @@ struct pyg_thread {
     PyGreenlet *stash[PYG_STASH];
     PyObject *tracefunc;
     PyObject *trace_type, *trace_value, *trace_tb; /* raised by tracefunc */
+    /* The switch the settrace() callback is told about once it is over
+     * (the callback runs outside libgreen's hook, so it may switch). */
+    int trace_event;
+    PyGreenlet *trace_origin, *trace_target; /* strong */
     PyGreenlet *kills;   /* released elsewhere while suspended */
     long nkills;
 };
@@ -87,6 +96,15 @@ static swig_type_info *pyg_swig_type;    /* its SWIG descriptor */
 static PyObject *PyExc_GreenletExit;
 static PyObject *PyExc_GreenletError;
 static long pyg_main_count;              /* live main greenlets */
+/* Handles of greenlets freed on the pthread of their ended thread before
+ * libgreen saw that thread end: released from another thread (libgreen
+ * frees them then, or when the thread's end reaches it). Under the GIL. */
+struct pyg_orphan {
+    green_t *g;
+    unsigned long ident;
+    struct pyg_orphan *next;
+};
+static struct pyg_orphan *pyg_orphans;
 static long pyg_pending_total;           /* kills waiting, all threads */
 
 static void pyg_hook(void *data, int event, int phase, green_t *origin,
@@ -285,6 +303,14 @@ static pyg_thread *ts_init(void)
     mg->ts = ts;
     ts->refs++;
     mg->main = 1;
+    pthread_attr_t pa;
+    if (pthread_getattr_np(pthread_self(), &pa) == 0) {
+        void *addr;
+        size_t size;
+        if (pthread_attr_getstack(&pa, &addr, &size) == 0)
+            mg->stack_base = (char *)addr + size;
+        pthread_attr_destroy(&pa);
+    }
     pyg_state_init(&mg->st);
     mg->st.fresh = 0;
     green_set_userdata(m, mg, NULL);
@@ -309,16 +335,36 @@ static pyg_thread *ts_init(void)
 
 static void process_kills(pyg_thread *ts);
 
+/* Releases the orphaned handles of other threads. */
+static void release_orphans(unsigned long me)
+{
+    struct pyg_orphan **pp = &pyg_orphans;
+    while (*pp) {
+        struct pyg_orphan *o = *pp;
+        if (o->ident == me) {
+            pp = &o->next;
+            continue;
+        }
+        *pp = o->next;
+        green_release(o->g);
+        PyMem_RawFree(o);
+    }
+}
+
 static inline pyg_thread *ts_get(void)
 {
     pyg_thread *ts = tls_ts;
     if (PYG_LIKELY(ts != NULL)) {
         if (PYG_UNLIKELY(ts->kills != NULL) && !ts->in_hook)
             process_kills(ts);
+        if (PYG_UNLIKELY(pyg_orphans != NULL))
+            release_orphans(ts->ident);
         return ts;
     }
     return ts_init();
 }
+
+static void call_trace_pending(pyg_thread *ts);
 
 static inline void after_switch(pyg_thread *ts)
 {
@@ -326,6 +372,8 @@ static inline void after_switch(pyg_thread *ts)
         PyGreenlet *p = ts->stash[--ts->nstash];
         Py_DECREF(p);
     }
+    if (PYG_UNLIKELY(ts->trace_target != NULL))
+        call_trace_pending(ts);
 }
 
 
@@ -334,12 +382,22 @@ static void ts_ended(PyObject *capsule)
     pyg_thread *ts = PyCapsule_GetPointer(capsule, "libgreen.thread");
     if (!ts)
         return;
+    if (tls_ts == ts && ts->current == ts->main && !ts->in_hook) {
+        /* The thread's state is being cleared, but Python still runs on
+         * it: greenlets that other threads released while it lived are
+         * killed here, in their thread, running their cleanup code. */
+        Py_CLEAR(ts->trace_origin);
+        Py_CLEAR(ts->trace_target);
+        process_kills(ts);
+    }
     ts->alive = 0;
     if (tls_ts == ts) {
         green_hook_remove(pyg_hook, ts);
         tls_ts = NULL;
         pyg_state_flush_chunks();
     }
+    Py_CLEAR(ts->trace_origin);
+    Py_CLEAR(ts->trace_target);
     after_switch(ts);
     process_kills(ts);
     Py_CLEAR(ts->tracefunc);
@@ -434,8 +492,10 @@ static void pyg_hook(void *data, int event, int phase, green_t *origin,
     pyg_thread *ts = data;
     if (phase == GREEN_PHASE_BEFORE) {
         PyGreenlet *o = green_get_userdata(origin);
-        if (o)
+        if (o) {
             pyg_state_save(&o->st);
+            o->stack_sp = (char *)__builtin_frame_address(0);
+        }
         return;
     }
     if (event == GREEN_EVENT_LEAK)
@@ -452,10 +512,24 @@ static void pyg_hook(void *data, int event, int phase, green_t *origin,
     }
     ts->current = t;
     if (ts->tracefunc) {
-        ts->in_hook++;
-        call_trace(ts, event, green_get_userdata(origin), t);
-        ts->in_hook--;
+        /* Called by the switched-to greenlet once the switch is over. */
+        PyGreenlet *o = green_get_userdata(origin);
+        Py_XINCREF(o);
+        Py_INCREF(t);
+        Py_XSETREF(ts->trace_origin, o);
+        Py_XSETREF(ts->trace_target, t);
+        ts->trace_event = event;
     }
+}
+
+static void call_trace_pending(pyg_thread *ts)
+{
+    PyGreenlet *o = ts->trace_origin, *t = ts->trace_target;
+    ts->trace_origin = ts->trace_target = NULL;
+    if (ts->tracefunc && ts->alive)
+        call_trace(ts, ts->trace_event, o, t);
+    Py_XDECREF(o);
+    Py_DECREF(t);
 }
 
 /* The receiving side of a switch: what arrived becomes the result or the
@@ -480,6 +554,10 @@ static PyObject *receive(pyg_thread *ts, int rc, void *res)
 /* ---- the run function (on the greenlet's own stack) -------------------- */
 
 static PyObject *lookup_run(PyGreenlet *g);
+static int prepare_start(PyGreenlet *g);
+static PyGreenlet *live_ancestor(PyGreenlet *g);
+static int claim_new(pyg_thread *ts, PyGreenlet *self);
+static void finish_route(PyGreenlet *self, PyObject **result);
 
 struct run_ctx {
     green_t *g;
@@ -493,6 +571,7 @@ static PyObject *run_body(void *arg)
     struct run_ctx *c = arg;
     PyGreenlet *self = green_get_userdata(c->g);
     pyg_thread *ts = self->ts;
+    self->stack_base = (char *)__builtin_frame_address(0);
     after_switch(ts);
     PyObject *run = self->run_started;
     self->run_started = NULL;
@@ -509,10 +588,14 @@ static PyObject *run_body(void *arg)
         value_free(c->in);
         result = NULL;
     } else {
+        /* As greenlet: the constructor's run is dropped before the call
+         * (its __del__ may run, and switch, here). */
+        Py_CLEAR(self->run);
         result = value_call(run, c->in);
     }
     Py_CLEAR(self->run);
     Py_XDECREF(run);
+    finish_route(self, &result);
     if (result) {
         *c->out = result;
         c->rc = GREEN_OK;
@@ -525,6 +608,33 @@ static PyObject *run_body(void *arg)
                     : GREEN_THROWN;
     }
     return NULL;
+}
+
+/* The result of a finishing greenlet goes to its first live ancestor; if
+ * that one never started, its run is looked up here, while this greenlet
+ * still runs. A lookup that fails leaves that ancestor unstarted: the
+ * error replaces the result and goes to the ancestor's own parent. */
+static void finish_route(PyGreenlet *self, PyObject **result)
+{
+    PyGreenlet *dest = live_ancestor(self->parent);
+    while (dest && !dest->main && green_state(dest->g) == GREEN_STATE_NEW &&
+           !dest->run_started) {
+        PyObject *et = NULL, *ev = NULL, *etb = NULL;
+        if (!*result)
+            PyErr_Fetch(&et, &ev, &etb);
+        if (prepare_start(dest) == 0) {
+            if (!*result)
+                PyErr_Restore(et, ev, etb);
+            return;
+        }
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(etb);
+        Py_CLEAR(*result);
+        dest = live_ancestor(dest->parent);
+        if (dest)
+            green_set_parent(self->g, dest->g);
+    }
 }
 
 static int pyg_run(green_t *g, void *in, void **out)
@@ -564,6 +674,62 @@ static int prepare_start(PyGreenlet *g)
     return 0;
 }
 
+/* ---- failure injection (greenlet._greenlet.UnswitchableGreenlet) ------- */
+
+/* Set on a greenlet, makes the next switches to it fail where a switch can
+ * fail: refused before anything changed (the library returned an error),
+ * or after the interpreter state was handed over, which cannot be undone
+ * (the process aborts, as greenlet's does when its stack switch fails). */
+enum { PYG_INJECT_SWITCH = 1, PYG_INJECT_FATAL = 2 };
+
+/* A failure code from the library that no real switch returns. */
+#define PYG_EINJECTED (-1000)
+
+static int injected_switch(PyGreenlet *self)
+{
+    if (self->inject & PYG_INJECT_FATAL)
+        Py_FatalError("libgreen: the switch into a running greenlet failed "
+                      "after the interpreter state was handed over "
+                      "(injected)");
+    return PYG_EINJECTED;
+}
+
+static PyObject *raise_switch_error(PyGreenlet *target, int rc)
+{
+    if (rc != PYG_EINJECTED)
+        return raise_core_error(rc);
+    PyErr_SetString(PyExc_SystemError,
+                    green_state(target->g) == GREEN_STATE_NEW
+                        ? "Failed to switch stacks into a greenlet for the "
+                          "first time."
+                        : "Failed to switch stacks into a running greenlet.");
+    return NULL;
+}
+
+static PyObject *pyg_inject_switch_error(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *g;
+    int which, on;
+    if (!PyArg_ParseTuple(args, "Oip:_inject_switch_error", &g, &which, &on))
+        return NULL;
+    if (!PyGreenlet_Check(g)) {
+        PyErr_Format(PyExc_TypeError, "expected a greenlet, not %s",
+                     Py_TYPE(g)->tp_name);
+        return NULL;
+    }
+    if (which != PYG_INJECT_SWITCH && which != PYG_INJECT_FATAL) {
+        PyErr_Format(PyExc_ValueError, "unknown injection point %d", which);
+        return NULL;
+    }
+    PyGreenlet *pg = (PyGreenlet *)g;
+    if (on)
+        pg->inject |= which;
+    else
+        pg->inject &= ~which;
+    Py_RETURN_NONE;
+}
+
 /* The first greenlet from g up its parents that is not dead. */
 static PyGreenlet *live_ancestor(PyGreenlet *g)
 {
@@ -579,7 +745,8 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         value_free(val);
         return NULL;
     }
-    if (PYG_UNLIKELY(self->ts != ts)) {
+    if (PYG_UNLIKELY(self->ts != ts) &&
+        green_state(self->g) != GREEN_STATE_NEW) {
         value_free(val);
         return raise_thread_error(self);
     }
@@ -604,11 +771,16 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         }
         break;
     }
+    if (green_state(self->g) == GREEN_STATE_NEW && claim_new(ts, self) < 0) {
+        value_free(val);
+        return NULL;
+    }
     void *res = NULL;
-    int rc = green_switch(self->g, val, &res);
+    int rc = PYG_UNLIKELY(self->inject) ? injected_switch(self)
+                                        : green_switch(self->g, val, &res);
     if (PYG_UNLIKELY(rc < 0)) {
         value_free(val);
-        return raise_core_error(rc);
+        return raise_switch_error(self, rc);
     }
     after_switch(ts);
     return receive(ts, rc, res);
@@ -657,6 +829,48 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
 
 /* ---- parents ----------------------------------------------------------- */
 
+/* Makes p (of the calling thread) the parent of the new greenlet self,
+ * moving self to the calling thread if another one created it. */
+static int adopt(PyGreenlet *self, PyGreenlet *p)
+{
+    int rc = green_adopt(self->g, p->g);
+    if (rc == GREEN_OK && self->ts != p->ts) {
+        pyg_thread *old = self->ts;
+        self->ts = p->ts;
+        self->ts->refs++;
+        ts_unref(old);
+    }
+    return rc;
+}
+
+/* A new greenlet runs in its parent's thread (greenlet's rule): raises
+ * greenlet.error unless that is the calling thread; adopts it (moves it
+ * here) if another thread created it. */
+static int claim_new(pyg_thread *ts, PyGreenlet *self)
+{
+    PyGreenlet *p = self->parent;
+    if (!p || (p->ts == self->ts && self->ts == ts))
+        return 0;
+    if (p->ts != ts || !ts->alive) {
+        if (!p->ts->alive)
+            PyErr_SetString(PyExc_GreenletError,
+                            "cannot switch to a different thread (which "
+                            "happens to have exited)");
+        else
+            PyErr_Format(PyExc_GreenletError,
+                         "Cannot switch to a different thread\n\tCurrent:  "
+                         "%R\n\tExpected: %R",
+                         (PyObject *)ts->current, (PyObject *)p->ts->main);
+        return -1;
+    }
+    int rc = adopt(self, p);
+    if (rc < 0) {
+        raise_core_error(rc);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_parent(PyGreenlet *self, PyObject *value)
 {
     if (!value) {
@@ -684,12 +898,23 @@ static int set_parent(PyGreenlet *self, PyObject *value)
     pyg_thread *ts = ts_get();
     if (!ts)
         return -1;
-    if (p->ts != self->ts || self->ts != ts) {
-        PyErr_SetString(PyExc_ValueError,
-                        "parent cannot be on a different thread");
-        return -1;
+    int rc = GREEN_OK;
+    if (green_state(self->g) != GREEN_STATE_NEW) {
+        /* A greenlet that started stays in its thread. */
+        if (p->ts != self->ts || self->ts != ts) {
+            PyErr_SetString(PyExc_ValueError,
+                            "parent cannot be on a different thread");
+            return -1;
+        }
+        rc = green_set_parent(self->g, p->g);
+    } else if (p->ts == ts && ts->alive) {
+        /* A new greenlet runs in its parent's thread: this one adopts it
+         * if another thread created it. */
+        rc = adopt(self, p);
     }
-    int rc = green_set_parent(self->g, p->g);
+    /* else: a parent of another thread, kept by the binding only; the
+     * switch to self fails until its parent is one of the switching
+     * thread (as greenlet). */
     if (rc < 0) {
         raise_core_error(rc);
         return -1;
@@ -718,10 +943,31 @@ static int kill_suspended(PyGreenlet *g)
     PyObject *o = (PyObject *)g;
     pyg_thread *owner = g->ts;
     if (!owner->alive) {
-        /* It can never run again. Its green_t may not be released until
-         * the core has marked it dead (thread end), so it is left behind
-         * (a few hundred bytes; the core frees its stack). */
+        /* It can never run again: its frames and data stack are freed
+         * without running it (as greenlet does). Its handle is released
+         * from another thread than its own: on its own, before libgreen
+         * sees the thread end, a release would try to kill it there. */
+        resurrect(g); /* freeing the frames may run Python code */
+        pyg_state_discard(&g->st);
+        struct pyg_orphan *orph;
+        if (PyThread_get_thread_ident() != owner->ident) {
+            green_release(g->g);
+        } else if ((orph = PyMem_RawMalloc(sizeof *orph)) != NULL) {
+            orph->g = g->g;
+            orph->ident = owner->ident;
+            orph->next = pyg_orphans;
+            pyg_orphans = orph;
+        } /* else: out of memory, the handle is left behind */
         g->g = NULL;
+        if (Py_REFCNT(o) > 1) {
+            /* Resurrected by the frames' cleanup. */
+            Py_SET_REFCNT(o, Py_REFCNT(o) - 1);
+            PyObject_GC_Track(o);
+            return 0;
+        }
+        Py_SET_REFCNT(o, 0);
+        if (PyType_HasFeature(Py_TYPE(g), Py_TPFLAGS_HEAPTYPE))
+            Py_DECREF(Py_TYPE(g));
         return 1;
     }
     if (tls_ts != owner || owner->in_hook) {
@@ -983,7 +1229,13 @@ static PyObject *pyg_getframe(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    if (!g->g || green_state(g->g) != GREEN_STATE_SUSPENDED || !g->ts->alive)
+    if (!g->g || g->main)
+        Py_RETURN_NONE;
+    /* A greenlet suspended when its thread ended keeps its frames until
+     * it is freed (libgreen marked it dead). */
+    int state = green_state(g->g);
+    if (state != GREEN_STATE_SUSPENDED &&
+        !(state == GREEN_STATE_DEAD && !g->ts->alive))
         Py_RETURN_NONE;
     return pyg_state_frame(&g->st);
 }
@@ -1189,7 +1441,7 @@ static PyObject *pyg_repr(PyObject *o)
         return PyUnicode_FromFormat("<%s object at %p (otid=%p) dead>",
                                     tp_name, o, (void *)g->ts);
     int state = green_state(g->g);
-    int alive = g->ts->alive;
+    int alive = g->ts->alive || state == GREEN_STATE_NEW;
     if (!alive || state == GREEN_STATE_DEAD)
         return PyUnicode_FromFormat("<%s object at %p (otid=%p) %sdead>",
                                     tp_name, o, (void *)g->ts,
@@ -1208,10 +1460,25 @@ static PyObject *pyg_repr(PyObject *o)
 
 /* ---- module functions -------------------------------------------------- */
 
+/* Py_IsFinalizing() is public from 3.13 on. */
+#if PY_VERSION_HEX < 0x030D0000
+#define pyg_finalizing() _Py_IsFinalizing()
+#else
+#define pyg_finalizing() Py_IsFinalizing()
+#endif
+
 static PyObject *pyg_getcurrent(PyObject *m, PyObject *unused)
 {
     (void)m;
     (void)unused;
+    if (PYG_UNLIKELY(pyg_finalizing())) {
+        /* As greenlet: the interpreter is shutting down (a __del__ run by
+         * its last collection), the per-thread state may be gone. */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "greenlet.getcurrent() called while the interpreter "
+                        "is finalizing");
+        return NULL;
+    }
     pyg_thread *ts = ts_get();
     if (!ts)
         return NULL;
@@ -1347,6 +1614,10 @@ static PyMethodDef pyg_module_methods[] = {
     {"get_total_main_greenlets", pyg_total_main_greenlets, METH_NOARGS,
      "Main greenlets (one per thread that used greenlets) still alive."},
     {"get_tstate_trash_delete_nesting", pyg_trash_nesting, METH_NOARGS, NULL},
+    {"_inject_switch_error", pyg_inject_switch_error, METH_VARARGS,
+     "_inject_switch_error(g, point, enabled): makes switches to g fail "
+     "(1: refused, nothing changes; 2: after the state was saved, which "
+     "aborts the process). For tests (UnswitchableGreenlet)."},
     {"_chunk_stats", pyg_chunk_stats, METH_NOARGS,
      "(allocated, freed, cached): the interpreter data stack chunks the "
      "binding allocated and freed, and those cached in this thread."},

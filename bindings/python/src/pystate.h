@@ -8,22 +8,31 @@
  * state, contextvars context, trashcan nesting) out of the thread state into
  * the greenlet that leaves, and moves the arriving greenlet's state in. How
  * that is done depends on the CPython version; everything that depends on it
- * lives in one file per version (pystate_311.c for 3.11). The rest of the
- * binding only uses the functions below and the opaque struct.
+ * lives in one file per version (pystate_311.c, pystate_312.c,
+ * pystate_313.c). The rest of the binding only uses the functions below and
+ * the struct, whose fields only the version files interpret.
  */
 #ifndef PYGREEN_PYSTATE_H
 #define PYGREEN_PYSTATE_H
 
 #include <Python.h>
 
-#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
-#error "libgreen's Python binding supports CPython 3.11 (add pystate_3XX.c)"
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030E0000
+#error "libgreen's Python binding supports CPython 3.11, 3.12 and 3.13 (add pystate_3XX.c for another version)"
 #endif
+#ifdef Py_GIL_DISABLED
+#error "libgreen's Python binding supports CPython 3.11, 3.12 and 3.13 with the GIL, not free-threaded builds"
+#endif
+
+/* Frame links a suspended greenlet's chain had through entry frames on
+ * its C stack (3.12+), kept here while the chain skips them. */
+#define PYG_EXPOSED_INLINE 4
 
 /* The interpreter state of one greenlet while it is not running. The
  * pointers are the version file's types, kept as void * here. */
 typedef struct pyg_pystate {
-    void *cframe;        /* the innermost C-level eval frame record */
+    void *cframe;        /* the innermost C-level eval frame record (3.11,
+                            3.12) */
     void *current_frame; /* the innermost interpreter frame */
     void *chunk;         /* data stack: chunk, top, limit */
     void *top;
@@ -32,9 +41,19 @@ typedef struct pyg_pystate {
     PyObject *exc_value; /* base exception stack entry (owned) */
     void *exc_previous;
     PyObject *context;   /* contextvars context (owned) or NULL */
-    int recursion_depth;
+    void *trash_delete_later; /* objects whose deallocation waits (3.12+) */
+    int recursion_depth;      /* Python recursion depth */
+    int c_recursion_depth;    /* C recursion depth (3.12+) */
     int trash_delete_nesting;
     int fresh;           /* never ran: start with an empty state */
+    /* (link, original value) pairs of the frame chain while it skips the
+     * entry frames of the C stack (3.12+): a suspended greenlet's frames
+     * can then be walked (gr_frame, f_back, clearing after its thread
+     * ended) without reading its C stack, which may be saved away (copy
+     * mode) or gone. */
+    int nexposed, exposed_cap;
+    void **exposed;
+    void *exposed_inline[2 * PYG_EXPOSED_INLINE];
 } pyg_pystate;
 
 /* A greenlet that was never run: no frame, no data stack, an empty
@@ -57,9 +76,14 @@ PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg);
 PyObject *pyg_state_frame(pyg_pystate *st);
 
 /* Drops what a greenlet that will never run again holds (context, handled
- * exception). Its data stack, if any, is left alone: frames of a greenlet
- * whose thread ended are never freed. */
+ * exception). Its data stack, if any, is left alone. */
 void pyg_state_clear(pyg_pystate *st);
+
+/* Frees the frames and data stack of a suspended greenlet that can never
+ * run again (its thread ended), without running them, then clears st as
+ * pyg_state_clear(). Frame objects referenced elsewhere stay usable. Runs
+ * on any thread, under the GIL. */
+void pyg_state_discard(pyg_pystate *st);
 
 /* The saved context of st, or the thread's if st is running (borrowed). */
 PyObject *pyg_state_get_context_running(void);

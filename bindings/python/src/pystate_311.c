@@ -18,112 +18,24 @@
  * functions on every restore, so that sys.settrace() called in one greenlet
  * applies to all of the thread.
  *
- * A greenlet's data stack starts with a chunk from a free list (chunks are
- * carved from slabs) and gives it back when the greenlet finishes, so that
- * creating and finishing greenlets does not map and unmap memory every
- * time.
+ * A greenlet's data stack starts with a chunk of the binding's pool
+ * (pystate_chunks.c) and gives it back when the greenlet finishes.
  */
-#define Py_BUILD_CORE 1
+#define Py_BUILD_CORE_MODULE 1
 #include <Python.h>
 #include "internal/pycore_frame.h"
 #include "internal/pycore_pystate.h"
 
-#include <sys/mman.h>
-
 #include "pystate.h"
+#include "pystate_chunks.h"
+
+/* The frame's references to its function and code (pystate_discard.h). */
+#define PYG_FRAME_DROP_CODE(f) do { Py_CLEAR(f->f_func); Py_CLEAR(f->f_code); } while (0)
+#include "pystate_discard.h"
 
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
 #error "pystate_311.c is for CPython 3.11 only"
 #endif
-
-/* CPython 3.11's own chunk size (Python/pystate.c). */
-#define CHUNK_SIZE (16 * 1024)
-/* Chunks are carved from slabs of this many, so that greenlets do not cost
- * one memory mapping each for their data stack on top of their C stack
- * (vm.max_map_count). Free chunks are shared by all threads (under the GIL);
- * beyond CHUNK_FREE_MAX of them, a freed chunk goes back to the system
- * (unmapping part of a slab is fine). */
-#define SLAB_CHUNKS 64
-#define CHUNK_FREE_MAX 256
-
-static _PyStackChunk *chunk_free_list;
-static int chunk_free_count;
-static long chunks_allocated, chunks_freed;
-
-/* Slabs are mapped here rather than through CPython's arena allocator: the
- * binding returns single chunks of a slab with munmap(). If CPython ever
- * frees one of these chunks itself (a thread state cleared while a
- * greenlet runs), its default arena allocator does the same munmap(). */
-static int slab_refill(void)
-{
-    size_t size = (size_t)CHUNK_SIZE * SLAB_CHUNKS;
-    char *slab = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (slab == MAP_FAILED)
-        return -1;
-    chunks_allocated += SLAB_CHUNKS;
-    for (int i = SLAB_CHUNKS - 1; i >= 0; i--) {
-        _PyStackChunk *c = (_PyStackChunk *)(slab + (size_t)i * CHUNK_SIZE);
-        c->size = CHUNK_SIZE;
-        c->previous = chunk_free_list;
-        chunk_free_list = c;
-        chunk_free_count++;
-    }
-    return 0;
-}
-
-static _PyStackChunk *chunk_get(void)
-{
-    if (!chunk_free_list && slab_refill() < 0)
-        return NULL; /* CPython then allocates a chunk on first use */
-    _PyStackChunk *c = chunk_free_list;
-    chunk_free_list = c->previous;
-    chunk_free_count--;
-    c->previous = NULL;
-    c->size = CHUNK_SIZE;
-    c->top = 0;
-    return c;
-}
-
-/* A chunk CPython allocated itself (pushed on top of ours): freed the way
- * CPython frees it. */
-static void chunk_free_cpython(_PyStackChunk *c)
-{
-    PyObjectArenaAllocator a;
-    PyObject_GetArenaAllocator(&a);
-    a.free(a.ctx, c, c->size);
-}
-
-static void chunk_put(_PyStackChunk *c)
-{
-    while (c) {
-        _PyStackChunk *prev = c->previous;
-        if (prev || c->size != CHUNK_SIZE) {
-            /* Normally popped by CPython before the greenlet ends. */
-            chunk_free_cpython(c);
-        } else if (chunk_free_count < CHUNK_FREE_MAX) {
-            c->previous = chunk_free_list;
-            chunk_free_list = c;
-            chunk_free_count++;
-        } else {
-            munmap(c, CHUNK_SIZE);
-            chunks_freed++;
-        }
-        c = prev;
-    }
-}
-
-void pyg_state_flush_chunks(void)
-{
-    /* Slabs stay mapped (their chunks are shared); nothing to do. */
-}
-
-void pyg_state_chunk_stats(long *allocated, long *freed, int *cached)
-{
-    *allocated = chunks_allocated;
-    *freed = chunks_freed;
-    *cached = chunk_free_count;
-}
 
 void pyg_state_init(pyg_pystate *st)
 {
@@ -156,7 +68,7 @@ void pyg_state_restore(pyg_pystate *st)
     if (st->fresh) {
         /* A greenlet that starts: no frame until pyg_state_run() installs
          * its own eval record on the greenlet's stack. */
-        _PyStackChunk *c = chunk_get();
+        _PyStackChunk *c = pyg__chunk_get();
         ts->cframe = &ts->root_cframe;
         ts->recursion_remaining = ts->recursion_limit;
         ts->datastack_chunk = c;
@@ -209,7 +121,7 @@ PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
     ts->datastack_chunk = NULL;
     ts->datastack_top = NULL;
     ts->datastack_limit = NULL;
-    chunk_put(c);
+    pyg__chunk_put(c);
     return result;
 }
 

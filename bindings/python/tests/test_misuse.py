@@ -149,14 +149,62 @@ def test_switch_to_greenlet_of_finished_thread():
     assert g.dead  # its thread ended: it can never run
 
 
-@libgreen_only
-def test_parent_on_other_thread_raises_value_error():
-    # Stricter than greenlet, which accepts such a parent and fails later,
-    # at the switch.
-    g = Greenlet()
-    box = _in_thread(lambda: Greenlet(parent=g))
-    assert isinstance(box["error"], ValueError)
+def test_started_greenlet_refuses_a_parent_of_another_thread():
+    # As greenlet: a greenlet that started keeps its thread; nothing
+    # changes.
+    g = waiting()
     other = _in_thread(lambda: getcurrent())["result"]
     with pytest.raises(ValueError, match="different thread"):
         g.parent = other
     assert g.parent is getcurrent()
+    assert g.switch() == "finished"
+
+
+def test_parent_of_another_thread_fails_at_the_switch():
+    # As greenlet: a new greenlet accepts a parent of another thread; the
+    # switch to it fails (it would run in its parent's thread), and nothing
+    # changes.
+    g = Greenlet(lambda x: "parent got " + x)
+    box = _in_thread(lambda: Greenlet(lambda: "child", parent=g))
+    child = box["result"]
+    assert child.parent is g
+    with pytest.raises(greenlet.error, match="different thread"):
+        _in_thread_raise(child.switch)
+    assert not child.dead and child.parent is g
+    # its parent's thread (this one) can run it; its result starts g
+    assert child.switch() == "parent got child"
+
+
+def _in_thread_raise(fn):
+    box = _in_thread(fn)
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def test_parent_of_an_ended_thread_fails_at_the_switch():
+    other = _in_thread(lambda: getcurrent())["result"]
+    g = Greenlet(lambda: "never")
+    g.parent = other
+    with pytest.raises(greenlet.error, match="different thread"):
+        g.switch()
+    assert not g.dead
+
+
+def test_a_thread_adopts_a_new_greenlet():
+    # What gevent's thread pool does: a greenlet created in one thread,
+    # given a parent in another before it starts, runs in that other one.
+    def run(x):
+        return (x, threading.get_ident(), getcurrent().parent)
+    g = Greenlet(run)
+
+    def adopt():
+        g.parent = getcurrent()
+        return g.switch("in B"), threading.get_ident(), getcurrent()
+    box = _in_thread(adopt)
+    assert "error" not in box, box.get("error")
+    (x, ran_in, parent), b_ident, b_main = box["result"]
+    assert x == "in B"
+    assert ran_in == b_ident != threading.get_ident()
+    assert parent is b_main
+    assert g.dead

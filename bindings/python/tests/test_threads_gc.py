@@ -276,9 +276,10 @@ def test_stack_modes(run_python):
         b = Greenlet(lambda: main.switch("b") or "b done")
         assert (a.switch(), b.switch()) == ("a", "b")
         assert a._stack_mode == b._stack_mode == "copy"
-        # b took the shared stack, so a's C frames are on the heap, b's not
+        # b took the shared stack, so a's C frames are on the heap; b holds
+        # its live part of the shared stack
         assert 0 < a._stack_saved < 256 * 1024
-        assert b._stack_saved == 0
+        assert 0 < b._stack_saved < 256 * 1024
         assert main._stack_saved == 0
         assert (b.switch(), a.switch()) == ("b done", "a done")
         assert a._stack_saved == b._stack_saved == 0
@@ -338,3 +339,26 @@ print("ok", len(gs))
     p = run_python(code, extra_env={"GREEN_STACK_MODE": "copy"})
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["ok", "70000"]
+
+
+def test_stack_saved_counts_a_suspended_greenlets_stack():
+    """_stack_saved (as greenlet): > 0 for a suspended greenlet, main
+    included, in every stack mode; 0 while it runs, before it starts and
+    once it ended."""
+    main = greenlet.getcurrent()
+    seen = []
+
+    def body():
+        seen.append((greenlet.getcurrent()._stack_saved, main._stack_saved))
+        main.switch()
+
+    g = greenlet.greenlet(body)
+    assert g._stack_saved == 0
+    g.switch()
+    own, of_main = seen[0]
+    assert own == 0
+    assert of_main > 0
+    assert 0 < g._stack_saved < 2 * 1024 * 1024
+    assert main._stack_saved == 0
+    g.switch()
+    assert g.dead and g._stack_saved == 0

@@ -9,8 +9,22 @@ eventlet that import the greenlet module.
 import os
 import sys
 import importlib.util
+import sysconfig
 
-from . import _core
+#: The CPython versions this binding supports (each has its own
+#: interpreter-state code in the extension module).
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+
+if (sys.implementation.name != "cpython"
+        or tuple(sys.version_info[:2]) not in SUPPORTED_PYTHONS
+        or sysconfig.get_config_var("Py_GIL_DISABLED")):
+    raise ImportError(
+        "libgreen supports CPython 3.11, 3.12 and 3.13 with the GIL; this is "
+        "%s %s%s" % (sys.implementation.name, sys.version.split()[0],
+                     " (free-threaded)"
+                     if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))
+
+from . import _core  # noqa: E402
 from ._core import (  # noqa: F401
     greenlet,
     getcurrent,

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Runs greenlet's own test suite (the package greenlet.tests that ships in
+PyPI's greenlet) on libgreen's drop-in and on PyPI's greenlet, on this
+interpreter, and compares what passed.
+
+    python3 greenlet_suite.py --binding BUILD/python --greenlet-dir REF \
+        --deps DEPS [--impl both|dropin|pypi]
+
+REF is a directory into which greenlet (from PyPI) was installed with
+``pip install --target``; DEPS holds the suite's own dependencies (psutil,
+objgraph). The tests that load greenlet's C API test extensions
+(``_test_extension``, ``_test_extension_cpp``) are left out on both sides:
+the drop-in has no C API.
+
+For the drop-in run, a staging directory holds a ``greenlet`` package made of
+the drop-in's modules plus ``greenlet/tests`` (a symbolic link to PyPI's
+tests), so that the suite imports the drop-in as ``greenlet``.
+
+Exit status: 0 when every test that passed on PyPI's greenlet also passed on
+the drop-in (and the drop-in run ran tests), 1 otherwise.
+"""
+import argparse
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+# Modules that exist only to test greenlet's C API.
+C_API_MODULES = {"test_cpp", "test_extension_interface"}
+
+
+def uses_c_api(test):
+    """True if the test method loads one of greenlet's C test extensions."""
+    method = getattr(test, test._testMethodName, None)
+    try:
+        src = inspect.getsource(method)
+    except (OSError, TypeError):
+        return False
+    return "_test_extension" in src
+
+
+def flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from flatten(t)
+        else:
+            yield t
+
+
+class Recorder(unittest.TextTestResult):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.passed = []
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed.append(test.id())
+
+
+def inner(out):
+    import greenlet
+    import greenlet.tests
+    tests_dir = os.path.dirname(greenlet.tests.__file__)
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    excluded = []
+    for name in sorted(os.listdir(tests_dir)):
+        if not (name.startswith("test_") and name.endswith(".py")):
+            continue
+        mod = name[:-3]
+        if mod in C_API_MODULES:
+            excluded.append("greenlet.tests." + mod + " (module)")
+            continue
+        for t in flatten(loader.loadTestsFromName("greenlet.tests." + mod)):
+            if isinstance(t, unittest.loader._FailedTest) or not uses_c_api(t):
+                suite.addTest(t)
+            else:
+                excluded.append(t.id())
+    print("greenlet from %s; %d tests, %d excluded (C API)"
+          % (os.path.dirname(greenlet.__file__), suite.countTestCases(),
+             len(excluded)), flush=True)
+    runner = unittest.TextTestRunner(resultclass=Recorder, verbosity=1,
+                                     stream=sys.stdout)
+    t0 = time.time()
+    r = runner.run(suite)
+    report = {
+        "run": r.testsRun,
+        "passed": sorted(r.passed),
+        "failed": sorted(t.id() for t, _ in r.failures),
+        "errors": sorted(t.id() for t, _ in r.errors),
+        "skipped": sorted(t.id() for t, _ in r.skipped),
+        "excluded": excluded,
+        "seconds": round(time.time() - t0, 1),
+    }
+    with open(out, "w") as f:
+        json.dump(report, f)
+
+
+def run_impl(label, pythonpath, out):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(pythonpath)
+    env.pop("GREEN_TEST_REFERENCE", None)
+    print("== greenlet's suite on %s (Python %s)"
+          % (label, sys.version.split()[0]), flush=True)
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__),
+                           "--inner", out], env=env, cwd=tempfile.gettempdir())
+    if not os.path.exists(out):
+        print("%s: the suite did not report (exit %d)" % (label, proc.returncode))
+        return None
+    with open(out) as f:
+        return json.load(f)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--inner", metavar="OUT")
+    ap.add_argument("--binding", help="<build>/python of libgreen")
+    ap.add_argument("--greenlet-dir", help="PyPI greenlet (pip --target)")
+    ap.add_argument("--deps", help="psutil and objgraph (pip --target)")
+    ap.add_argument("--impl", choices=["both", "dropin", "pypi"],
+                    default="both")
+    args = ap.parse_args()
+    if args.inner:
+        inner(args.inner)
+        return 0
+    binding = os.path.abspath(args.binding)
+    ref = os.path.abspath(args.greenlet_dir)
+    deps = os.path.abspath(args.deps)
+    work = tempfile.mkdtemp(prefix="libgreen-gsuite.")
+    try:
+        stage = os.path.join(work, "stage")
+        pkg = os.path.join(stage, "greenlet")
+        os.makedirs(pkg)
+        for f in ("__init__.py", "_greenlet.py"):
+            shutil.copy(os.path.join(binding, "greenlet", f), pkg)
+        os.symlink(os.path.join(ref, "greenlet", "tests"),
+                   os.path.join(pkg, "tests"))
+        results = {}
+        if args.impl in ("both", "dropin"):
+            results["dropin"] = run_impl("libgreen's drop-in",
+                                         [stage, binding, deps],
+                                         os.path.join(work, "dropin.json"))
+        if args.impl in ("both", "pypi"):
+            results["pypi"] = run_impl("PyPI's greenlet", [ref, deps],
+                                       os.path.join(work, "pypi.json"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    status = 0
+    ver = "%d.%d" % sys.version_info[:2]
+    for k, r in results.items():
+        if r is None:
+            status = 1
+            continue
+        print("greenlet suite, Python %s, %s: %d run, %d passed, %d failed, "
+              "%d errors, %d skipped (%d C API tests excluded) in %.0f s"
+              % (ver, k, r["run"], len(r["passed"]), len(r["failed"]),
+                 len(r["errors"]), len(r["skipped"]), len(r["excluded"]),
+                 r["seconds"]))
+    d, p = results.get("dropin"), results.get("pypi")
+    if d is not None and d["run"] == 0:
+        print("the drop-in run ran no test")
+        status = 1
+    if d is not None and p is not None:
+        missing = sorted(set(p["passed"]) - set(d["passed"]))
+        print("Python %s: passed on the drop-in %d, on PyPI's greenlet %d"
+              % (ver, len(d["passed"]), len(p["passed"])))
+        for t in missing:
+            print("  passes on PyPI's greenlet only: " + t)
+        if missing:
+            status = 1
+    elif d is not None and (d["failed"] or d["errors"]):
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
