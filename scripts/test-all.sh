@@ -14,6 +14,7 @@ build=${GREEN_BUILD_DIR:-$root/build}
 build_a64=${GREEN_BUILD_DIR_AARCH64:-$root/build-aarch64}
 build_asan=${GREEN_BUILD_DIR_ASAN:-$root/build-asan}
 build_tsan=${GREEN_BUILD_DIR_TSAN:-$root/build-tsan}
+build_static=${GREEN_BUILD_DIR_STATIC:-$root/build-static}
 
 scripts/deps.sh || exit 1
 
@@ -48,6 +49,11 @@ sanitizer_tests() { # sanitizer_tests <build dir>
   GREEN_STACK_MODE=copy ctest --test-dir "$1" --output-on-failure \
     -j2 -L 'core|hub' -LE valgrind
 }
+static_build() { # static libraries (libgreen.a, libgreen-hub.a), their tests
+  cmake -S "$root" -B "$build_static" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBUILD_SHARED_LIBS=OFF -DGREEN_BUILD_BENCH=OFF -DGREEN_BUILD_EXAMPLES=OFF &&
+  cmake --build "$build_static"
+}
 cross_build() {
   cmake -S "$root" -B "$build_a64" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
@@ -57,6 +63,15 @@ cross_build() {
 
 step "native build" native_build
 step "native ctest" ctest --test-dir "$build" --output-on-failure -j2
+step "installed consumers (pkg-config, find_package, shared)" \
+  tests/consumers/run.sh installed "$build"
+step "CMake as a subproject, absolute libdir, no cmocka" \
+  tests/consumers/run.sh cmake "$root"
+step "static build" static_build
+step "static ctest (core, hub)" ctest --test-dir "$build_static" \
+  --no-tests=error --output-on-failure -j2 -L 'core|hub' -LE valgrind
+step "installed consumers (static)" \
+  tests/consumers/run.sh installed "$build_static"
 step "AddressSanitizer build" sanitizer_build address "$build_asan"
 step "AddressSanitizer ctest (guarded, then copy stacks)" \
   sanitizer_tests "$build_asan"
