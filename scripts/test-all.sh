@@ -88,6 +88,9 @@ for b in python rust go; do
   fi
 done
 
+step "Rust crates: cargo package, built and tested outside the tree" \
+  bindings/rust/package.sh
+
 echo
 echo "=== summary"
 printf '%s\n' "${results[@]}"
