@@ -8,7 +8,8 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 native=(cmake ninja-build gcc pkg-config libcmocka-dev libffi-dev swig
-        abigail-tools valgrind gdb strace
+        abigail-tools valgrind gdb strace python3
+        debhelper dpkg-dev lintian
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 arm64=(libcmocka-dev:arm64 libffi-dev:arm64)
 

@@ -88,6 +88,8 @@ for b in python rust go; do
   fi
 done
 
+step "Debian packages (dpkg-buildpackage, symbols from abi/, lintian)" \
+  scripts/deb.sh
 step "Rust crates: cargo package, built and tested outside the tree" \
   bindings/rust/package.sh
 

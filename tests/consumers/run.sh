@@ -9,6 +9,10 @@
 #       no LD_LIBRARY_PATH; then moves the prefix and builds and runs them
 #       again (the .pc files and the hub's runpath are relative). A build
 #       of static libraries gives static programs.
+#   tests/consumers/run.sh installed-tree <prefix>
+#       the same against a tree installed by other means (the unpacked
+#       Debian packages: prefix <root>/usr), whose libraries belong in the
+#       loader's path: run with LD_LIBRARY_PATH naming its lib directory.
 #   tests/consumers/run.sh cmake <source dir>
 #       libgreen as a FetchContent subproject (the parent's build type is
 #       kept, only the libraries are built); an absolute
@@ -20,9 +24,10 @@ trap 'rm -rf "$work"' EXIT
 unset LD_LIBRARY_PATH PKG_CONFIG_PATH
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+libpath=""   # LD_LIBRARY_PATH for the programs (installed-tree only)
 run() { # run <program>: runs it, checks its "ok" line
   local out
-  out=$("$1") || fail "$1 exited with $?"
+  out=$(LD_LIBRARY_PATH=$libpath "$1") || fail "$1 exited with $?"
   echo "  $out"
   [[ $out == *": ok "* ]] || fail "$1 printed '$out'"
 }
@@ -108,9 +113,24 @@ cmake_friction() {
   echo "  configured, tests skipped with a message"
 }
 
+installed_tree() {
+  local prefix=$1 pc
+  pc=$(dirname "$(find "$prefix" -name green.pc)")
+  libpath=$(dirname "$pc")
+  echo "== Makefile + pkg-config ($prefix)"
+  make_consumers "$prefix" "$work/make"
+  echo "== CMake find_package(green COMPONENTS hub)"
+  cmake -S "$HERE" -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  cmake --build "$work/cmake" >/dev/null
+  run "$work/cmake/core_consumer"
+  run "$work/cmake/hub_consumer"
+}
+
 case ${1:-} in
   installed) installed "$(cd "$2" && pwd)" ;;
+  installed-tree) installed_tree "$(cd "$2" && pwd)" ;;
   cmake) cmake_friction "$(cd "$2" && pwd)" ;;
-  *) echo "usage: $0 installed <build dir> | cmake <source dir>" >&2; exit 2 ;;
+  *) echo "usage: $0 installed <build dir> | installed-tree <prefix> | cmake <source dir>" >&2
+     exit 2 ;;
 esac
 echo "consumers: all passed"
