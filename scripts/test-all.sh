@@ -88,6 +88,8 @@ for b in python rust go; do
   fi
 done
 
+step "Python type stubs (stubtest, mypy --strict)" \
+  env GREEN_BUILD_DIR="$build" bindings/python/typecheck.sh
 step "Debian packages (dpkg-buildpackage, symbols from abi/, lintian)" \
   scripts/deb.sh
 step "Rust crates: cargo package, built and tested outside the tree" \
