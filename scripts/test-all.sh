@@ -90,6 +90,8 @@ done
 
 step "Python type stubs (stubtest, mypy --strict)" \
   env GREEN_BUILD_DIR="$build" bindings/python/typecheck.sh
+step "Python sdist, wheel from it, auditwheel manylinux repair" \
+  bindings/python/dist.sh "$build/dist"
 step "Debian packages (dpkg-buildpackage, symbols from abi/, lintian)" \
   scripts/deb.sh
 step "Rust crates: cargo package, built and tested outside the tree" \
