@@ -9,7 +9,8 @@ sudo=""
 
 # Each cross compiler only recommends its C library: both are named.
 native=(cmake ninja-build gcc make pkg-config libcmocka-dev libffi-dev swig
-        abigail-tools valgrind gdb gdb-multiarch strace xz-utils qemu-user
+        abigail-tools valgrind gdb gdb-multiarch strace xz-utils qemu-user python3
+        debhelper dpkg-dev lintian
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross
         gcc-i686-linux-gnu libc6-dev-i386-cross
         gcc-arm-linux-gnueabihf libc6-dev-armhf-cross

@@ -16,6 +16,7 @@ build=${GREEN_BUILD_DIR:-$root/build}
 build_asan=${GREEN_BUILD_DIR_ASAN:-$root/build-asan}
 build_tsan=${GREEN_BUILD_DIR_TSAN:-$root/build-tsan}
 build_fuzz=${GREEN_BUILD_DIR_FUZZ:-$root/build-fuzz}
+build_static=${GREEN_BUILD_DIR_STATIC:-$root/build-static}
 
 scripts/deps.sh || exit 1
 
@@ -87,6 +88,11 @@ fuzz_build() {
     -DGREEN_BUILD_EXAMPLES=OFF &&
   cmake --build "$build_fuzz"
 }
+static_build() { # static libraries (libgreen.a, libgreen-hub.a), their tests
+  cmake -S "$root" -B "$build_static" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBUILD_SHARED_LIBS=OFF -DGREEN_BUILD_BENCH=OFF -DGREEN_BUILD_EXAMPLES=OFF &&
+  cmake --build "$build_static"
+}
 # The cross targets: <name> <toolchain file under cmake/, without .cmake>
 cross_targets=(
   "aarch64 aarch64-linux-gnu"
@@ -110,6 +116,15 @@ cross_build() { # cross_build <name> <triplet>: in build-<name>
 
 build_step "native build" native_build
 step "native ctest" ctest_run --test-dir "$build"
+step "installed consumers (pkg-config, find_package, shared)" \
+  tests/consumers/run.sh installed "$build"
+step "CMake as a subproject, absolute libdir, no cmocka" \
+  tests/consumers/run.sh cmake "$root"
+build_step "static build" static_build
+step "static ctest (core, hub)" ctest_run --test-dir "$build_static" \
+  -L 'core|hub' -LE valgrind
+step "installed consumers (static)" \
+  tests/consumers/run.sh installed "$build_static"
 build_step "AddressSanitizer build" sanitizer_build address "$build_asan"
 # Fake stacks for use-after-return checks: clang 15 and later turn them on
 # by default on Linux, and a switch away from a finishing greenlet
@@ -134,6 +149,15 @@ for b in python rust go; do
     step "$b binding" env GREEN_BUILD_DIR="$build" "bindings/$b/test.sh"
   fi
 done
+
+step "Python type stubs (stubtest, mypy --strict)" \
+  env GREEN_BUILD_DIR="$build" bindings/python/typecheck.sh
+step "Python sdist, wheel from it, auditwheel manylinux repair" \
+  bindings/python/dist.sh "$build/dist"
+step "Debian packages (dpkg-buildpackage, symbols from abi/, lintian)" \
+  scripts/deb.sh
+step "Rust crates: cargo package, built and tested outside the tree" \
+  bindings/rust/package.sh
 
 total=$((SECONDS - t_start))
 echo

@@ -22,6 +22,73 @@
 // When Go code runs, the thread is always on its main greenlet: every
 // switch from Go returns only when some greenlet switches back to main.
 //
+// # Writing a body
+//
+// A body lives in the cgo preamble of a Go file (or a .c file of the same
+// package) and is handed over with RunFuncOf. It must not be static: Go
+// takes its address through the linker. This one yields 1, 2, ..., n to
+// its parent for a start value n, then returns n; a kill or a throw ends
+// it:
+//
+//	package mybodies
+//
+//	/*
+//	#cgo pkg-config: green
+//	#include <stdint.h>
+//	#include <green.h>
+//
+//	int mybodies_count_up(green_t *self, void *in, void **out)
+//	{
+//	    green_t *parent;
+//	    int rc = green_get_parent(self, &parent);
+//	    if (rc != GREEN_OK)
+//	        return rc;
+//	    uintptr_t n = (uintptr_t)in;
+//	    for (uintptr_t i = 1; i <= n; i++) {
+//	        rc = green_switch(parent, (void *)i, NULL);
+//	        if (rc == GREEN_EXIT)
+//	            return GREEN_EXIT;   // killed: clean up, then give up
+//	        if (rc != GREEN_OK)
+//	            return rc;           // thrown into: pass the error on
+//	    }
+//	    *out = in;                   // the result goes to the parent
+//	    return GREEN_OK;
+//	}
+//	*/
+//	import "C"
+//
+//	import (
+//		"unsafe"
+//
+//		"libgreen.dev/green"
+//	)
+//
+//	var CountUp = green.RunFuncOf(unsafe.Pointer(C.mybodies_count_up))
+//
+// Then, on a goroutine that holds runtime.LockOSThread:
+//
+//	g, err := green.NewGreenlet(mybodies.CountUp, nil)
+//	v, err := g.Switch(3) // 1
+//
+// The body may call any C code, but no Go function (see above). Package
+// bodies holds more examples.
+//
+// # Linking: finding libgreen.so.1
+//
+// The package links libgreen with "#cgo pkg-config: green". A libgreen
+// installed in a system directory (Debian's libgreen-dev) needs nothing
+// more. For one installed elsewhere, point PKG_CONFIG_PATH at its
+// lib/pkgconfig; Go then links the program against it, but the program
+// gets no runpath and does not find libgreen.so.1 when run. Record one at
+// build time:
+//
+//	P=$HOME/opt/libgreen
+//	PKG_CONFIG_PATH=$P/lib/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$P/lib" go build
+//
+// (or run the program with LD_LIBRARY_PATH=$P/lib). A build tree's
+// green-uninstalled.pc, which pkg-config prefers when PKG_CONFIG_PATH
+// names <build>/libgreen, carries the runpath itself.
+//
 // # Greenlets belong to an OS thread
 //
 // A greenlet belongs to the OS thread that created it, and only that
@@ -101,8 +168,9 @@ type RunFunc struct {
 }
 
 // RunFuncOf wraps a pointer to a C green_run_fn, typically
-// unsafe.Pointer(C.my_body) in a cgo file. A nil pointer gives a RunFunc
-// that New rejects with ErrInvalid.
+// unsafe.Pointer(C.my_body) in a cgo file (see "Writing a body" in the
+// package documentation). A nil pointer gives a RunFunc that NewGreenlet
+// and NewGenerator reject with ErrInvalid.
 func RunFuncOf(cfn unsafe.Pointer) RunFunc { return RunFunc{cfn} }
 
 // Pointer returns the C function pointer.
@@ -138,7 +206,8 @@ func (s State) Started() bool { return s != New }
 // Active reports whether the greenlet is running or suspended.
 func (s State) Active() bool { return s == Running || s == Suspended }
 
-// Options are the creation options of New. The zero value (or nil) means
+// Options are the creation options of NewGreenlet and NewGenerator. The
+// zero value (or nil) means
 // the defaults.
 type Options struct {
 	// Parent is the new greenlet's parent; nil means the current greenlet

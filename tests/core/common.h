@@ -20,14 +20,6 @@
 
 #include "green.h"
 
-/* For functions a test interposes (mmap, munmap): ThreadSanitizer's
- * runtime calls them while it starts, before instrumented code may run. */
-#ifdef __SANITIZE_THREAD__
-#define INTERPOSER __attribute__((no_sanitize_thread))
-#else
-#define INTERPOSER
-#endif
-
 /* ThreadSanitizer counts every greenlet that has run as a thread of its
  * own until it ends, and stops a process at 8,128 of them: tests that hold
  * more suspended greenlets than that skip in its builds. */

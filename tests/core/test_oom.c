@@ -4,12 +4,12 @@
  * (GREEN_ENOSTACK, and the greenlet stays new and can start later), no
  * memory for a greenlet or for a thread's state (GREEN_ENOMEM).
  *
- * This executable defines mmap(), mprotect(), munmap(), malloc() and
- * calloc(); libgreen's calls resolve to them. They forward to the C
- * library's unless told to fail, for the calling thread only.
+ * The interposer (interpose.c) makes mmap() and mprotect() fail on demand;
+ * this executable also defines malloc(), calloc(), realloc() and
+ * aligned_alloc(). All forward to the C library's unless told to fail, for
+ * the calling thread only.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -17,45 +17,9 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "interpose.h"
 
-static __thread int fail_mmap, fail_mprotect, fail_malloc, fail_calloc,
-    fail_realloc;
-static __thread long mmap_calls, munmap_calls;
-
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-    static void *(*real)(void *, size_t, int, int, int, off_t);
-    if (!real)
-        real = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
-            RTLD_NEXT, "mmap");
-    mmap_calls++;
-    if (fail_mmap) {
-        errno = ENOMEM;
-        return MAP_FAILED;
-    }
-    return real(addr, len, prot, flags, fd, off);
-}
-
-int mprotect(void *addr, size_t len, int prot)
-{
-    static int (*real)(void *, size_t, int);
-    if (!real)
-        real = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "mprotect");
-    if (fail_mprotect) {
-        errno = ENOMEM;
-        return -1;
-    }
-    return real(addr, len, prot);
-}
-
-int munmap(void *addr, size_t len)
-{
-    static int (*real)(void *, size_t);
-    if (!real)
-        real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
-    munmap_calls++;
-    return real(addr, len);
-}
+static __thread int fail_malloc, fail_calloc, fail_realloc;
 
 /* glibc's own entry points: the same allocator, so free() stays right. */
 extern void *__libc_malloc(size_t size);

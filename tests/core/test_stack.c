@@ -3,12 +3,10 @@
  * test_stack.c - guarded stacks and the stack cache.
  *
  * Overflowing a greenlet's stack must fault on the guard page (checked in a
- * forked child). Finished greenlets' stacks must be reused: this executable
- * defines mmap() and munmap(), which libgreen's calls resolve to, counts
- * them and forwards to the C library's.
+ * forked child). Finished greenlets' stacks must be reused: the interposer
+ * (interpose.c) counts libgreen's mmap() and munmap() calls.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -17,30 +15,7 @@
 #include <unistd.h>
 
 #include "common.h"
-
-/* ---- mmap/munmap interposition ---- */
-
-static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
-static int (*real_munmap)(void *, size_t);
-static _Atomic long mmap_calls, munmap_calls;
-
-INTERPOSER void *mmap(void *addr, size_t len, int prot, int flags, int fd,
-                       off_t off)
-{
-    if (!real_mmap)
-        real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
-            RTLD_NEXT, "mmap");
-    mmap_calls++;
-    return real_mmap(addr, len, prot, flags, fd, off);
-}
-
-INTERPOSER int munmap(void *addr, size_t len)
-{
-    if (!real_munmap)
-        real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
-    munmap_calls++;
-    return real_munmap(addr, len);
-}
+#include "interpose.h"
 
 /* ---- overflow ---- */
 

@@ -5,14 +5,13 @@
  * copy when no stack can be mapped); the thread, process and environment
  * defaults.
  *
- * Like test_stack.c, this executable defines mmap() and munmap() to count
- * libgreen's mappings, and can make mmap() fail for the calling thread.
+ * The interposer (interpose.c) counts libgreen's mappings and can make
+ * mmap() fail for the calling thread.
  * ctest runs it with GREEN_STACK_MODE unset, "copy", "auto" and an unknown
  * value; test_env_default() expects what that variable says.
  */
 #define _GNU_SOURCE
 #include <alloca.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,33 +22,7 @@
 #include <unistd.h>
 
 #include "common.h"
-
-static _Atomic long mmap_calls, munmap_calls;
-static __thread int fail_mmap;
-
-INTERPOSER void *mmap(void *addr, size_t len, int prot, int flags, int fd,
-                       off_t off)
-{
-    static void *(*real)(void *, size_t, int, int, int, off_t);
-    if (!real)
-        real = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
-            RTLD_NEXT, "mmap");
-    mmap_calls++;
-    if (fail_mmap) {
-        errno = ENOMEM;
-        return MAP_FAILED;
-    }
-    return real(addr, len, prot, flags, fd, off);
-}
-
-INTERPOSER int munmap(void *addr, size_t len)
-{
-    static int (*real)(void *, size_t);
-    if (!real)
-        real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
-    munmap_calls++;
-    return real(addr, len);
-}
+#include "interpose.h"
 
 static void on_thread(void *(*fn)(void *), void *arg)
 {

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 
-//! Finds libgreen (`libgreen.so.1`) and tells Cargo how to link it.
+//! Finds libgreen (`libgreen.so.1`) and tells Cargo how to link it, or,
+//! with the `bundled` feature, compiles it from the sources packaged in
+//! `libgreen/` and links it statically. On docs.rs (`DOCS_RS` set) it does
+//! nothing: documentation needs no library.
 //!
-//! Order of search:
+//! Order of search without `bundled`:
 //! 1. `LIBGREEN_DIR`, then `GREEN_BUILD_DIR`: a directory holding
 //!    `libgreen.so`, or a CMake build directory of this repository (whose
 //!    `libgreen/` subdirectory holds it), or an install prefix (`lib/`).
 //! 2. pkg-config, package `green` (honours `PKG_CONFIG_PATH`; the build
 //!    tree's `green-uninstalled.pc` works too).
-//! 3. The CMake build of this repository, into `OUT_DIR`.
+//! 3. The CMake build of this repository, into `OUT_DIR` (only inside the
+//!    repository: a packaged crate has no CMake project).
 //!
 //! The directory found is linked with an rpath and exported to dependent
 //! build scripts as `DEP_GREEN_LIBDIR`; the directory of `green.h` as
@@ -81,12 +85,13 @@ fn from_cmake() -> PathBuf {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let source = manifest.join("../../..");
     let source = source.canonicalize().unwrap_or(source);
-    if !source.join("libgreen/include/green.h").exists() {
+    if !source.join("CMakeLists.txt").exists() || !source.join("libgreen/include/green.h").exists()
+    {
         panic!(
-            "libgreen not found: set LIBGREEN_DIR or GREEN_BUILD_DIR, or make \
-             `pkg-config green` work (PKG_CONFIG_PATH); the CMake fallback \
-             needs the libgreen source tree at {}",
-            source.display()
+            "libgreen not found: install it (Debian: libgreen-dev), set \
+             LIBGREEN_DIR or GREEN_BUILD_DIR, make `pkg-config green` work \
+             (PKG_CONFIG_PATH), or enable this crate's `bundled` feature to \
+             compile it in"
         );
     }
     println!(
@@ -152,8 +157,41 @@ fn run(cmd: &mut Command) {
     }
 }
 
+/// Compiles the packaged sources into a static library, linked into the
+/// program: nothing to find at run time.
+#[cfg(feature = "bundled")]
+fn bundled() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.join("libgreen");
+    let arch = match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+        Ok("x86_64") => "x86_64_sysv.S",
+        Ok("aarch64") => "aarch64_aapcs.S",
+        Ok(other) => panic!("libgreen has no stack switch for {other}"),
+        Err(e) => panic!("CARGO_CFG_TARGET_ARCH: {e}"),
+    };
+    println!("cargo:rerun-if-changed={}", root.display());
+    cc::Build::new()
+        .files(["green.c", "stack.c", "copy.c"].map(|f| root.join("src").join(f)))
+        .file(root.join("arch").join(arch))
+        .include(root.join("include"))
+        .include(root.join("src"))
+        .flag("-fvisibility=hidden")
+        .flag("-Wa,--noexecstack")
+        .compile("green");
+    println!("cargo:include={}", root.join("include").display());
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=DOCS_RS");
+    if env::var_os("DOCS_RS").is_some() {
+        return;
+    }
+    if cfg!(feature = "bundled") {
+        #[cfg(feature = "bundled")]
+        bundled();
+        return;
+    }
     let dirs = if let Some(dir) = from_env() {
         vec![dir]
     } else if let Some(dirs) = from_pkg_config() {

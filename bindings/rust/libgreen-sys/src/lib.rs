@@ -8,10 +8,12 @@
 //!
 //! The library is found at build time through the `LIBGREEN_DIR` or
 //! `GREEN_BUILD_DIR` environment variables, then pkg-config (package
-//! `green`, honouring `PKG_CONFIG_PATH`), and as a last resort by building
-//! this repository's CMake project into Cargo's `OUT_DIR`. Its directory is
-//! exported to dependent build scripts as `DEP_GREEN_LIBDIR` and recorded as
-//! an rpath; the directory of `green.h` is exported as `DEP_GREEN_INCLUDE`.
+//! `green`, honouring `PKG_CONFIG_PATH`), and, inside the repository, by
+//! building its CMake project into Cargo's `OUT_DIR`. Its directory is
+//! exported to dependent build scripts as `DEP_GREEN_LIBDIR`; the directory
+//! of `green.h` is exported as `DEP_GREEN_INCLUDE`. With the `bundled`
+//! feature the library is compiled from the sources packaged in this crate
+//! and linked statically instead.
 //!
 //! ```
 //! use libgreen_sys as sys;

@@ -73,9 +73,9 @@ pub use greenlet::{
 pub use hook::{Event, Hook, Phase};
 pub use libgreen_sys as sys;
 
-/// The examples of the workspace README, compiled and run as doc tests.
+/// The examples of the crate README, compiled and run as doc tests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// The version of the libgreen library loaded at run time, as

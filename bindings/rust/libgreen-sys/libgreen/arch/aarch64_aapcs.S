@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aarch64_aapcs.S - the stack switch for AArch64, AAPCS64, ELF.
+ *
+ * Saved on a switch: the callee-saved x19-x28, the frame pointer x29, the
+ * link register x30, the low halves d8-d15 of v8-v15, sp, and a resume
+ * address. The FPCR/FPSR control and status registers are not switched:
+ * they belong to the thread, not to the greenlet. No BTI landing pads or
+ * pointer authentication.
+ *
+ * Frame left on a suspended stack, 176 bytes from its saved sp upward:
+ *     resume, (pad), x19 ... x28, x29, x30, d8 ... d15
+ * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`.
+ *
+ * green_switch, the API's hot path, is entered here so that it returns to
+ * its caller with `br x30` rather than `ret`: the return predictor holds
+ * the other stack's caller. Checks and bookkeeping are C (see green.c).
+ */
+#include "../src/layout.h"
+    .text
+
+.macro SAVE_FRAME
+    sub sp, sp, #176
+    stp x19, x20, [sp, #16]
+    stp x21, x22, [sp, #32]
+    stp x23, x24, [sp, #48]
+    stp x25, x26, [sp, #64]
+    stp x27, x28, [sp, #80]
+    stp x29, x30, [sp, #96]
+    stp d8, d9, [sp, #112]
+    stp d10, d11, [sp, #128]
+    stp d12, d13, [sp, #144]
+    stp d14, d15, [sp, #160]
+    .cfi_def_cfa_offset 176
+    .cfi_offset x19, -160
+    .cfi_offset x20, -152
+    .cfi_offset x21, -144
+    .cfi_offset x22, -136
+    .cfi_offset x23, -128
+    .cfi_offset x24, -120
+    .cfi_offset x25, -112
+    .cfi_offset x26, -104
+    .cfi_offset x27, -96
+    .cfi_offset x28, -88
+    .cfi_offset x29, -80
+    .cfi_offset x30, -72
+    .cfi_offset d8, -64
+    .cfi_offset d9, -56
+    .cfi_offset d10, -48
+    .cfi_offset d11, -40
+    .cfi_offset d12, -32
+    .cfi_offset d13, -24
+    .cfi_offset d14, -16
+    .cfi_offset d15, -8
+.endm
+
+.macro RESTORE_FRAME
+    ldp x19, x20, [sp, #16]
+    ldp x21, x22, [sp, #32]
+    ldp x23, x24, [sp, #48]
+    ldp x25, x26, [sp, #64]
+    ldp x27, x28, [sp, #80]
+    ldp x29, x30, [sp, #96]
+    ldp d8, d9, [sp, #112]
+    ldp d10, d11, [sp, #128]
+    ldp d12, d13, [sp, #144]
+    ldp d14, d15, [sp, #160]
+    add sp, sp, #176
+.endm
+
+/* int green_switch(green_t *target, void *value, void **result) */
+    .globl green_switch
+    .type green_switch, %function
+    .p2align 4
+green_switch:
+    .cfi_startproc
+    SAVE_FRAME
+    adr x9, .Lswitch_resume
+    str x9, [sp]
+    /* {new sp, rc} = green__switch_prepare(target, value, result, sp) */
+    mov x3, sp
+    bl green__switch_prepare
+    cbz x0, .Lswitch_none
+    cmp x1, #2
+    b.eq .Lswitch_copy
+    mov sp, x0                  /* x1: 0 fast, 1 slow (see green.c) */
+    ldr x9, [sp]
+    br x9
+.Lswitch_copy:                  /* x1 2: through the copy functions */
+    bl green__copy_out
+    mov sp, x0
+    bl green__copy_in
+    mov sp, x0
+    mov x1, #1
+    ldr x9, [sp]
+    br x9
+.Lswitch_none:
+    mov x0, x1
+    ldr x30, [sp, #104]
+    add sp, sp, #176
+    ret
+.Lswitch_resume:
+    mov x0, #0
+    cbz x1, 1f
+    bl green__switch_resumed
+1:
+    RESTORE_FRAME
+    br x30
+    .cfi_endproc
+    .size green_switch, .-green_switch
+
+/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
+    .globl green_arch_switch
+    .hidden green_arch_switch
+    .type green_arch_switch, %function
+    .p2align 4
+green_arch_switch:
+    .cfi_startproc
+    SAVE_FRAME
+    adr x9, .Lplain_resume
+    str x9, [sp]
+    mov x9, sp
+    str x9, [x0]
+    cbnz w2, 1f
+    mov sp, x1
+    mov x1, #1                  /* a green_switch frame resumes slow */
+    ldr x9, [sp]
+    br x9
+1:  bl green__copy_out          /* copy != 0 */
+    mov sp, x0
+    bl green__copy_in
+    mov sp, x0
+    mov x1, #1
+    ldr x9, [sp]
+    br x9
+.Lplain_resume:
+    RESTORE_FRAME
+    br x30
+    .cfi_endproc
+    .size green_arch_switch, .-green_arch_switch
+
+/*
+ * void *green_arch_init_stack(void *base, size_t size)
+ * A 16-aligned frame at the top of [base, base+size) whose resume address
+ * is green_arch_entry. Returns its sp.
+ */
+    .globl green_arch_init_stack
+    .hidden green_arch_init_stack
+    .type green_arch_init_stack, %function
+    .p2align 4
+green_arch_init_stack:
+    .cfi_startproc
+    add x0, x0, x1
+    and x0, x0, #~15
+    sub x0, x0, #16
+    adr x9, green_arch_entry
+    stp x9, xzr, [x0]
+    ret
+    .cfi_endproc
+    .size green_arch_init_stack, .-green_arch_init_stack
+
+/*
+ * First code run on a new stack; unwinders end a backtrace here. Its
+ * frame, which a greenlet keeps all its life, is the body's `out` and
+ * alignment: 16 bytes.
+ */
+    .type green_arch_entry, %function
+    .p2align 4
+green_arch_entry:
+    .cfi_startproc
+    .cfi_undefined x30
+    mov x29, xzr
+    sub sp, sp, #16
+    .cfi_adjust_cfa_offset 16
+    bl green__begin             /* x0 = self, x1 = in */
+    str xzr, [sp]               /* out = NULL */
+    ldr x9, [x0, #GREEN_G_RUN]
+    mov x2, sp
+    blr x9                      /* w0 = self->run(self, in, &out) */
+    ldr x1, [sp]
+    bl green__finish            /* (rc, out); never returns */
+    brk #0
+    .cfi_endproc
+    .size green_arch_entry, .-green_arch_entry
+
+    .section .note.GNU-stack, "", %progbits

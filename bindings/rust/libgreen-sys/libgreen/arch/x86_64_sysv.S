@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64_sysv.S - the stack switch for x86-64, System V ABI, ELF.
+ *
+ * Saved on a switch: the six callee-saved general registers (rbx, rbp,
+ * r12-r15), the stack pointer, and a resume address. Nothing else:
+ *  - caller-saved registers are dead across a call;
+ *  - the MXCSR and x87 control words are *not* switched: the floating-point
+ *    environment belongs to the thread, not to the greenlet. Reloading
+ *    MXCSR right after the peer stored it stalls tight ping-pong (see
+ *    bench/README.md for the figures measured here);
+ *  - no CET shadow stack support.
+ * In a ThreadSanitizer build both switches call green__tsan_switch() once
+ * the origin's frame is saved, before leaving its stack.
+ *
+ * Frame left on a suspended stack, from its saved stack pointer upward:
+ *     resume, r15, r14, r13, r12, rbx, rbp, return address
+ * Resuming a stack is always `mov sp, %rsp; pop %rcx; jmp *%rcx`.
+ *
+ * green_switch, the API's hot path, is entered here so that it returns to
+ * its caller with an indirect jump: a `ret` on the other stack would never
+ * match the return predictor, which holds this stack's caller. The checks
+ * and bookkeeping are C (green__switch_prepare, green__switch_resumed in
+ * green.c), called and returned from normally.
+ */
+#include "../src/layout.h"
+
+
+/* Pushes the six callee-saved registers, with their CFI. */
+.macro SAVE_REGS
+    pushq %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbp, 0
+    pushq %rbx
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %rbx, 0
+    pushq %r12
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r12, 0
+    pushq %r13
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r13, 0
+    pushq %r14
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r14, 0
+    pushq %r15
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %r15, 0
+.endm
+
+/* The resume path of every frame: pops the registers and jumps to the
+ * return address. */
+.macro RESTORE_REGS_AND_RESUME
+    popq %r15
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r15
+    popq %r14
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r14
+    popq %r13
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r13
+    popq %r12
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %r12
+    popq %rbx
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %rbx
+    popq %rbp
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %rbp
+    popq %rcx
+    .cfi_adjust_cfa_offset -8
+    .cfi_register %rip, %rcx
+    jmpq *%rcx
+.endm
+
+/* ThreadSanitizer builds: tells it of the switch (green__tsan_switch) once
+ * the origin's frame is saved, keeping edx and the register `keep` in rbx
+ * and r12, which that frame holds already. Nothing otherwise. */
+.macro TSAN_SWITCH keep
+#ifdef GREEN_TSAN
+    movq \keep, %rbx
+    movl %edx, %r12d
+    call green__tsan_switch
+    movq %rbx, \keep
+    movl %r12d, %edx
+#endif
+.endm
+
+/* With the origin's frame saved: the copy-out function on the origin's
+ * stack, the copy-in one on the shared stack below the target's frame,
+ * then resume the target (slowly: edx = 1). See copy.c. */
+.macro RESUME_THROUGH_COPY
+    call green__copy_out
+    movq %rax, %rsp
+    call green__copy_in
+    movq %rax, %rsp
+    movl $1, %edx
+    popq %rcx
+    jmpq *%rcx
+.endm
+
+    .text
+
+/* int green_switch(green_t *target, void *value, void **result) */
+    .globl green_switch
+    .type green_switch, @function
+    .p2align 4
+green_switch:
+    .cfi_startproc
+    /*
+     * Fast path, the common case of a generator or a scheduler: target
+     * waits in green_switch() on this thread, and nothing (hooks, reaping,
+     * releases from other threads) has to run around the switch. The same
+     * test and commit as green__switch_prepare(), on the fields of
+     * layout.h. Anything else goes through the C below.
+     */
+#if defined(GREEN_ASAN) || defined(GREEN_TSAN)
+    jmp .Lswitch_slow   /* every switch tells the sanitizer: see green.c */
+#endif
+    testq %rdi, %rdi
+    jz .Lswitch_slow
+    movq green__tls@GOTTPOFF(%rip), %rax
+    movq %fs:(%rax), %r8                    /* t */
+    cmpq %r8, GREEN_G_THREAD(%rdi)
+    jne .Lswitch_slow
+    cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
+    je .Lswitch_slow
+    movq GREEN_T_SLOW(%r8), %rax            /* slow and pending_flag */
+    testq %rax, %rax
+    jnz .Lswitch_slow
+    movq GREEN_T_CURRENT(%r8), %r9          /* origin */
+    cmpb $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
+    je .Lswitch_slow
+    .cfi_remember_state
+    SAVE_REGS
+    leaq .Lswitch_resume(%rip), %rax
+    pushq %rax
+    .cfi_adjust_cfa_offset 8
+    movq GREEN_G_RESULT_OUT(%rdi), %r10
+    movq %rsi, (%r10)                       /* deliver the value */
+    movq %rsp, GREEN_G_SP(%r9)
+    leaq GREEN_T_DISCARD(%r8), %r10
+    testq %rdx, %rdx
+    cmovzq %r10, %rdx
+    movq %rdx, GREEN_G_RESULT_OUT(%r9)
+    /* api_suspended and state are adjacent bytes: one store each side */
+    movw $(GREEN_S_SUSPENDED << 8 | 1), GREEN_G_API_SUSPENDED(%r9)
+    movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
+    movq %rdi, GREEN_T_CURRENT(%r8)
+    movq GREEN_G_SP(%rdi), %rsp
+    xorl %edx, %edx                         /* resume fast */
+    popq %rcx
+    jmpq *%rcx
+    .cfi_restore_state
+.Lswitch_slow:
+    SAVE_REGS
+    leaq .Lswitch_resume(%rip), %rax
+    pushq %rax
+    .cfi_adjust_cfa_offset 8
+    /* {new sp, rc} = green__switch_prepare(target, value, result, sp) */
+    movq %rsp, %rcx
+    call green__switch_prepare
+    testq %rax, %rax
+    jz .Lswitch_none
+    TSAN_SWITCH %rax
+    cmpl $2, %edx
+    je .Lswitch_copy
+    movq %rax, %rsp             /* edx: 0 fast, 1 slow (see green.c) */
+    popq %rcx
+    jmpq *%rcx
+.Lswitch_copy:                  /* edx 2: through the copy functions */
+    RESUME_THROUGH_COPY
+.Lswitch_none:
+    movl %edx, %eax
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+    popq %r15
+    .cfi_adjust_cfa_offset -8
+    popq %r14
+    .cfi_adjust_cfa_offset -8
+    popq %r13
+    .cfi_adjust_cfa_offset -8
+    popq %r12
+    .cfi_adjust_cfa_offset -8
+    popq %rbx
+    .cfi_adjust_cfa_offset -8
+    popq %rbp
+    .cfi_adjust_cfa_offset -8
+    ret
+    /* A greenlet suspended in green_switch resumes here, its frame minus
+     * the resume address on the stack: the CFA is 56 bytes above. */
+    .cfi_adjust_cfa_offset 48
+    .cfi_rel_offset %rbp, 40
+    .cfi_rel_offset %rbx, 32
+    .cfi_rel_offset %r12, 24
+    .cfi_rel_offset %r13, 16
+    .cfi_rel_offset %r14, 8
+    .cfi_rel_offset %r15, 0
+.Lswitch_resume:
+    xorl %eax, %eax
+    testl %edx, %edx
+    jz 1f
+    subq $8, %rsp
+    .cfi_adjust_cfa_offset 8
+    call green__switch_resumed
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+1:
+    RESTORE_REGS_AND_RESUME
+    .cfi_endproc
+    .size green_switch, .-green_switch
+
+/*
+ * void green_arch_switch(void **save_sp, void *new_sp, int copy)
+ * The switch used inside the library (throws, finishing greenlets, kills).
+ */
+    .globl green_arch_switch
+    .hidden green_arch_switch
+    .type green_arch_switch, @function
+    .p2align 4
+green_arch_switch:
+    .cfi_startproc
+    SAVE_REGS
+    leaq .Lplain_resume(%rip), %rax
+    pushq %rax
+    .cfi_adjust_cfa_offset 8
+    movq %rsp, (%rdi)
+    TSAN_SWITCH %rsi
+    testl %edx, %edx
+    jnz 1f
+    movq %rsi, %rsp
+    movl $1, %edx               /* a green_switch frame resumes slow */
+    popq %rcx
+    jmpq *%rcx
+1:  RESUME_THROUGH_COPY          /* copy != 0 */
+    .cfi_adjust_cfa_offset -8
+.Lplain_resume:
+    RESTORE_REGS_AND_RESUME
+    .cfi_endproc
+    .size green_arch_switch, .-green_arch_switch
+
+/*
+ * void *green_arch_init_stack(void *base, size_t size)
+ * A frame at the top of [base, base+size) whose resume address is
+ * green_arch_entry, placed so that the entry runs with a 16-byte aligned
+ * stack pointer. Returns the frame's stack pointer.
+ */
+    .globl green_arch_init_stack
+    .hidden green_arch_init_stack
+    .type green_arch_init_stack, @function
+    .p2align 4
+green_arch_init_stack:
+    .cfi_startproc
+    leaq (%rdi,%rsi), %rax
+    andq $-16, %rax
+    subq $24, %rax
+    leaq green_arch_entry(%rip), %rcx
+    movq %rcx, (%rax)
+    movq $0, 8(%rax)
+    ret
+    .cfi_endproc
+    .size green_arch_init_stack, .-green_arch_init_stack
+
+/*
+ * First code run on a new stack (16-aligned here). The return address is
+ * undefined so that unwinders end a greenlet's backtrace here; rbp is
+ * zeroed for the same reason in frame-pointer walks. Its frame, which a
+ * greenlet keeps all its life, is the body's `out` and alignment: 16
+ * bytes, plus the body's return address.
+ */
+    .type green_arch_entry, @function
+    .p2align 4
+green_arch_entry:
+    .cfi_startproc
+    .cfi_undefined %rip
+    xorl %ebp, %ebp
+    subq $16, %rsp
+    .cfi_adjust_cfa_offset 16
+    call green__begin           /* rax = self, rdx = in */
+    movq $0, (%rsp)             /* out = NULL */
+    movq %rax, %rdi
+    movq %rdx, %rsi
+    movq %rsp, %rdx
+    call *GREEN_G_RUN(%rdi)     /* rc = self->run(self, in, &out) */
+    movl %eax, %edi
+    movq (%rsp), %rsi
+    call green__finish          /* (rc, out); never returns */
+    ud2
+    .cfi_endproc
+    .size green_arch_entry, .-green_arch_entry
+
+    .section .note.GNU-stack, "", %progbits

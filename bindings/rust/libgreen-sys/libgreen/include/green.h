@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * green.h - libgreen, greenlets for C.
+ *
+ * This header is the specification of libgreen's public API and ABI. If a
+ * function, type or constant is not declared here, it is not part of the
+ * API. Every release 1.x keeps every declaration of 1.0 working: functions
+ * are only added, error codes only appended, and the option struct only
+ * grows at its end (see abi/README.md).
+ *
+ * ------------------------------------------------------------------------
+ * The model
+ * ------------------------------------------------------------------------
+ *
+ * A greenlet is a function running on its own stack that can suspend itself
+ * by switching to another greenlet and be resumed later by a switch back.
+ * Only one greenlet of a thread runs at a time; switching is explicit and
+ * never preemptive.
+ *
+ *  - Every thread has a *main* greenlet: the thread's own stack. It is
+ *    created the first time the thread calls into libgreen.
+ *  - green_create() makes a new greenlet. Its parent is the greenlet current
+ *    at creation unless another one is given.
+ *  - The first green_switch() into a greenlet starts its run function with
+ *    the switched value. A later switch resumes it: its own pending
+ *    green_switch() returns the value.
+ *  - When the run function returns, the greenlet is dead and its result is
+ *    delivered to its parent (or, if the parent is dead, to the first live
+ *    ancestor) as if the greenlet had switched to it.
+ *  - green_throw() delivers an error payload instead of a value: the
+ *    target's pending switch returns GREEN_THROWN.
+ *  - green_throw_exit() delivers the distinguished *exit* error (greenlet's
+ *    GreenletExit): the target's pending switch returns GREEN_EXIT. A run
+ *    function that lets it reach its top (returns GREEN_EXIT) finishes
+ *    normally: the parent receives the payload as an ordinary value.
+ *  - When the last reference to a suspended greenlet is released, libgreen
+ *    throws exit into it so that it can clean up, in its own thread.
+ *
+ * Values and payloads are opaque `void *` for libgreen: it never reads or
+ * frees them.
+ *
+ * ------------------------------------------------------------------------
+ * Threads
+ * ------------------------------------------------------------------------
+ *
+ * A greenlet belongs to the thread that created it, and only that thread
+ * may run it. Unless a function says otherwise, it must be called on the
+ * thread that owns its greenlet arguments, and returns GREEN_ETHREAD
+ * (changing nothing) when it is not. green_retain(), green_release(),
+ * green_state(), green_get_userdata() and green_get_parent() may be called
+ * from any thread.
+ *
+ * When a thread ends (its thread-specific data destructors run), libgreen
+ * frees the stacks of the thread's suspended greenlets without running
+ * them and marks them dead (its never-started greenlets stay new, and can
+ * never start); their handles stay valid until released. Kill greenlets
+ * with green_throw_exit() before the thread ends if their cleanup code
+ * must run. A thread must end on its main greenlet.
+ *
+ * ------------------------------------------------------------------------
+ * Return codes
+ * ------------------------------------------------------------------------
+ *
+ * Functions return an int: GREEN_OK (0) or a positive status on success,
+ * a negative GREEN_E* code on failure. A call that fails changes nothing.
+ */
+#ifndef GREEN_H
+#define GREEN_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version
+ * ---------------------------------------------------------------------- */
+
+#define GREEN_VERSION_MAJOR 1
+#define GREEN_VERSION_MINOR 1
+#define GREEN_VERSION_PATCH 0
+/* The version as one number: major * 10000 + minor * 100 + patch. */
+#define GREEN_VERSION                                                         \
+    (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
+     GREEN_VERSION_PATCH)
+#define GREEN_VERSION_STRING "1.1.0"
+
+#if defined(_WIN32)
+#define GREEN_API
+#elif defined(__GNUC__)
+#define GREEN_API __attribute__((visibility("default")))
+#else
+#define GREEN_API
+#endif
+
+/* The version of the library loaded at run time, as GREEN_VERSION. */
+GREEN_API int green_version(void);
+
+/* The version of the library loaded at run time, as "1.1.0". */
+GREEN_API const char *green_version_string(void);
+
+/* ------------------------------------------------------------------------
+ * Return codes (append-only: a value never changes meaning)
+ * ---------------------------------------------------------------------- */
+
+enum {
+    /* Success. From a switch: an ordinary value arrived. */
+    GREEN_OK = 0,
+    /* From a switch or throw: an error payload arrived (green_throw(), or
+     * a run function that returned GREEN_THROWN). */
+    GREEN_THROWN = 1,
+    /* From a switch or throw: the exit error arrived (green_throw_exit(),
+     * or the release of the last reference to a suspended greenlet). */
+    GREEN_EXIT = 2,
+
+    /* An argument is invalid: a NULL handle or pointer, a NULL run
+     * function, an option struct that is too small or out of range. */
+    GREEN_EINVAL = -1,
+    /* Memory for a greenlet could not be allocated. */
+    GREEN_ENOMEM = -2,
+    /* The target greenlet is dead; it cannot be switched to. */
+    GREEN_EDEAD = -3,
+    /* The greenlet belongs to another thread than the caller (or than the
+     * other greenlet of the call). */
+    GREEN_ETHREAD = -4,
+    /* Setting this parent would make the parent chain a cycle. */
+    GREEN_ECYCLE = -5,
+    /* Not allowed on a main greenlet: it has no parent and cannot be
+     * killed. */
+    GREEN_EMAIN = -6,
+    /* No stack could be mapped: out of memory, out of address space, or
+     * out of memory mappings (vm.max_map_count). Nothing was created or
+     * switched. */
+    GREEN_ENOSTACK = -7,
+    /* Not allowed now: a switch or throw (or a hook change) attempted from
+     * inside a hook. */
+    GREEN_EBUSY = -8
+};
+
+/* The name of a return code ("GREEN_EDEAD"), or "GREEN_E?" if unknown.
+ * Any thread. */
+GREEN_API const char *green_error_name(int code);
+
+/* A one-line English description of a return code. Any thread. */
+GREEN_API const char *green_strerror(int code);
+
+/* ------------------------------------------------------------------------
+ * Greenlets
+ * ---------------------------------------------------------------------- */
+
+/* A greenlet handle. Opaque and reference-counted. */
+typedef struct green green_t;
+
+/*
+ * The body of a greenlet.
+ *
+ * self  the greenlet running the function (a borrowed reference).
+ * in    the value of the first switch into the greenlet.
+ * out   where the function stores its result (initially NULL).
+ *
+ * Returns:
+ *   GREEN_OK      *out goes to the parent as an ordinary value.
+ *   GREEN_THROWN  *out goes to the parent as an error payload: the parent's
+ *                 pending switch returns GREEN_THROWN.
+ *   GREEN_EXIT    the exit error reached the top: the greenlet finishes
+ *                 normally and *out goes to the parent as an ordinary
+ *                 value (its pending switch returns GREEN_OK).
+ * Any other value is treated as GREEN_THROWN.
+ */
+typedef int (*green_run_fn)(green_t *self, void *in, void **out);
+
+/* Default and minimum stack sizes, in bytes. Sizes are rounded up to a
+ * whole number of pages; one more guard page is mapped below each stack. */
+#define GREEN_STACK_DEFAULT (256u * 1024u)
+#define GREEN_STACK_MIN (16u * 1024u)
+#define GREEN_STACK_MAX (((size_t)1 << 30) * (sizeof(size_t) > 4 ? 4 : 1))
+
+/*
+ * Stack modes.
+ *
+ * GREEN_STACK_GUARDED  the greenlet has a stack of its own: one mapping
+ *     with a guard page below, so an overflow faults. Switching costs no
+ *     copy. Each costs two memory mappings: Linux's default
+ *     vm.max_map_count (65530) caps a process near 32,700 of them, after
+ *     which starting one fails with GREEN_ENOSTACK.
+ * GREEN_STACK_COPY  the greenlet runs on its thread's shared stack
+ *     (GREEN_COPY_STACK_SIZE, one mapping with a guard page, made when the
+ *     first one starts). When another copy greenlet needs the shared stack,
+ *     the live part of the one there (from its stack pointer to the top,
+ *     often a few hundred bytes) is copied to the heap, and copied back
+ *     when it is resumed. No mapping per greenlet, so millions can be
+ *     suspended; a switch costs a copy of the live bytes when two copy
+ *     greenlets alternate (none when one alternates with guarded or main
+ *     greenlets). Its stack_size attribute is ignored. Pointers to its
+ *     stack are valid only while it runs or is the last copy greenlet that
+ *     ran: do not hand them to other greenlets.
+ * GREEN_STACK_AUTO  guarded while the process has fewer than a quarter of
+ *     vm.max_map_count stacks mapped (16,382 by default: half of the
+ *     mappings, leaving the rest to the program), copy mode beyond that or
+ *     when a stack cannot be mapped. The mode for a program that may hold
+ *     many greenlets and wants the fast switch for the first thousands.
+ * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
+ *     process default unless set, which is GREEN_STACK_GUARDED unless set
+ *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE
+ *     ("guarded", "copy" or "auto"), read when the first thread starts.
+ */
+enum {
+    GREEN_STACK_MODE_DEFAULT = 0,
+    GREEN_STACK_GUARDED = 1,
+    GREEN_STACK_COPY = 2,
+    GREEN_STACK_AUTO = 3
+};
+
+/* The size of a thread's shared stack for copy-mode greenlets. */
+#define GREEN_COPY_STACK_SIZE (1024u * 1024u)
+
+/*
+ * Creation options. Initialise with GREEN_ATTR_INIT (or green_attr_init())
+ * and set the fields you need: the `size` field tells the library which
+ * fields your program knows, so that a program built against this header
+ * keeps working with later releases, whose struct may be longer.
+ */
+typedef struct green_attr {
+    /* sizeof(green_attr) as the caller knows it; set by GREEN_ATTR_INIT. */
+    size_t size;
+    /* Usable stack size in bytes; 0 means GREEN_STACK_DEFAULT. Must be 0
+     * or within [GREEN_STACK_MIN, GREEN_STACK_MAX]. */
+    size_t stack_size;
+    /* Initial user data (see green_set_userdata()). */
+    void *userdata;
+    /* Called with userdata when the greenlet is freed, or NULL. */
+    void (*userdata_free)(void *userdata);
+    /* GREEN_STACK_MODE_DEFAULT, GREEN_STACK_GUARDED, GREEN_STACK_COPY or
+     * GREEN_STACK_AUTO. */
+    int stack_mode;
+} green_attr;
+
+#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0}
+
+/* Fills *attr with the defaults (as GREEN_ATTR_INIT). GREEN_EINVAL if NULL.
+ * Any thread. */
+GREEN_API int green_attr_init(green_attr *attr);
+
+/*
+ * Creates a greenlet that will run `run`. It does not start it: the first
+ * green_switch() into it does (and maps its stack, in guarded mode; the
+ * thread's shared stack is mapped when its first copy or auto greenlet is
+ * created).
+ *
+ * out     receives the new handle, holding one reference for the caller.
+ * run     the body; must not be NULL.
+ * parent  the parent, or NULL for the current greenlet of the calling
+ *         thread. A given parent must belong to the calling thread; it may
+ *         be dead (results then go to its first live ancestor).
+ * attr    options, or NULL for the defaults.
+ *
+ * The greenlet belongs to the calling thread. Its stack is mapped when it
+ * starts, not here.
+ *
+ * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size or stack
+ * mode out of range), GREEN_ETHREAD (parent of another thread),
+ * GREEN_ENOMEM, GREEN_ENOSTACK (copy or auto mode: the thread's shared
+ * stack could not be mapped). On error *out is set to NULL.
+ */
+GREEN_API int green_create(green_t **out, green_run_fn run, green_t *parent,
+                           const green_attr *attr);
+
+/*
+ * Sets the default stack mode of greenlets created without an explicit
+ * one: for the calling thread (scope GREEN_SCOPE_THREAD) or for threads
+ * that have not set their own (GREEN_SCOPE_PROCESS, any thread). mode is
+ * GREEN_STACK_GUARDED, GREEN_STACK_COPY, GREEN_STACK_AUTO, or (thread
+ * scope only) GREEN_STACK_MODE_DEFAULT to clear the thread's own choice.
+ * Errors: GREEN_EINVAL (unknown mode or scope, or GREEN_STACK_MODE_DEFAULT
+ * for the process), GREEN_ENOMEM.
+ */
+enum { GREEN_SCOPE_THREAD = 1, GREEN_SCOPE_PROCESS = 2 };
+GREEN_API int green_set_stack_mode(int mode, int scope);
+
+/*
+ * The stack mode of g: GREEN_STACK_GUARDED or GREEN_STACK_COPY once it has
+ * started (an AUTO greenlet reports the mode it got), its requested mode
+ * (GUARDED, COPY or AUTO) before. GREEN_EINVAL if g is NULL. Any thread.
+ */
+GREEN_API int green_stack_mode(const green_t *g);
+
+/*
+ * Since 1.1. How many bytes of g's stack the library holds on the heap:
+ * for a suspended copy-mode greenlet that had to leave the shared stack to
+ * another, the live slice saved when it left (its frames, from its stack
+ * pointer to the top of the stack; a slice of 512 bytes or more starts at
+ * the 64-byte boundary below the stack pointer, so that it copies fast).
+ * 0 for every other greenlet: guarded, main, new, running, dead, or a
+ * copy-mode greenlet still on the shared stack. On g's thread only:
+ * GREEN_ETHREAD from another thread, GREEN_EINVAL if g is NULL.
+ */
+GREEN_API long green_stack_saved(const green_t *g);
+
+/* Takes one more reference to g. Any thread. GREEN_EINVAL if g is NULL. */
+GREEN_API int green_retain(green_t *g);
+
+/*
+ * Releases one reference to g. Any thread. GREEN_EINVAL if g is NULL.
+ *
+ * When the last reference goes:
+ *  - a greenlet that never started is freed at once (its userdata_free
+ *    runs on the releasing thread);
+ *  - a dead greenlet is freed at once on its own thread; released on
+ *    another thread, it is freed at the same point as a kill below (at
+ *    once if that thread has ended);
+ *  - a suspended greenlet is killed first: its parent is set to the
+ *    current greenlet and the exit error is thrown into it, on its own
+ *    thread: at once if the caller is that thread; otherwise when that
+ *    thread next calls green_create(), green_switch(), green_throw() or
+ *    green_throw_exit() (if it ends first, the greenlet is freed unrun
+ *    like its other suspended greenlets). Whatever it finally returns is
+ *    discarded (a binding that must free that value kills with
+ *    green_throw_exit() itself, which returns it). If it does not die (it switches away again), it is
+ *    reported to the hooks with GREEN_EVENT_LEAK and never freed;
+ *  - the running greenlet is killed in the same way once it switches away.
+ */
+GREEN_API int green_release(green_t *g);
+
+/*
+ * The current (running) greenlet of the calling thread, creating the main
+ * greenlet on the thread's first call. Borrowed: valid while it runs or
+ * while you hold a reference (take one with green_retain() to keep it).
+ * NULL only if the main greenlet could not be allocated.
+ */
+GREEN_API green_t *green_current(void);
+
+/* The main greenlet of the calling thread, created on first use. Borrowed,
+ * valid until the thread ends unless retained. NULL only if out of
+ * memory. */
+GREEN_API green_t *green_main(void);
+
+/*
+ * Switches to target, passing value, and suspends the caller until a
+ * greenlet switches or throws back to it.
+ *
+ * If target never started, it starts: its run function receives value.
+ * If target is the current greenlet, the call returns at once with
+ * GREEN_OK and *result = value.
+ *
+ * result  receives what arrives when the caller is resumed (may be NULL).
+ *
+ * Returns, once resumed:
+ *   GREEN_OK      *result is an ordinary value (a switch, or the result of
+ *                 a child that finished);
+ *   GREEN_THROWN  *result is an error payload (green_throw(), or a child
+ *                 whose run function returned GREEN_THROWN);
+ *   GREEN_EXIT    *result is the exit payload (green_throw_exit(), or
+ *                 the release of the last reference to the caller).
+ * Errors, returned at once with nothing switched: GREEN_EINVAL (NULL
+ * target), GREEN_EDEAD, GREEN_ETHREAD, GREEN_ENOSTACK (target could not be
+ * given a stack; an auto-mode target falls back to copy mode instead),
+ * GREEN_ENOMEM (the caller runs in copy mode and its live stack could not
+ * be given room to be saved), GREEN_EBUSY (called from a hook).
+ */
+GREEN_API int green_switch(green_t *target, void *value, void **result);
+
+/*
+ * Throws an error payload into target: its pending switch returns
+ * GREEN_THROWN with *result = payload. The caller is suspended as by
+ * green_switch() and returns what arrives when it is resumed.
+ *
+ * A target that never started is killed without running: it becomes dead
+ * and the error goes to its parent (the first live ancestor). A dead target
+ * passes the error to its first live ancestor. If that ancestor is the
+ * caller, the call returns GREEN_THROWN with *result = payload at once.
+ * If target is the current greenlet, the same happens.
+ *
+ * Errors: GREEN_EINVAL (NULL target), GREEN_ETHREAD, GREEN_EBUSY, and as
+ * green_switch() GREEN_ENOSTACK and GREEN_ENOMEM when a switch is needed.
+ */
+GREEN_API int green_throw(green_t *target, void *payload, void **result);
+
+/*
+ * Throws the exit error into target (kills it), carrying payload: its
+ * pending switch returns GREEN_EXIT. As green_throw() otherwise, except
+ * that exit reaching the top of a greenlet is an ordinary result: a target
+ * that never started dies and its parent receives payload as a value
+ * (GREEN_OK), and so does the caller if it is that parent.
+ *
+ * Errors: as green_throw(), and GREEN_EMAIN: a
+ * main greenlet cannot be killed (green_throw() into it is allowed).
+ */
+GREEN_API int green_throw_exit(green_t *target, void *payload,
+                               void **result);
+
+/*
+ * Stores g's parent (borrowed; NULL for a main greenlet) in *parent.
+ * Any thread, provided the owner does not change the parent meanwhile.
+ * Errors: GREEN_EINVAL (NULL g or parent pointer).
+ */
+GREEN_API int green_get_parent(green_t *g, green_t **parent);
+
+/*
+ * Sets g's parent. Takes a reference to the new parent and releases the
+ * old one. Called on the owning thread of both.
+ * Errors: GREEN_EINVAL (NULL argument), GREEN_ETHREAD (g or parent of
+ * another thread), GREEN_ECYCLE (parent is g or has g among its
+ * ancestors), GREEN_EMAIN (g is a main greenlet).
+ */
+GREEN_API int green_set_parent(green_t *g, green_t *parent);
+
+/* The states of a greenlet. */
+enum {
+    GREEN_STATE_NEW = 1,       /* created, never started */
+    GREEN_STATE_RUNNING = 2,   /* the current greenlet of its thread */
+    GREEN_STATE_SUSPENDED = 3, /* started, switched away, resumable */
+    GREEN_STATE_DEAD = 4       /* finished, killed, or its thread ended */
+};
+
+/*
+ * The state of g (GREEN_STATE_*), or GREEN_EINVAL if g is NULL. Any
+ * thread (from another thread the answer may be stale).
+ * Started = not NEW; active = RUNNING or SUSPENDED; dead = DEAD.
+ */
+GREEN_API int green_state(const green_t *g);
+
+/* Nonzero if g is a main greenlet; GREEN_EINVAL if g is NULL. */
+GREEN_API int green_is_main(const green_t *g);
+
+/* The user data of g, or NULL (also if g is NULL). Any thread. */
+GREEN_API void *green_get_userdata(const green_t *g);
+
+/*
+ * Sets the user data of g and the function that frees it when g is freed
+ * (or NULL). The previous user data is replaced without being freed.
+ * Errors: GREEN_EINVAL (NULL g).
+ */
+GREEN_API int green_set_userdata(green_t *g, void *userdata,
+                                 void (*userdata_free)(void *));
+
+/* ------------------------------------------------------------------------
+ * Hooks: a binding saves its runtime's per-greenlet state here (an
+ * interpreter's frame and exception state), a tracer watches switches.
+ * ---------------------------------------------------------------------- */
+
+/* Events. */
+enum {
+    GREEN_EVENT_SWITCH = 1, /* a value goes to target (incl. a result) */
+    GREEN_EVENT_THROW = 2,  /* an error payload goes to target */
+    GREEN_EVENT_EXIT = 3,   /* the exit error goes to target */
+    GREEN_EVENT_LEAK = 4    /* target survived its kill; it is leaked */
+};
+
+/* Phases of a switch event. */
+enum {
+    /* On the origin's stack, just before the stack switch. origin is still
+     * current. */
+    GREEN_PHASE_BEFORE = 1,
+    /* On the target's stack, just after the stack switch (for a greenlet
+     * that starts: before its run function). target is now current. */
+    GREEN_PHASE_AFTER = 2
+};
+
+/*
+ * A hook. Called for every switch and throw that changes the running
+ * greenlet of the thread, twice (GREEN_PHASE_BEFORE, then
+ * GREEN_PHASE_AFTER), with the origin and target (borrowed). A call that
+ * fails, or that does not change the current greenlet, runs no hook.
+ * GREEN_EVENT_LEAK is reported once, phase GREEN_PHASE_AFTER, origin the
+ * current greenlet.
+ *
+ * Hooks run in the order they were added, must return, and must not
+ * switch or throw (those calls return GREEN_EBUSY inside a hook).
+ * Releasing a reference inside a hook is allowed; a kill it causes runs
+ * after the hook.
+ */
+typedef void (*green_hook_fn)(void *data, int event, int phase,
+                              green_t *origin, green_t *target);
+
+/* The most hooks a thread can have at once. */
+#define GREEN_HOOKS_MAX 8
+
+/*
+ * Adds a hook to the calling thread. Hooks are per thread: a binding adds
+ * its hook on every thread that uses greenlets (e.g. when the thread first
+ * touches them). Adding the same (fn, data) twice is allowed and calls it
+ * twice.
+ * Errors: GREEN_EINVAL (NULL fn), GREEN_ENOMEM (GREEN_HOOKS_MAX reached,
+ * or the thread state could not be allocated), GREEN_EBUSY (from a hook).
+ */
+GREEN_API int green_hook_add(green_hook_fn fn, void *data);
+
+/*
+ * Removes the first hook of the calling thread equal to (fn, data).
+ * Errors: GREEN_EINVAL (not found), GREEN_EBUSY (from a hook).
+ */
+GREEN_API int green_hook_remove(green_hook_fn fn, void *data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GREEN_H */

@@ -1,0 +1,1025 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * green.c - greenlets: creation, switching, throwing, parents, lifetime.
+ *
+ * Ownership rules inside the library:
+ *  - a greenlet holds a reference to its parent and to its thread state;
+ *  - the thread state holds a reference to its main greenlet;
+ *  - nothing holds a reference to the running greenlet: if its last
+ *    reference goes while it runs, it is marked GF_ORPHAN and reaped by
+ *    the side it next switches to;
+ *  - a greenlet's fields other than `refs` are touched only by its own
+ *    thread; other threads hand last releases over through the thread's
+ *    pending list, except for a never-started greenlet, which the
+ *    releasing thread frees itself (nothing of the owner can reach it).
+ *
+ * Every switch goes through switch_to(); everything that happens on the
+ * resumed side (releasing a dead origin's stack, hooks, reaping) happens
+ * in resumed().
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "layout.h"
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* The calling thread's state; the machine layer reads it too. */
+__thread struct green_thread *green__tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#define tls_thread green__tls
+
+/* The machine layer's view of the structs (layout.h) must be right. */
+#define LAYOUT(type, field, off)                                              \
+    _Static_assert(offsetof(struct type, field) == (off), #type "." #field)
+LAYOUT(green, thread, GREEN_G_THREAD);
+LAYOUT(green, sp, GREEN_G_SP);
+LAYOUT(green, run, GREEN_G_RUN);
+LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
+LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
+LAYOUT(green, state, GREEN_G_STATE);
+LAYOUT(green, mode, GREEN_G_MODE);
+LAYOUT(green_thread, current, GREEN_T_CURRENT);
+LAYOUT(green_thread, slow, GREEN_T_SLOW);
+LAYOUT(green_thread, pending_flag, GREEN_T_PENDING);
+LAYOUT(green_thread, discard, GREEN_T_DISCARD);
+_Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
+_Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
+_Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
+_Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static int thread_key_ok;
+
+static void thread_exit(void *arg);
+static void drop_last(struct green_thread *t, struct green *g);
+
+/* ---- version and errors ------------------------------------------------- */
+
+int green_version(void) { return GREEN_VERSION; }
+
+const char *green_version_string(void) { return GREEN_VERSION_STRING; }
+
+static const struct {
+    int code;
+    const char *name;
+    const char *text;
+} codes[] = {
+    {GREEN_OK, "GREEN_OK", "success"},
+    {GREEN_THROWN, "GREEN_THROWN", "an error payload was thrown"},
+    {GREEN_EXIT, "GREEN_EXIT", "the exit error was thrown"},
+    {GREEN_EINVAL, "GREEN_EINVAL", "invalid argument"},
+    {GREEN_ENOMEM, "GREEN_ENOMEM", "out of memory"},
+    {GREEN_EDEAD, "GREEN_EDEAD", "the greenlet is dead"},
+    {GREEN_ETHREAD, "GREEN_ETHREAD", "the greenlet belongs to another thread"},
+    {GREEN_ECYCLE, "GREEN_ECYCLE", "the parent chain would be a cycle"},
+    {GREEN_EMAIN, "GREEN_EMAIN", "not allowed on a main greenlet"},
+    {GREEN_ENOSTACK, "GREEN_ENOSTACK",
+     "no stack could be mapped (memory, address space or vm.max_map_count)"},
+    {GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook"},
+};
+
+const char *green_error_name(int code)
+{
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i].code == code)
+            return codes[i].name;
+    return "GREEN_E?";
+}
+
+const char *green_strerror(int code)
+{
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i].code == code)
+            return codes[i].text;
+    return "unknown libgreen return code";
+}
+
+/* ---- thread state -------------------------------------------------------- */
+
+static void make_key(void)
+{
+    thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0;
+}
+
+/* The process-wide default stack mode (GREEN_STACK_*), 0 until the first
+ * thread starts and reads GREEN_STACK_MODE from the environment. */
+static atomic_int process_mode;
+
+static int mode_from_env(void)
+{
+    const char *e = getenv("GREEN_STACK_MODE");
+    if (e && strcmp(e, "copy") == 0)
+        return GREEN_STACK_COPY;
+    if (e && strcmp(e, "auto") == 0)
+        return GREEN_STACK_AUTO;
+    return GREEN_STACK_GUARDED;
+}
+
+static void thread_unref(struct green_thread *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+    }
+}
+
+static struct green_thread *thread_init(void)
+{
+    pthread_once(&thread_key_once, make_key);
+    if (!thread_key_ok)
+        return NULL;
+    int unset = 0;
+    atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
+    struct green_thread *t = calloc(1, sizeof *t);
+    struct green *m = calloc(1, sizeof *m);
+    if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
+        free(t);
+        free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&t->lock, NULL);
+    atomic_init(&t->refs, 2); /* the thread, its main greenlet */
+    t->live.live_next = t->live.live_prev = &t->live;
+    atomic_init(&m->refs, 1); /* held by the thread */
+    m->thread = t;
+    m->state = GREEN_STATE_RUNNING;
+    m->flags = GF_MAIN;
+    m->mode = GREEN_STACK_GUARDED; /* the thread's own stack */
+#ifdef GREEN_TSAN
+    m->tsan_fiber = __tsan_get_current_fiber(); /* the thread's own */
+#endif
+    t->main = t->current = m;
+    tls_thread = t;
+    return t;
+}
+
+static inline struct green_thread *thread_get(void)
+{
+    struct green_thread *t = tls_thread;
+    return likely(t != NULL) ? t : thread_init();
+}
+
+static void live_add(struct green_thread *t, struct green *g)
+{
+    g->live_next = t->live.live_next;
+    g->live_prev = &t->live;
+    t->live.live_next->live_prev = g;
+    t->live.live_next = g;
+}
+
+static void live_del(struct green *g)
+{
+    g->live_prev->live_next = g->live_next;
+    g->live_next->live_prev = g->live_prev;
+    g->live_next = g->live_prev = NULL;
+}
+
+/* Takes the greenlets other threads released and reaps them here. */
+static void process_pending(struct green_thread *t)
+{
+    pthread_mutex_lock(&t->lock);
+    struct green *list = t->pending;
+    t->pending = NULL;
+    atomic_store_explicit(&t->pending_flag, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&t->lock);
+    while (list) {
+        struct green *g = list;
+        list = g->pending_next;
+        g->pending_next = NULL;
+        drop_last(t, g);
+    }
+}
+
+static inline void check_pending(struct green_thread *t)
+{
+    if (unlikely(atomic_load_explicit(&t->pending_flag, memory_order_relaxed)))
+        process_pending(t);
+}
+
+/* Queues g (refs == 0) for its owner; returns 0 if the owner has exited,
+ * in which case the caller frees g. */
+static int queue_pending(struct green_thread *t, struct green *g)
+{
+    pthread_mutex_lock(&t->lock);
+    int queued = !t->exited;
+    if (queued) {
+        g->pending_next = t->pending;
+        t->pending = g;
+        atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return queued;
+}
+
+/* ---- hooks --------------------------------------------------------------- */
+
+static int event_of(int kind)
+{
+    switch (kind) {
+    case GREEN_THROWN:
+        return GREEN_EVENT_THROW;
+    case GREEN_EXIT:
+        return GREEN_EVENT_EXIT;
+    default:
+        return GREEN_EVENT_SWITCH;
+    }
+}
+
+static void run_hooks(struct green_thread *t, int event, int phase,
+                      struct green *origin, struct green *target)
+{
+    t->in_hook++;
+    for (unsigned i = 0; i < t->nhooks; i++)
+        t->hooks[i].fn(t->hooks[i].data, event, phase, origin, target);
+    t->in_hook--;
+}
+
+int green_hook_add(green_hook_fn fn, void *data)
+{
+    if (!fn)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    if (t->nhooks == GREEN_HOOKS_MAX)
+        return GREEN_ENOMEM;
+    t->hooks[t->nhooks].fn = fn;
+    t->hooks[t->nhooks].data = data;
+    t->nhooks++;
+    t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
+    return GREEN_OK;
+}
+
+int green_hook_remove(green_hook_fn fn, void *data)
+{
+    struct green_thread *t = tls_thread;
+    if (!t)
+        return GREEN_EINVAL;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    for (unsigned i = 0; i < t->nhooks; i++) {
+        if (t->hooks[i].fn == fn && t->hooks[i].data == data) {
+            for (unsigned j = i + 1; j < t->nhooks; j++)
+                t->hooks[j - 1] = t->hooks[j];
+            t->nhooks--;
+            t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
+            return GREEN_OK;
+        }
+    }
+    return GREEN_EINVAL;
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+/* Frees g (refs == 0, never started or dead). Returns its parent if that
+ * lost its last reference too, so that the caller goes on with it. */
+static struct green *free_greenlet(struct green_thread *owner_here,
+                                   struct green *g)
+{
+    struct green *parent = g->parent;
+    struct green_thread *t = g->thread;
+    if (g->mode == GREEN_STACK_COPY) {
+        green_copy_forget(owner_here, g);
+    } else if (g->stack.base) {
+        green_annotate_stack_free(g);
+        if (owner_here)
+            green_stack_put(&owner_here->cache, &g->stack);
+        else
+            green_stack_unmap(&g->stack);
+    }
+    if (g->userdata_free)
+        g->userdata_free(g->userdata);
+    free(g);
+    thread_unref(t);
+    if (parent &&
+        atomic_fetch_sub_explicit(&parent->refs, 1, memory_order_acq_rel) == 1)
+        return parent;
+    return NULL;
+}
+
+static int switch_to(struct green_thread *t, struct green *target, int kind,
+                     void *value, void **result);
+
+/* Throws exit into a suspended greenlet nobody references any more. */
+static void kill_orphan(struct green_thread *t, struct green *g)
+{
+    atomic_store_explicit(&g->refs, 1, memory_order_relaxed); /* ours */
+    struct green *old_parent = g->parent;
+    g->parent = t->current;
+    atomic_fetch_add_explicit(&g->parent->refs, 1, memory_order_relaxed);
+    if (switch_to(t, g, GREEN_EXIT, NULL, NULL) < 0) {
+        /* Nothing was switched (the current greenlet runs in copy mode and
+         * its stack could not be given room to be saved): g was not killed,
+         * so it neither survived a kill nor leaks. Undo, and try again at
+         * the thread's next call into libgreen. */
+        struct green *killer = g->parent;
+        g->parent = old_parent;
+        atomic_store_explicit(&g->refs, 0, memory_order_relaxed);
+        if (!queue_pending(t, g))
+            g->flags |= GF_LEAKED; /* not reached: t is this thread */
+        green_release(killer);
+        return;
+    }
+    if (old_parent)
+        green_release(old_parent);
+    if (LOAD(g->state) != GREEN_STATE_DEAD) {
+        /* It caught the exit and switched back here: it keeps our
+         * reference forever, since its stack may be live. */
+        g->flags |= GF_LEAKED;
+        if (t->nhooks)
+            run_hooks(t, GREEN_EVENT_LEAK, GREEN_PHASE_AFTER, t->current, g);
+        return;
+    }
+    green_release(g);
+}
+
+/* g has no references left. On its owner thread: free it, kill it, or mark
+ * it to be reaped once it stops running. Elsewhere: hand it to the owner. */
+static void drop_last(struct green_thread *here, struct green *g)
+{
+    while (g) {
+        struct green_thread *t = g->thread;
+        if (t != here && LOAD(g->state) == GREEN_STATE_NEW) {
+            /* Never started: it has no stack, and with no reference left
+             * nothing of its owner can reach it. Free it here, on the
+             * releasing thread, as green_release() promises, instead of
+             * waiting for the owner's next call into libgreen. */
+            g = free_greenlet(NULL, g);
+            continue;
+        }
+        if (t != here || t->in_hook) {
+            if (queue_pending(t, g))
+                return;
+            /* The owner has ended: everything of it is dead. */
+            g = free_greenlet(NULL, g);
+            continue;
+        }
+        switch (g->state) {
+        case GREEN_STATE_RUNNING:
+            g->flags |= GF_ORPHAN;
+            t->slow |= SLOW_ORPHAN;
+            return;
+        case GREEN_STATE_SUSPENDED:
+            if (g->flags & GF_LEAKED)
+                return;
+            kill_orphan(t, g);
+            return;
+        default:
+            g = free_greenlet(t, g);
+        }
+    }
+}
+
+int green_retain(green_t *g)
+{
+    if (!g)
+        return GREEN_EINVAL;
+    atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+    return GREEN_OK;
+}
+
+int green_release(green_t *g)
+{
+    if (!g)
+        return GREEN_EINVAL;
+    if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
+        drop_last(tls_thread, g);
+    return GREEN_OK;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+#define ATTR_HAS(a, field)                                                    \
+    ((a)->size >= offsetof(green_attr, field) + sizeof((a)->field))
+
+int green_attr_init(green_attr *attr)
+{
+    if (!attr)
+        return GREEN_EINVAL;
+    green_attr init = GREEN_ATTR_INIT;
+    *attr = init;
+    return GREEN_OK;
+}
+
+int green_create(green_t **out, green_run_fn run, green_t *parent,
+                 const green_attr *attr)
+{
+    if (!out)
+        return GREEN_EINVAL;
+    *out = NULL;
+    if (!run)
+        return GREEN_EINVAL;
+    size_t stack_size = GREEN_STACK_DEFAULT;
+    void *userdata = NULL;
+    void (*userdata_free)(void *) = NULL;
+    int mode = GREEN_STACK_MODE_DEFAULT;
+    if (attr) {
+        if (!ATTR_HAS(attr, stack_size))
+            return GREEN_EINVAL;
+        if (attr->stack_size) {
+            if (attr->stack_size < GREEN_STACK_MIN ||
+                attr->stack_size > GREEN_STACK_MAX)
+                return GREEN_EINVAL;
+            stack_size = attr->stack_size;
+        }
+        if (ATTR_HAS(attr, userdata))
+            userdata = attr->userdata;
+        if (ATTR_HAS(attr, userdata_free))
+            userdata_free = attr->userdata_free;
+        if (ATTR_HAS(attr, stack_mode))
+            mode = attr->stack_mode;
+        if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
+            return GREEN_EINVAL;
+    }
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (parent && parent->thread != t)
+        return GREEN_ETHREAD;
+    check_pending(t);
+    if (!parent)
+        parent = t->current;
+    if (mode == GREEN_STACK_MODE_DEFAULT)
+        mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
+    if (mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+        return GREEN_ENOSTACK;
+
+    struct green *g = malloc(sizeof *g);
+    if (!g)
+        return GREEN_ENOMEM;
+    atomic_init(&g->refs, 1);
+    g->thread = t;
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    g->parent = parent;
+    atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+    g->sp = NULL;
+    g->run = run;
+    g->api_suspended = 0;
+    g->state = GREEN_STATE_NEW;
+    g->flags = 0;
+    g->mode = mode;
+    if (mode == GREEN_STACK_COPY) {
+        g->copy_buf = NULL;
+        g->copy_len = g->copy_cap = 0;
+    } else {
+        g->stack.base = NULL;
+        g->stack.size = green_stack_round(stack_size);
+    }
+    g->userdata = userdata;
+    g->userdata_free = userdata_free;
+    g->live_prev = g->live_next = NULL;
+    g->pending_next = NULL;
+#ifdef GREEN_ASAN
+    g->asan_fake = NULL;
+    g->asan_bottom = NULL;
+    g->asan_size = 0;
+#endif
+#ifdef GREEN_TSAN
+    g->tsan_fiber = NULL;
+#endif
+    *out = g;
+    return GREEN_OK;
+}
+
+/* ---- switching ----------------------------------------------------------- */
+
+/* Gives a greenlet that is about to start its stack and first frame. */
+static int prepare_start(struct green_thread *t, struct green *g)
+{
+    if (g->mode == GREEN_STACK_COPY)
+        return green_copy_prepare_start(t, g);
+    if (g->mode == GREEN_STACK_AUTO &&
+        green_stack_mapped() >= green_stack_auto_limit())
+        return green_copy_prepare_start(t, g); /* keep mappings for others */
+    size_t size = g->stack.size;
+    if (green_stack_get(&t->cache, &g->stack, size) != GREEN_OK) {
+        g->stack.size = size;
+        /* AUTO: no mapping left (or no memory for one), so share. */
+        return g->mode == GREEN_STACK_AUTO ? green_copy_prepare_start(t, g)
+                                           : GREEN_ENOSTACK;
+    }
+    g->mode = GREEN_STACK_GUARDED;
+    green_annotate_stack_new(g);
+    green_annotate_unpoison(g->stack.base, g->stack.size);
+    g->sp = green_arch_init_stack(g->stack.base, g->stack.size);
+    return GREEN_OK;
+}
+
+#ifdef GREEN_TSAN
+GREEN_NO_TSAN void green__tsan_switch(void)
+{
+    struct green *g = tls_thread->current;
+    if (!g->tsan_fiber)
+        g->tsan_fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(g->tsan_fiber, 0);
+}
+
+/* A greenlet that can never run again gives its fiber back. */
+static void tsan_forget(struct green *g)
+{
+    if (g->tsan_fiber) {
+        __tsan_destroy_fiber(g->tsan_fiber);
+        g->tsan_fiber = NULL;
+    }
+}
+#else
+#define tsan_forget(g) ((void)0)
+#endif
+
+/* The rare work after a switch: a dead origin's stack, hooks, reaping. */
+static __attribute__((noinline)) void after_switch(struct green_thread *t,
+                                                   struct green *origin)
+{
+    if (origin->state == GREEN_STATE_DEAD) {
+        /* We are off its stack now. */
+        tsan_forget(origin);
+        if (origin->mode == GREEN_STACK_COPY) {
+            green_copy_forget(t, origin);
+        } else if (origin->stack.base) {
+            green_annotate_stack_free(origin);
+            green_stack_put(&t->cache, &origin->stack);
+        }
+    }
+    if (t->nhooks)
+        run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
+    if (origin->flags & GF_ORPHAN) {
+        origin->flags &= ~GF_ORPHAN;
+        /* It may have taken a reference to itself again after dropping the
+         * last one (its `self` or green_current() is a borrowed handle,
+         * which green_retain() may keep): then it lives on. */
+        if (atomic_load_explicit(&origin->refs, memory_order_acquire) == 0)
+            drop_last(t, origin);
+    }
+    check_pending(t);
+}
+
+/* AddressSanitizer: the stack the switch goes to (before it), and the end
+ * of the switch on the new stack (first thing after it). */
+static inline void asan_leave(struct green_thread *t, struct green *origin,
+                              struct green *target)
+{
+#ifdef GREEN_ASAN
+    const void *bottom;
+    size_t size;
+    if (target->mode == GREEN_STACK_COPY) {
+        bottom = t->shared.base;
+        size = t->shared.size;
+    } else if (target->flags & GF_MAIN) {
+        bottom = target->asan_bottom;
+        size = target->asan_size;
+    } else {
+        bottom = target->stack.base;
+        size = target->stack.size;
+    }
+    __sanitizer_start_switch_fiber(
+        origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
+        size);
+#else
+    (void)t, (void)origin, (void)target;
+#endif
+}
+
+static inline void asan_arrive(struct green_thread *t)
+{
+#ifdef GREEN_ASAN
+    const void *bottom = NULL;
+    size_t size = 0;
+    struct green *origin = t->xfer_origin;
+    __sanitizer_finish_switch_fiber(t->current->asan_fake, &bottom, &size);
+    if ((origin->flags & GF_MAIN) && !origin->asan_bottom) {
+        origin->asan_bottom = bottom; /* the thread's own stack */
+        origin->asan_size = size;
+    }
+#else
+    (void)t;
+#endif
+}
+
+/* Runs on the side that was switched to, right after the stack switch. */
+static inline int resumed(struct green_thread *t, void **result)
+{
+    asan_arrive(t);
+    int kind = t->xfer_kind;
+    void *value = t->xfer_value;
+    struct green *origin = t->xfer_origin;
+    if (unlikely(t->nhooks | (origin->flags & GF_ORPHAN) |
+                 (origin->state == GREEN_STATE_DEAD) |
+                 atomic_load_explicit(&t->pending_flag,
+                                      memory_order_relaxed)))
+        after_switch(t, origin);
+    if (result)
+        *result = value;
+    return kind;
+}
+
+/* Switches from the current greenlet to target (not current, not dead;
+ * started unless kind is GREEN_OK), delivering (kind, value). */
+static int switch_to(struct green_thread *t, struct green *target, int kind,
+                     void *value, void **result)
+{
+    struct green *origin = t->current;
+    if (target->state == GREEN_STATE_NEW && !target->sp) {
+        int rc = prepare_start(t, target);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (origin->state != GREEN_STATE_DEAD) {
+        uintptr_t here = (uintptr_t)&origin;
+        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (target->state == GREEN_STATE_NEW)
+        live_add(t, target);
+    int copy = green_copy_needed(t, target);
+    int event = event_of(kind);
+    if (t->nhooks)
+        run_hooks(t, event, GREEN_PHASE_BEFORE, origin, target);
+    t->xfer_kind = kind;
+    t->xfer_value = value;
+    t->xfer_origin = origin;
+    t->xfer_event = event;
+    if (origin->state == GREEN_STATE_RUNNING)
+        STORE(origin->state, GREEN_STATE_SUSPENDED);
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+    origin->api_suspended = 0;
+    target->api_suspended = 0;
+    t->slow &= ~SLOW_ORPHAN;
+    asan_leave(t, origin, target);
+    green_arch_switch(&origin->sp, target->sp, copy);
+    return resumed(t, result);
+}
+
+/*
+ * Delivers (kind, value) to target the way a throw or a finished greenlet
+ * does: a dead target passes it to its parent; a target that never started
+ * receives an error by dying unstarted and passing it on (exit becoming an
+ * ordinary value). Nothing changes if the final switch fails.
+ */
+static int deliver(struct green_thread *t, struct green *target, int kind,
+                   void *value, void **result)
+{
+    struct green *dest = target;
+    int k = kind;
+    for (;;) {
+        if (dest->state == GREEN_STATE_DEAD) {
+            dest = dest->parent;
+        } else if (dest->state == GREEN_STATE_NEW && k != GREEN_OK) {
+            if (k == GREEN_EXIT)
+                k = GREEN_OK;
+            dest = dest->parent;
+        } else {
+            break;
+        }
+    }
+    if (dest->state == GREEN_STATE_NEW && !dest->sp) {
+        /* Map its stack before anything changes: this can fail. */
+        int rc = prepare_start(t, dest);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (dest != t->current && t->current->state != GREEN_STATE_DEAD) {
+        /* So can making room to save a copy-mode caller. */
+        uintptr_t here = (uintptr_t)&dest;
+        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    /* Commit: the unstarted greenlets on the way die without running. */
+    for (struct green *g = target; g != dest; g = g->parent)
+        if (g->state == GREEN_STATE_NEW)
+            STORE(g->state, GREEN_STATE_DEAD);
+    if (dest == t->current) {
+        if (result)
+            *result = value;
+        return k;
+    }
+    return switch_to(t, dest, k, value, result);
+}
+
+/* Called by the machine layer's entry on a new greenlet's stack, which
+ * then calls self->run(self, in, &out) with `out` in its own small frame:
+ * that frame stays on the stack for the greenlet's whole life (and is
+ * saved with it in copy mode), this function's does not. */
+struct green_begin green__begin(void)
+{
+    struct green_thread *t = tls_thread;
+    struct green_begin b = {t->current, NULL};
+    resumed(t, &b.in);
+    return b;
+}
+
+/* Called by the machine layer's entry when the body returned rc: the
+ * finished greenlet hands its result on; never returns. */
+void green__finish(int rc, void *out)
+{
+    struct green_thread *t = tls_thread;
+    struct green *self = t->current;
+    if (rc == GREEN_EXIT)
+        rc = GREEN_OK;
+    else if (rc != GREEN_OK)
+        rc = GREEN_THROWN;
+    STORE(self->state, GREEN_STATE_DEAD);
+    live_del(self);
+    for (struct green *to = self->parent;;) {
+        /* Fails only if a parent that never started cannot get a stack:
+         * that one dies unstarted and the result moves up. */
+        deliver(t, to, rc, out, NULL);
+        while (to->state != GREEN_STATE_NEW)
+            to = to->parent;
+        STORE(to->state, GREEN_STATE_DEAD);
+        to = to->parent;
+    }
+}
+
+static int check_target(struct green_thread **tp, struct green *g)
+{
+    if (!g)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (g->thread != t)
+        return GREEN_ETHREAD;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    check_pending(t);
+    *tp = t;
+    return GREEN_OK;
+}
+
+/* Makes target current; the machine layer then resumes target->sp on the
+ * slow path (green__switch_resumed() finishes the switch there). */
+static struct green_prepared commit_switch(struct green_thread *t,
+                                           struct green *origin,
+                                           struct green *target, void *value,
+                                           void **result, void *frame_sp)
+{
+    t->xfer_kind = GREEN_OK;
+    t->xfer_value = value;
+    t->xfer_origin = origin;
+    t->xfer_event = GREEN_EVENT_SWITCH;
+    origin->sp = frame_sp;
+    origin->result_out = result ? result : &t->discard;
+    origin->api_suspended = 1;
+    target->api_suspended = 0;
+    t->slow &= ~SLOW_ORPHAN;
+    STORE(origin->state, GREEN_STATE_SUSPENDED);
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+    asan_leave(t, origin, target);
+    struct green_prepared p = {target->sp, 1};
+    if (green_copy_needed(t, target))
+        p.rc = 2;
+    return p;
+}
+
+/* Every case but a plain switch between two greenlets in green_switch(). */
+static __attribute__((noinline)) struct green_prepared
+prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
+{
+    struct green_prepared p = {NULL, GREEN_OK};
+    struct green_thread *t;
+    p.rc = check_target(&t, target);
+    if (p.rc != GREEN_OK)
+        return p;
+    if (target->state == GREEN_STATE_DEAD) {
+        p.rc = GREEN_EDEAD;
+        return p;
+    }
+    struct green *origin = t->current;
+    if (target == origin) {
+        if (result)
+            *result = value;
+        return p;
+    }
+    if (target->state == GREEN_STATE_NEW && !target->sp) {
+        p.rc = prepare_start(t, target);
+        if (p.rc != GREEN_OK)
+            return p;
+    }
+    p.rc = green_copy_reserve(t, frame_sp);
+    if (p.rc != GREEN_OK)
+        return p;
+    if (target->state == GREEN_STATE_NEW)
+        live_add(t, target);
+    if (t->nhooks)
+        run_hooks(t, GREEN_EVENT_SWITCH, GREEN_PHASE_BEFORE, origin, target);
+    return commit_switch(t, origin, target, value, result, frame_sp);
+}
+
+struct green_prepared green__switch_prepare(struct green *target,
+                                            void *value, void **result,
+                                            void *frame_sp)
+{
+    struct green_thread *t = tls_thread;
+#ifdef GREEN_ASAN
+    /* every switch tells the sanitizer, on both sides: no fast path */
+    return prepare_slow(target, value, result, frame_sp);
+#endif
+    /* target->thread is never NULL, so this also covers t == NULL. */
+    if (unlikely(!target || target->thread != t || !target->api_suspended ||
+                 t->slow || t->current->mode == GREEN_STACK_COPY ||
+                 atomic_load_explicit(&t->pending_flag,
+                                      memory_order_relaxed)))
+        return prepare_slow(target, value, result, frame_sp);
+    /* Fast path: target waits in green_switch() too and nothing needs to
+     * run after the switch, so deliver the value from here. */
+    struct green *origin = t->current;
+    *target->result_out = value;
+    origin->sp = frame_sp;
+    origin->result_out = result ? result : &t->discard;
+    origin->api_suspended = 1;
+    target->api_suspended = 0;
+    STORE(origin->state, GREEN_STATE_SUSPENDED);
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+    struct green_prepared p = {target->sp, 0};
+    return p;
+}
+
+int green__switch_resumed(void)
+{
+    struct green_thread *t = tls_thread;
+    return resumed(t, t->current->result_out);
+}
+
+int green_throw(green_t *target, void *payload, void **result)
+{
+    struct green_thread *t;
+    int rc = check_target(&t, target);
+    if (rc != GREEN_OK)
+        return rc;
+    return deliver(t, target, GREEN_THROWN, payload, result);
+}
+
+int green_throw_exit(green_t *target, void *payload, void **result)
+{
+    struct green_thread *t;
+    int rc = check_target(&t, target);
+    if (rc != GREEN_OK)
+        return rc;
+    if (target->flags & GF_MAIN)
+        return GREEN_EMAIN;
+    return deliver(t, target, GREEN_EXIT, payload, result);
+}
+
+/* ---- queries and parents ------------------------------------------------- */
+
+green_t *green_current(void)
+{
+    struct green_thread *t = thread_get();
+    return likely(t != NULL) ? t->current : NULL;
+}
+
+green_t *green_main(void)
+{
+    struct green_thread *t = thread_get();
+    return likely(t != NULL) ? t->main : NULL;
+}
+
+int green_get_parent(green_t *g, green_t **parent)
+{
+    if (!g || !parent)
+        return GREEN_EINVAL;
+    *parent = LOAD(g->parent);
+    return GREEN_OK;
+}
+
+int green_set_parent(green_t *g, green_t *parent)
+{
+    if (!g || !parent)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (g->thread != t || parent->thread != t)
+        return GREEN_ETHREAD;
+    if (g->flags & GF_MAIN)
+        return GREEN_EMAIN;
+    for (struct green *p = parent; p; p = p->parent)
+        if (p == g)
+            return GREEN_ECYCLE;
+    struct green *old = g->parent;
+    if (old == parent)
+        return GREEN_OK;
+    atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+    STORE(g->parent, parent);
+    green_release(old);
+    return GREEN_OK;
+}
+
+int green_set_stack_mode(int mode, int scope)
+{
+    if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
+        return GREEN_EINVAL;
+    if (scope == GREEN_SCOPE_PROCESS) {
+        if (mode == GREEN_STACK_MODE_DEFAULT)
+            return GREEN_EINVAL;
+        struct green_thread *t = thread_get(); /* reads the environment */
+        if (!t)
+            return GREEN_ENOMEM;
+        atomic_store(&process_mode, mode);
+        return GREEN_OK;
+    }
+    if (scope != GREEN_SCOPE_THREAD)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    t->default_mode = mode;
+    return GREEN_OK;
+}
+
+int green_stack_mode(const green_t *g)
+{
+    return g ? LOAD(g->mode) : GREEN_EINVAL;
+}
+
+long green_stack_saved(const green_t *g)
+{
+    if (!g)
+        return GREEN_EINVAL;
+    struct green_thread *t = tls_thread;
+    if (g->thread != t)
+        return GREEN_ETHREAD;
+    if (g->mode != GREEN_STACK_COPY || g->state != GREEN_STATE_SUSPENDED ||
+        t->shared_owner == g)
+        return 0;
+    return (long)g->copy_len;
+}
+
+int green_state(const green_t *g)
+{
+    return g ? LOAD(g->state) : GREEN_EINVAL;
+}
+
+int green_is_main(const green_t *g)
+{
+    return g ? (g->flags & GF_MAIN) != 0 : GREEN_EINVAL;
+}
+
+void *green_get_userdata(const green_t *g) { return g ? g->userdata : NULL; }
+
+int green_set_userdata(green_t *g, void *userdata,
+                       void (*userdata_free)(void *))
+{
+    if (!g)
+        return GREEN_EINVAL;
+    g->userdata = userdata;
+    g->userdata_free = userdata_free;
+    return GREEN_OK;
+}
+
+/* ---- thread end ---------------------------------------------------------- */
+
+static void thread_exit(void *arg)
+{
+    struct green_thread *t = arg;
+    if (t->current != t->main) {
+        /* Ended inside a greenlet: its stack is in use; leak the lot. */
+        tls_thread = NULL;
+        return;
+    }
+    tls_thread = t;
+    /* Suspended greenlets can never run again: free their stacks, without
+     * running them (kills queued by other threads included: the thread's
+     * runtime, an interpreter say, may be gone already). */
+    while (t->live.live_next != &t->live) {
+        struct green *g = t->live.live_next;
+        live_del(g);
+        g->api_suspended = 0;
+        STORE(g->state, GREEN_STATE_DEAD);
+        tsan_forget(g);
+        if (g->mode == GREEN_STACK_COPY) {
+            green_copy_forget(t, g);
+        } else if (g->stack.base) {
+            green_annotate_stack_free(g);
+            green_stack_unmap(&g->stack);
+        }
+    }
+    STORE(t->main->state, GREEN_STATE_DEAD);
+    green_stack_cache_flush(&t->cache);
+    green_copy_thread_end(t);
+    tls_thread = NULL;
+    pthread_mutex_lock(&t->lock);
+    t->exited = 1;
+    struct green *late = t->pending;
+    t->pending = NULL;
+    pthread_mutex_unlock(&t->lock);
+    while (late) {
+        struct green *g = late;
+        late = g->pending_next;
+        drop_last(NULL, g);
+    }
+    green_release(t->main);
+    thread_unref(t);
+}

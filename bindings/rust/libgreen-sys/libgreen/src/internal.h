@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - libgreen's private declarations. Never included by green.h.
+ */
+#ifndef GREEN_INTERNAL_H
+#define GREEN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "green.h"
+
+#define GREEN_HIDDEN __attribute__((visibility("hidden")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+struct green;
+struct green_thread;
+
+/* ---- machine layer (libgreen/arch/<arch>_<abi>.S) ---------------------- */
+
+/*
+ * Saves the callee-saved registers and a resume address on the current
+ * stack, stores the stack pointer in *save_sp, and resumes the stack whose
+ * saved stack pointer is new_sp; with copy != 0, resumes through
+ * green__copy_out() and green__copy_in() instead (new_sp is then unused).
+ */
+GREEN_HIDDEN void green_arch_switch(void **save_sp, void *new_sp, int copy);
+
+/*
+ * Prepares a fresh stack [base, base+size) so that resuming the returned
+ * stack pointer enters the machine layer's entry (see green__begin()).
+ */
+GREEN_HIDDEN void *green_arch_init_stack(void *base, size_t size);
+
+/*
+ * A new greenlet's first frame, in the machine layer: calls
+ * green__begin(), which finishes the switch into it, then
+ * self->run(self, in, &out) with `out` (initially NULL) in its own frame,
+ * then green__finish(rc, out), which never returns.
+ */
+struct green_begin {
+    struct green *self;
+    void *in;
+};
+GREEN_HIDDEN struct green_begin green__begin(void);
+GREEN_HIDDEN void green__finish(int rc, void *out) __attribute__((noreturn));
+
+/*
+ * green_switch() is entered in the machine layer, which saves the caller's
+ * frame and calls green__switch_prepare() with its stack pointer. That
+ * returns the stack pointer to resume and rc = 0 (fast: the value is
+ * already stored, green_switch() returns GREEN_OK on the resumed side) or
+ * 1 (slow: call green__switch_resumed() on the resumed side, whose result
+ * green_switch() returns); or sp = NULL and rc = the return code when
+ * there is nothing to switch. green_arch_switch() always resumes slow.
+ */
+struct green_prepared {
+    void *sp;
+    long rc;
+};
+GREEN_HIDDEN struct green_prepared green__switch_prepare(struct green *target,
+                                                        void *value,
+                                                        void **result,
+                                                        void *frame_sp);
+GREEN_HIDDEN int green__switch_resumed(void);
+
+/*
+ * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
+ * on the shared stack resumes through both functions (prepare returns
+ * rc = 2, green_arch_switch() gets copy = 1): after saving the origin's
+ * frame, the machine layer calls green__copy_out() on the origin's stack;
+ * it saves the shared stack's owner and returns a 16-aligned stack pointer
+ * on the shared stack below the target's frame. There the machine layer
+ * calls green__copy_in(), which puts the target's live stack back and
+ * returns the stack pointer to resume.
+ */
+GREEN_HIDDEN void *green__copy_out(void);
+GREEN_HIDDEN void *green__copy_in(void);
+/* Whether switching to target needs the copy: a copy-mode greenlet that
+ * is not the one on the shared stack. */
+#define green_copy_needed(t, target)                                          \
+    ((target)->mode == GREEN_STACK_COPY && (t)->shared_owner != (target))
+/* Before the current greenlet suspends: if it is the copy-mode greenlet on
+ * the shared stack, makes sure its buffer can hold its live stack down to
+ * `lowest` (its saved stack pointer, or a bound below it), so that saving
+ * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
+GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
+/* Bytes at the top of a stack that a started greenlet never uses (both
+ * machine layers' green_arch_init_stack() leave the entry's frame 16 bytes
+ * below the top), so copy mode does not save them. */
+#define GREEN_ARCH_TOP_SLACK 16
+/* A bound on how far below a local of green_arch_switch()'s caller the
+ * machine layer saves the stack pointer (the caller's frame, the switch's
+ * own frame). */
+#define GREEN_ARCH_FRAME_MAX 512
+/* Maps the thread's shared stack if it is not yet. GREEN_OK or
+ * GREEN_ENOSTACK. Done when a copy or auto greenlet is created, so that an
+ * auto greenlet can fall back to it when no mapping is left. */
+GREEN_HIDDEN int green_copy_shared(struct green_thread *t);
+/* Starts g (new, copy mode) on the shared stack: marks it prepared. */
+GREEN_HIDDEN int green_copy_prepare_start(struct green_thread *t,
+                                          struct green *g);
+/* Forgets g's saved stack (g died or is freed). */
+GREEN_HIDDEN void green_copy_forget(struct green_thread *t, struct green *g);
+/* Unmaps the shared stack (thread end). */
+GREEN_HIDDEN void green_copy_thread_end(struct green_thread *t);
+/* The marker sp of a copy-mode greenlet prepared to start. */
+#define GREEN_COPY_UNSTARTED ((void *)1)
+
+/* ThreadSanitizer builds: called by the machine layer, once the current
+ * greenlet is the target, right before it leaves the origin's stack. */
+GREEN_HIDDEN void green__tsan_switch(void);
+
+/* ---- stacks (stack.c) --------------------------------------------------- */
+
+struct green_stack {
+    void *base; /* lowest usable address (the guard page lies below) */
+    size_t size; /* usable bytes */
+};
+
+#define GREEN_STACK_CACHE 16
+
+struct green_stack_cache {
+    unsigned count;
+    struct green_stack slots[GREEN_STACK_CACHE];
+};
+
+/* Gives st a stack of `size` usable bytes (page-rounded), from the cache
+ * when one of that size is there. GREEN_OK or GREEN_ENOSTACK. */
+GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
+                                 struct green_stack *st, size_t size);
+/* Maps a fresh stack of `size` usable bytes (page-rounded), bypassing the
+ * cache. GREEN_OK or GREEN_ENOSTACK. */
+GREEN_HIDDEN int green_stack_map(struct green_stack *st, size_t size);
+/* How many stacks the process has mapped, and how many auto-mode
+ * greenlets may take before they start in copy mode: a quarter of
+ * vm.max_map_count (read once). */
+GREEN_HIDDEN long green_stack_mapped(void);
+GREEN_HIDDEN long green_stack_auto_limit(void);
+/* Returns st to the cache, or unmaps it if the cache is full. */
+GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
+                                  struct green_stack *st);
+/* Unmaps st. */
+GREEN_HIDDEN void green_stack_unmap(struct green_stack *st);
+/* Unmaps every cached stack. */
+GREEN_HIDDEN void green_stack_cache_flush(struct green_stack_cache *cache);
+/* Rounds size up to the page size (0 if it overflows). */
+GREEN_HIDDEN size_t green_stack_round(size_t size);
+
+/* ---- sanitizer and valgrind annotations (annotate.h) --------------------
+ */
+#include "annotate.h"
+
+/* The calling thread's state (green.c); the machine layer reads it too. */
+extern __thread struct green_thread *green__tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* ---- greenlets and threads ---------------------------------------------- */
+
+struct green_thread;
+
+enum {
+    GF_MAIN = 1u << 0,   /* the main greenlet of its thread */
+    GF_ORPHAN = 1u << 1, /* last reference dropped while it ran */
+    GF_LEAKED = 1u << 2, /* survived its kill; never freed */
+};
+
+struct green {
+    /* The fields up to `state` are read by green_switch()'s fast path in
+     * the machine layer: their offsets are fixed in layout.h. */
+    atomic_long refs;
+    struct green_thread *thread; /* owner; holds a reference to it */
+    struct green *parent;        /* holds a reference; NULL for main */
+    void *sp; /* saved stack pointer while suspended */
+    union {
+        /* New: the body, read once by the machine layer's entry, before
+         * the greenlet can first suspend. */
+        green_run_fn run;
+        /* Started: where green_switch() stores what arrives, written
+         * each time the greenlet suspends in green_switch(). */
+        void **result_out;
+    };
+    /* Suspended inside green_switch(), so that a green_switch() to it can
+     * deliver its value directly (0 while running) */
+    unsigned char api_suspended;
+    unsigned char state; /* GREEN_STATE_* */
+    unsigned char mode;  /* GREEN_STACK_GUARDED, _COPY or _AUTO */
+    unsigned char flags; /* GF_*, touched by the owning thread only */
+    GREEN_ANNOTATE_FIELDS
+    /* Kept small: a million suspended copy-mode greenlets are a million of
+     * these (see bench/copy_bench.c). */
+    union {
+        /* guarded or auto mode; .size is the size to map while new */
+        struct green_stack stack;
+        /* copy mode: the saved live stack, its length and capacity */
+        struct {
+            void *copy_buf;
+            unsigned copy_len, copy_cap;
+        };
+    };
+    void *userdata;
+    void (*userdata_free)(void *);
+    struct green *live_prev, *live_next; /* thread's started greenlets */
+    struct green *pending_next;          /* thread's pending-release list */
+    GREEN_ASAN_FIELDS
+    GREEN_TSAN_FIELDS
+};
+
+struct green_hook {
+    green_hook_fn fn;
+    void *data;
+};
+
+struct green_thread {
+    /* The fields green_switch()'s fast path reads come first; their
+     * offsets are fixed in layout.h for the machine layer. */
+    struct green *current;
+    /* Nonzero when green_switch() must take its slow path: hooks are
+     * installed, or the current greenlet is an orphan to reap. */
+    unsigned slow;
+    /* releases from other threads wait, processed by the owner */
+    atomic_int pending_flag;
+    void *discard; /* result_out when the caller passed NULL */
+    struct green *main;
+    /* what the last switch delivered */
+    int xfer_kind;
+    int xfer_event;
+    void *xfer_value;
+    struct green *xfer_origin; /* origin of the switch that resumed us */
+    unsigned in_hook;
+    unsigned nhooks;
+    struct green_hook hooks[GREEN_HOOKS_MAX];
+    struct green_stack_cache cache;
+    int default_mode; /* GREEN_STACK_*, 0 for the process default */
+    /* copy mode: the shared stack, and the greenlet whose live stack is on
+     * it (NULL if none) */
+    struct green_stack shared;
+    struct green *shared_owner;
+    unsigned shared_vg_id; /* valgrind's id of the shared stack */
+    struct green live; /* sentinel of the list of started greenlets */
+    pthread_mutex_t lock; /* guards pending, exited */
+    struct green *pending;
+    int exited;
+    atomic_long refs; /* the thread itself + one per greenlet */
+};
+
+#endif /* GREEN_INTERNAL_H */
