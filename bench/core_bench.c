@@ -66,24 +66,6 @@ static int pong(green_t *self, void *in, void **out)
     return GREEN_OK;
 }
 
-/* ns per round trip (two switches), with a fresh greenlet */
-static double bench_green_switch(long n)
-{
-    green_t *g;
-    if (green_create(&g, pong, NULL, NULL) != GREEN_OK)
-        abort();
-    void *v = NULL;
-    green_switch(g, NULL, &v);
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        green_switch(g, (void *)i, &v);
-    double t1 = now_ns();
-    if ((long)v != n - 1)
-        abort();
-    green_release(g); /* kills it: exit thrown in */
-    return (t1 - t0) / n;
-}
-
 /* n round trips with pong_g, started already; ns per round trip */
 static green_t *pong_g;
 
@@ -291,7 +273,6 @@ int main(int argc, char **argv)
         green_release(pong_g);
         return 0;
     }
-    double fresh = run(bench_green_switch, 2000000);
     double fpu = run(bench_bare_fpu, 2000000);
     double uc = run(bench_swapcontext, 200000);
     double cr = run(bench_green_create, 200000);
@@ -304,8 +285,6 @@ int main(int argc, char **argv)
     printf("%-44s %9.1f %9.1f\n", "green_switch (libgreen)", sw, sw / 2);
     printf("%-44s %9.1f %9.1f\n", "bare 6-register switch (yardstick)", bare,
            bare / 2);
-    printf("%-44s %9.1f %9.1f\n", "green_switch, fresh greenlet each run",
-           fresh, fresh / 2);
     printf("%-44s %9.1f %9.1f\n", "bare + MXCSR/x87 CW (not used)", fpu,
            fpu / 2);
     printf("%-44s %9.1f %9.1f\n", "glibc swapcontext (yardstick)", uc, uc / 2);

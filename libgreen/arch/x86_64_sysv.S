@@ -15,7 +15,10 @@
  *
  * Frame left on a suspended stack, from its saved stack pointer upward:
  *     resume, r15, r14, r13, r12, rbx, rbp, return address
- * Resuming a stack is always `mov sp, %rsp; pop %rcx; jmp *%rcx`.
+ * Resuming a stack is `mov sp, %rsp; pop %rcx; jmp *%rcx`, except in
+ * green_switch's fast path: its target (api_suspended) waits in a
+ * green_switch frame, whose resume address it skips, returning GREEN_OK to
+ * the target's caller itself.
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with an indirect jump: a `ret` on the other stack would never
