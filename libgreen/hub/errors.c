@@ -3,7 +3,6 @@
  * errors.c - the hub's return codes: one table gives their names and
  * messages; the codes of green.h are named by libgreen itself.
  */
-#include "base.h"
 #include "green_hub.h"
 
 /* X(code without GREEN_, message), in the order of their values from

@@ -21,14 +21,6 @@ __thread struct hub *green_hub__tls __attribute__((tls_model("initial-exec")));
 const green_attr green_hub__stack_attr = {
     sizeof(green_attr), 0, NULL, NULL, GREEN_STACK_GUARDED};
 
-/* ---- waking -------------------------------------------------------------- */
-
-void green_hub__wake_all(struct hub *h, struct green_hub__list *l, int code)
-{
-    while (l->head)
-        green_hub__wake(h, green_hub__waiter(l->head), code);
-}
-
 /* ---- blocking ------------------------------------------------------------ */
 
 int green_hub__can_block(struct hub *h)

@@ -142,9 +142,20 @@ static inline void green_hub__wake(struct hub *h, struct waiter *w, int code)
     w->code = code;
     green_hub__list_push(&h->runq, &w->link);
 }
+
+/* The waiter of a list link. */
+static inline struct waiter *green_hub__waiter(struct green_hub__link *l)
+{
+    return l ? hub_container(l, struct waiter, link) : NULL;
+}
+
 /* Wakes every waiter of l with code. */
-HUB_HIDDEN void green_hub__wake_all(struct hub *h, struct green_hub__list *l,
-                                    int code);
+static inline void green_hub__wake_all(struct hub *h,
+                                       struct green_hub__list *l, int code)
+{
+    while (l->head)
+        green_hub__wake(h, green_hub__waiter(l->head), code);
+}
 
 /* Grants w what was handed over (value) and wakes it: the call it waits in
  * succeeds even if it is killed meanwhile. */
@@ -156,11 +167,6 @@ static inline void green_hub__grant(struct hub *h, struct waiter *w,
     green_hub__wake(h, w, GREEN_OK);
 }
 
-/* The waiter of a list link. */
-static inline struct waiter *green_hub__waiter(struct green_hub__link *l)
-{
-    return l ? hub_container(l, struct waiter, link) : NULL;
-}
 
 /* GREEN_EKILLED if the caller is a killed green thread of h, else
  * GREEN_OK: every blocking function checks this first, so that a killed

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* timers.c - the hub's clock and its timer heap (see timers.h). */
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "green_hub.h"
 #include "timers.h"
 
 int64_t green_hub__now_ns(void)
@@ -16,11 +14,6 @@ int64_t green_hub__now_ns(void)
 }
 
 double green_hub_now(void) { return (double)green_hub__now_ns() / 1e9; }
-
-int green_hub__check_timeout(double timeout)
-{
-    return isnan(timeout) ? GREEN_EINVAL : GREEN_OK;
-}
 
 static int earlier(const struct green_hub__timer *a,
                    const struct green_hub__timer *b)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base.h"
+#include "green_hub.h"
 
 struct green_hub__timer {
     int64_t deadline; /* ns, CLOCK_MONOTONIC */
@@ -28,7 +29,10 @@ struct green_hub__heap {
 HUB_HIDDEN int64_t green_hub__now_ns(void);
 
 /* GREEN_OK, or GREEN_EINVAL for a NaN timeout. */
-HUB_HIDDEN int green_hub__check_timeout(double timeout);
+static inline int green_hub__check_timeout(double timeout)
+{
+    return timeout != timeout ? GREEN_EINVAL : GREEN_OK; /* NaN */
+}
 
 /* Arms t (not armed) to expire `timeout` seconds (> 0) from now.
  * GREEN_OK or GREEN_ENOMEM (nothing changes). */
