@@ -22,9 +22,14 @@ if have cmocka && have libffi; then
 fi
 
 mkdir -p "$src"
+log=$src/build.log
+: >"$log"
+quiet() { # quiet <command...>: its output goes to $log, shown if it fails
+  "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; return 1; }
+}
 fetch() { # fetch <source package>: unpacks its upstream tarball in $src
   ( cd "$src" && ls "$1"_*.orig.tar.* >/dev/null 2>&1 ||
-      apt-get source --download-only -qq "$1" >/dev/null )
+      quiet apt-get source --download-only -qq "$1" )
   local tarball
   tarball=$(ls "$src/$1"_*.orig.tar.* | head -n 1)
   rm -rf "$src/$1.src" && mkdir -p "$src/$1.src"
@@ -34,12 +39,12 @@ fetch() { # fetch <source package>: unpacks its upstream tarball in $src
 if ! have cmocka; then
   echo "cross-deps: cmocka for $triplet"
   fetch cmocka
-  cmake -S "$src/cmocka.src" -B "$src/cmocka.build" -G Ninja \
+  quiet cmake -S "$src/cmocka.src" -B "$src/cmocka.build" -G Ninja \
     -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
-    -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF >/dev/null
-  cmake --build "$src/cmocka.build" >/dev/null
-  cmake --install "$src/cmocka.build" >/dev/null
+    -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF
+  quiet cmake --build "$src/cmocka.build"
+  quiet cmake --install "$src/cmocka.build"
 fi
 
 if ! have libffi; then
@@ -47,9 +52,9 @@ if ! have libffi; then
   fetch libffi
   mkdir -p "$src/libffi.build"
   ( cd "$src/libffi.build" &&
-    "$src/libffi.src/configure" --host="$triplet" --prefix="$prefix" \
+    quiet "$src/libffi.src/configure" --host="$triplet" --prefix="$prefix" \
       --libdir="$prefix/lib" --disable-static --disable-docs \
-      --disable-multi-os-directory >/dev/null &&
-    make -j2 >/dev/null && make install >/dev/null )
+      --disable-multi-os-directory &&
+    quiet make -j2 && quiet make install )
 fi
 have cmocka && have libffi
