@@ -90,7 +90,7 @@ int hub_check_timeout(double timeout)
  * suspended, which copy mode (where a suspended greenlet's stack is moved
  * to the heap) does not allow. */
 static const green_attr hub_stack_attr = {
-    sizeof(green_attr), 0, NULL, NULL, GREEN_STACK_GUARDED};
+    sizeof(green_attr), 0, NULL, NULL, GREEN_STACK_GUARDED, 0};
 
 static int timer_less(const struct waiter *a, const struct waiter *b)
 {

@@ -92,13 +92,13 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 #define GREEN_VERSION_MAJOR 1
-#define GREEN_VERSION_MINOR 1
+#define GREEN_VERSION_MINOR 2
 #define GREEN_VERSION_PATCH 0
 /* The version as one number: major * 10000 + minor * 100 + patch. */
 #define GREEN_VERSION                                                         \
     (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
      GREEN_VERSION_PATCH)
-#define GREEN_VERSION_STRING "1.1.0"
+#define GREEN_VERSION_STRING "1.2.0"
 
 #if defined(_WIN32)
 #define GREEN_API
@@ -111,7 +111,7 @@ extern "C" {
 /* The version of the library loaded at run time, as GREEN_VERSION. */
 GREEN_API int green_version(void);
 
-/* The version of the library loaded at run time, as "1.1.0". */
+/* The version of the library loaded at run time, as "1.2.0". */
 GREEN_API const char *green_version_string(void);
 
 /* ------------------------------------------------------------------------
@@ -185,22 +185,40 @@ typedef struct green green_t;
 typedef int (*green_run_fn)(green_t *self, void *in, void **out);
 
 /* Default and minimum stack sizes, in bytes. Sizes are rounded up to a
- * whole number of pages; one more guard page is mapped below each stack. */
+ * whole number of pages; a guard (GREEN_GUARD_DEFAULT unless the greenlet
+ * asks for another size) is mapped below each stack. */
 #define GREEN_STACK_DEFAULT (256u * 1024u)
 #define GREEN_STACK_MIN (16u * 1024u)
 #define GREEN_STACK_MAX (((size_t)1 << 30) * (sizeof(size_t) > 4 ? 4 : 1))
 
 /*
+ * Since 1.2. The guard below a guarded stack (and below a thread's shared
+ * stack for copy mode): inaccessible memory, so that a greenlet that
+ * overflows its stack faults instead of writing over other memory. A
+ * guard costs address space, never memory, and one mapping whatever its
+ * size. A frame larger than the guard that touches only its low end skips
+ * it and writes into whatever lies below (often another greenlet's stack)
+ * without a fault: the default, 64 KiB, catches frames up to that size.
+ * Code with larger frames (big local arrays, alloca()) should ask for a
+ * larger guard (green_attr.guard_size) or, better, be compiled with
+ * -fstack-clash-protection (gcc, clang), which probes every page of a
+ * large frame so that any guard catches it. Sizes are rounded up to whole
+ * pages; GREEN_GUARD_MAX is the largest.
+ */
+#define GREEN_GUARD_DEFAULT (64u * 1024u)
+#define GREEN_GUARD_MAX (64u * 1024u * 1024u)
+
+/*
  * Stack modes.
  *
  * GREEN_STACK_GUARDED  the greenlet has a stack of its own: one mapping
- *     with a guard page below, so an overflow faults. Switching costs no
+ *     with a guard below (GREEN_GUARD_DEFAULT), so an overflow faults. Switching costs no
  *     copy. Each costs two memory mappings: Linux's default
  *     vm.max_map_count (65530) caps a process near 32,700 of them, after
  *     which starting one fails with GREEN_ENOSTACK.
  * GREEN_STACK_COPY  the greenlet runs on its thread's shared stack
- *     (GREEN_COPY_STACK_SIZE, one mapping with a guard page, made when the
- *     first one starts). When another copy greenlet needs the shared stack,
+ *     (GREEN_COPY_STACK_SIZE, one mapping with a guard of
+ *     GREEN_GUARD_DEFAULT, made when the first one starts). When another copy greenlet needs the shared stack,
  *     the live part of the one there (from its stack pointer to the top,
  *     often a few hundred bytes) is copied to the heap, and copied back
  *     when it is resumed. No mapping per greenlet, so millions can be
@@ -252,12 +270,18 @@ typedef struct green_attr {
     /* GREEN_STACK_MODE_DEFAULT, GREEN_STACK_GUARDED, GREEN_STACK_COPY or
      * GREEN_STACK_AUTO. */
     int stack_mode;
+    /* Since 1.2. The guard below the greenlet's own stack, in bytes; 0
+     * means GREEN_GUARD_DEFAULT. At most GREEN_GUARD_MAX, rounded up to
+     * whole pages. Ignored by copy-mode greenlets, which share their
+     * thread's stack and its default guard. */
+    size_t guard_size;
 } green_attr;
 
-#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0}
+#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0, 0}
 
 /* Fills *attr with the defaults (as GREEN_ATTR_INIT). GREEN_EINVAL if NULL.
- * Any thread. */
+ * Any thread. (A program built against 1.0 or 1.1 gets a version of it
+ * that writes only the fields it knows.) */
 GREEN_API int green_attr_init(green_attr *attr);
 
 /*
@@ -276,8 +300,8 @@ GREEN_API int green_attr_init(green_attr *attr);
  * The greenlet belongs to the calling thread. Its stack is mapped when it
  * starts, not here.
  *
- * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size or stack
- * mode out of range), GREEN_ETHREAD (parent of another thread),
+ * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size, stack
+ * mode or guard size out of range), GREEN_ETHREAD (parent of another thread),
  * GREEN_ENOMEM, GREEN_ENOSTACK (copy or auto mode: the thread's shared
  * stack could not be mapped). On error *out is set to NULL.
  */
