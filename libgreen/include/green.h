@@ -72,6 +72,25 @@
  * greenlet is then never freed in the child.
  *
  * ------------------------------------------------------------------------
+ * Signals
+ * ------------------------------------------------------------------------
+ *
+ * These functions are async-signal-safe (a signal handler may call them,
+ * on any thread, whatever the thread was doing): green_current(),
+ * green_main(), green_state(), green_is_main(), green_get_parent(),
+ * green_get_userdata(), green_stack_mode(), green_retain(),
+ * green_attr_init(), green_version(), green_version_string(),
+ * green_error_name() and green_strerror(). green_current() and
+ * green_main() set up the thread's state on its first call with mmap()
+ * (not malloc()), so that holds on a thread's first call too. In a
+ * handler that interrupted a switch, green_current() may already name the
+ * greenlet being switched to. No other function is async-signal-safe:
+ * they may allocate, free, run hooks and user data destructors, or switch
+ * stacks. green_release() in particular may free or kill a greenlet: take
+ * references in a handler with green_retain() only if the code outside
+ * releases them.
+ *
+ * ------------------------------------------------------------------------
  * Return codes
  * ------------------------------------------------------------------------
  *
@@ -368,7 +387,8 @@ GREEN_API int green_release(green_t *g);
  * The current (running) greenlet of the calling thread, creating the main
  * greenlet on the thread's first call. Borrowed: valid while it runs or
  * while you hold a reference (take one with green_retain() to keep it).
- * NULL only if the main greenlet could not be allocated.
+ * NULL only if the main greenlet could not be allocated. Async-signal-safe
+ * (see Signals above), on a thread's first call too.
  */
 GREEN_API green_t *green_current(void);
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -151,27 +152,45 @@ static int mode_from_env(void)
     return GREEN_STACK_GUARDED;
 }
 
+/*
+ * A thread's state and its main greenlet, in one anonymous mapping: made
+ * with mmap(), not malloc(), so that a thread's first green_current() (or
+ * green_main()) is async-signal-safe, as green.h promises. The key whose
+ * destructor ends the thread is made when the library is loaded.
+ */
+struct thread_block {
+    struct green_thread t;
+    struct green m;
+};
+
+__attribute__((constructor)) static void on_load(void)
+{
+    pthread_once(&thread_key_once, make_key);
+}
+
 static void thread_unref(struct green_thread *t)
 {
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        free(t);
-    }
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
+        munmap(t, sizeof(struct thread_block));
 }
 
 static struct green_thread *thread_init(void)
 {
-    pthread_once(&thread_key_once, make_key);
+    pthread_once(&thread_key_once, make_key); /* done at load */
     if (!thread_key_ok)
         return NULL;
     if (!atomic_load(&process_mode)) {
         int unset = 0;
         atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
     }
-    struct green_thread *t = calloc(1, sizeof *t);
-    struct green *m = calloc(1, sizeof *m);
-    if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
-        free(t);
-        free(m);
+    struct thread_block *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b == MAP_FAILED)
+        return NULL;
+    struct green_thread *t = &b->t; /* zero-filled */
+    struct green *m = &b->m;
+    if (pthread_setspecific(thread_key, t) != 0) {
+        munmap(b, sizeof *b);
         return NULL;
     }
     atomic_init(&t->refs, 2); /* the thread, its main greenlet */
@@ -331,7 +350,8 @@ static struct green *free_greenlet(struct green_thread *owner_here,
     }
     if (g->userdata_free)
         g->userdata_free(g->userdata);
-    free(g);
+    if (!(g->flags & GF_MAIN))
+        free(g); /* a main greenlet goes with its thread's block */
     thread_unref(t);
     if (parent &&
         atomic_fetch_sub_explicit(&parent->refs, 1, memory_order_acq_rel) == 1)
