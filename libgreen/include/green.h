@@ -358,6 +358,30 @@ GREEN_API int green_stack_mode(const green_t *g);
  */
 GREEN_API long green_stack_saved(const green_t *g);
 
+/*
+ * Since 1.2. Stack overflow reports (opt-in). Installs, for the whole
+ * process, a SIGSEGV handler that runs on an alternate signal stack: when
+ * the fault lies in the guard of the thread's current greenlet (its own
+ * stack's, or the shared stack's in copy mode), it writes one line on
+ * stderr,
+ *   libgreen: greenlet stack overflow: greenlet 0x..., stack 0x...-0x...,
+ *   guard 0x...-0x..., fault at 0x...
+ * Whatever the fault, it then hands the signal on: to the SIGSEGV handler
+ * the program had installed before this call (called directly, with the
+ * same arguments), or else to the default action (the process dies of
+ * SIGSEGV, with its core dump). A handler the program installs later
+ * replaces this one.
+ *
+ * A handler can run only on an alternate signal stack: the calling thread
+ * gets one now, every other thread when it next creates a greenlet (64 KiB
+ * mapped by libgreen, freed when the thread ends; a thread that has an
+ * alternate stack of its own keeps it). A thread without one dies of the
+ * overflow silently, as without this call. Calling it again does nothing.
+ * Any thread. Errors: GREEN_ENOMEM (the calling thread's alternate stack
+ * could not be mapped; the handler is installed all the same).
+ */
+GREEN_API int green_overflow_handler_install(void);
+
 /* Takes one more reference to g. Any thread. GREEN_EINVAL if g is NULL. */
 GREEN_API int green_retain(green_t *g);
 

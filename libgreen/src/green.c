@@ -545,6 +545,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     if (parent && parent->thread != t)
         return GREEN_ETHREAD;
     check_pending(t);
+    green__overflow_thread_setup(); /* a report without one: the default */
     if (!parent)
         parent = t->current;
     if (mode == GREEN_STACK_MODE_DEFAULT)
@@ -1106,6 +1107,7 @@ int green_set_userdata(green_t *g, void *userdata,
 static void thread_exit(void *arg)
 {
     struct green_thread *t = arg;
+    green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
         tls_thread = NULL;

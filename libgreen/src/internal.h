@@ -166,6 +166,15 @@ GREEN_HIDDEN void green_stack_cache_flush(struct green_stack_cache *cache);
 /* Rounds size up to the page size (0 if it overflows). */
 GREEN_HIDDEN size_t green_stack_round(size_t size);
 
+/* ---- overflow report (overflow.c) --------------------------------------- */
+
+/* Gives the calling thread an alternate signal stack if the overflow
+ * handler is installed and the thread has none. GREEN_OK or
+ * GREEN_ENOMEM. */
+GREEN_HIDDEN int green__overflow_thread_setup(void);
+/* Unmaps the thread's alternate stack, if libgreen made it. */
+GREEN_HIDDEN void green__overflow_thread_end(void);
+
 /* ---- sanitizer and valgrind annotations (annotate.h) --------------------
  */
 #include "annotate.h"
