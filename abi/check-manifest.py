@@ -299,6 +299,7 @@ def check(args):
     listed = {}          # name -> (ret, params)
     listed_structs = {}  # name -> latest [(type, field)]
     expected_syms = set()
+    versions = {}        # name -> [node, ...] in manifest order
     covered = set()
     for path in args.manifests:
         soname, node, funcs, structs = read_manifest(path)
@@ -320,9 +321,16 @@ def check(args):
             patterns = nodes[node]
             covered.add(node)
         for name, signature in funcs.items():
+            if name in listed and listed[name] != signature:
+                problems.append("%s: %s is already in another manifest,"
+                                " with another signature" % (path, name))
+            # A function listed again in a later node is a new default
+            # version (green_attr_init@@GREEN_1.2); the earlier one stays
+            # as name@node for the programs linked against it.
             if name in listed:
-                problems.append("%s: %s is already in another manifest"
-                                % (path, name))
+                expected_syms.discard("%s@@%s" % (name, versions[name][-1]))
+                expected_syms.add("%s@%s" % (name, versions[name][-1]))
+            versions.setdefault(name, []).append(node)
             listed[name] = signature
             expected_syms.add("%s@@%s" % (name, node))
             if not any(fnmatch.fnmatchcase(name, p) for p in patterns):

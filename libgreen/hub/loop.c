@@ -19,7 +19,7 @@
 __thread struct hub *green_hub__tls __attribute__((tls_model("initial-exec")));
 
 const green_attr green_hub__stack_attr = {
-    sizeof(green_attr), 0, NULL, NULL, GREEN_STACK_GUARDED};
+    sizeof(green_attr), 0, NULL, NULL, GREEN_STACK_GUARDED, 0};
 
 /* ---- blocking ------------------------------------------------------------ */
 

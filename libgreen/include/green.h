@@ -72,6 +72,25 @@
  * greenlet is then never freed in the child.
  *
  * ------------------------------------------------------------------------
+ * Signals
+ * ------------------------------------------------------------------------
+ *
+ * These functions are async-signal-safe (a signal handler may call them,
+ * on any thread, whatever the thread was doing): green_current(),
+ * green_main(), green_state(), green_is_main(), green_get_parent(),
+ * green_get_userdata(), green_stack_mode(), green_retain(),
+ * green_attr_init(), green_version(), green_version_string(),
+ * green_error_name() and green_strerror(). green_current() and
+ * green_main() set up the thread's state on its first call with mmap()
+ * (not malloc()), so that holds on a thread's first call too. In a
+ * handler that interrupted a switch, green_current() may already name the
+ * greenlet being switched to. No other function is async-signal-safe:
+ * they may allocate, free, run hooks and user data destructors, or switch
+ * stacks. green_release() in particular may free or kill a greenlet: take
+ * references in a handler with green_retain() only if the code outside
+ * releases them.
+ *
+ * ------------------------------------------------------------------------
  * Return codes
  * ------------------------------------------------------------------------
  *
@@ -185,22 +204,40 @@ typedef struct green green_t;
 typedef int (*green_run_fn)(green_t *self, void *in, void **out);
 
 /* Default and minimum stack sizes, in bytes. Sizes are rounded up to a
- * whole number of pages; one more guard page is mapped below each stack. */
+ * whole number of pages; a guard (GREEN_GUARD_DEFAULT unless the greenlet
+ * asks for another size) is mapped below each stack. */
 #define GREEN_STACK_DEFAULT (256u * 1024u)
 #define GREEN_STACK_MIN (16u * 1024u)
 #define GREEN_STACK_MAX (((size_t)1 << 30) * (sizeof(size_t) > 4 ? 4 : 1))
 
 /*
+ * Since 1.2. The guard below a guarded stack (and below a thread's shared
+ * stack for copy mode): inaccessible memory, so that a greenlet that
+ * overflows its stack faults instead of writing over other memory. A
+ * guard costs address space, never memory, and one mapping whatever its
+ * size. A frame larger than the guard that touches only its low end skips
+ * it and writes into whatever lies below (often another greenlet's stack)
+ * without a fault: the default, 64 KiB, catches frames up to that size.
+ * Code with larger frames (big local arrays, alloca()) should ask for a
+ * larger guard (green_attr.guard_size) or, better, be compiled with
+ * -fstack-clash-protection (gcc, clang), which probes every page of a
+ * large frame so that any guard catches it. Sizes are rounded up to whole
+ * pages; GREEN_GUARD_MAX is the largest.
+ */
+#define GREEN_GUARD_DEFAULT (64u * 1024u)
+#define GREEN_GUARD_MAX (64u * 1024u * 1024u)
+
+/*
  * Stack modes.
  *
  * GREEN_STACK_GUARDED  the greenlet has a stack of its own: one mapping
- *     with a guard page below, so an overflow faults. Switching costs no
+ *     with a guard below (GREEN_GUARD_DEFAULT), so an overflow faults. Switching costs no
  *     copy. Each costs two memory mappings: Linux's default
  *     vm.max_map_count (65530) caps a process near 32,700 of them, after
  *     which starting one fails with GREEN_ENOSTACK.
  * GREEN_STACK_COPY  the greenlet runs on its thread's shared stack
- *     (GREEN_COPY_STACK_SIZE, one mapping with a guard page, made when the
- *     first one starts). When another copy greenlet needs the shared stack,
+ *     (GREEN_COPY_STACK_SIZE, one mapping with a guard of
+ *     GREEN_GUARD_DEFAULT, made when the first one starts). When another copy greenlet needs the shared stack,
  *     the live part of the one there (from its stack pointer to the top,
  *     often a few hundred bytes) is copied to the heap, and copied back
  *     when it is resumed. No mapping per greenlet, so millions can be
@@ -252,12 +289,18 @@ typedef struct green_attr {
     /* GREEN_STACK_MODE_DEFAULT, GREEN_STACK_GUARDED, GREEN_STACK_COPY or
      * GREEN_STACK_AUTO. */
     int stack_mode;
+    /* Since 1.2. The guard below the greenlet's own stack, in bytes; 0
+     * means GREEN_GUARD_DEFAULT. At most GREEN_GUARD_MAX, rounded up to
+     * whole pages. Ignored by copy-mode greenlets, which share their
+     * thread's stack and its default guard. */
+    size_t guard_size;
 } green_attr;
 
-#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0}
+#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0, 0}
 
 /* Fills *attr with the defaults (as GREEN_ATTR_INIT). GREEN_EINVAL if NULL.
- * Any thread. */
+ * Any thread. (A program built against 1.0 or 1.1 gets a version of it
+ * that writes only the fields it knows.) */
 GREEN_API int green_attr_init(green_attr *attr);
 
 /*
@@ -276,8 +319,8 @@ GREEN_API int green_attr_init(green_attr *attr);
  * The greenlet belongs to the calling thread. Its stack is mapped when it
  * starts, not here.
  *
- * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size or stack
- * mode out of range), GREEN_ETHREAD (parent of another thread),
+ * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size, stack
+ * mode or guard size out of range), GREEN_ETHREAD (parent of another thread),
  * GREEN_ENOMEM, GREEN_ENOSTACK (copy or auto mode: the thread's shared
  * stack could not be mapped). On error *out is set to NULL.
  */
@@ -315,6 +358,30 @@ GREEN_API int green_stack_mode(const green_t *g);
  */
 GREEN_API long green_stack_saved(const green_t *g);
 
+/*
+ * Since 1.2. Stack overflow reports (opt-in). Installs, for the whole
+ * process, a SIGSEGV handler that runs on an alternate signal stack: when
+ * the fault lies in the guard of the thread's current greenlet (its own
+ * stack's, or the shared stack's in copy mode), it writes one line on
+ * stderr,
+ *   libgreen: greenlet stack overflow: greenlet 0x..., stack 0x...-0x...,
+ *   guard 0x...-0x..., fault at 0x...
+ * Whatever the fault, it then hands the signal on: to the SIGSEGV handler
+ * the program had installed before this call (called directly, with the
+ * same arguments), or else to the default action (the process dies of
+ * SIGSEGV, with its core dump). A handler the program installs later
+ * replaces this one.
+ *
+ * A handler can run only on an alternate signal stack: the calling thread
+ * gets one now, every other thread when it next creates a greenlet (64 KiB
+ * mapped by libgreen, freed when the thread ends; a thread that has an
+ * alternate stack of its own keeps it). A thread without one dies of the
+ * overflow silently, as without this call. Calling it again does nothing.
+ * Any thread. Errors: GREEN_ENOMEM (the calling thread's alternate stack
+ * could not be mapped; the handler is installed all the same).
+ */
+GREEN_API int green_overflow_handler_install(void);
+
 /* Takes one more reference to g. Any thread. GREEN_EINVAL if g is NULL. */
 GREEN_API int green_retain(green_t *g);
 
@@ -344,7 +411,8 @@ GREEN_API int green_release(green_t *g);
  * The current (running) greenlet of the calling thread, creating the main
  * greenlet on the thread's first call. Borrowed: valid while it runs or
  * while you hold a reference (take one with green_retain() to keep it).
- * NULL only if the main greenlet could not be allocated.
+ * NULL only if the main greenlet could not be allocated. Async-signal-safe
+ * (see Signals above), on a thread's first call too.
  */
 GREEN_API green_t *green_current(void);
 

@@ -53,7 +53,7 @@ static inline void green_annotate_nothing(const volatile void *addr,
 
 #define green_annotate_stack_new(g)                                           \
     green_annotate_range_new((g)->valgrind_stack_id, (g)->stack.base,        \
-                             (g)->stack.size)
+                             green_stack_bytes(&(g)->stack))
 #define green_annotate_stack_free(g)                                          \
     green_annotate_range_free((g)->valgrind_stack_id)
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -155,27 +156,45 @@ static int mode_from_env(void)
     return GREEN_STACK_GUARDED;
 }
 
+/*
+ * A thread's state and its main greenlet, in one anonymous mapping: made
+ * with mmap(), not malloc(), so that a thread's first green_current() (or
+ * green_main()) is async-signal-safe, as green.h promises. The key whose
+ * destructor ends the thread is made when the library is loaded.
+ */
+struct thread_block {
+    struct green_thread t;
+    struct green m;
+};
+
+__attribute__((constructor)) static void on_load(void)
+{
+    pthread_once(&thread_key_once, make_key);
+}
+
 static void thread_unref(struct green_thread *t)
 {
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        free(t);
-    }
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
+        munmap(t, sizeof(struct thread_block));
 }
 
 static struct green_thread *thread_init(void)
 {
-    pthread_once(&thread_key_once, make_key);
+    pthread_once(&thread_key_once, make_key); /* done at load */
     if (!thread_key_ok)
         return NULL;
     if (!atomic_load(&process_mode)) {
         int unset = 0;
         atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
     }
-    struct green_thread *t = calloc(1, sizeof *t);
-    struct green *m = calloc(1, sizeof *m);
-    if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
-        free(t);
-        free(m);
+    struct thread_block *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b == MAP_FAILED)
+        return NULL;
+    struct green_thread *t = &b->t; /* zero-filled */
+    struct green *m = &b->m;
+    if (pthread_setspecific(thread_key, t) != 0) {
+        munmap(b, sizeof *b);
         return NULL;
     }
     atomic_init(&t->refs, 2); /* the thread, its main greenlet */
@@ -335,7 +354,8 @@ static struct green *free_greenlet(struct green_thread *owner_here,
     }
     if (g->userdata_free)
         g->userdata_free(g->userdata);
-    free(g);
+    if (!(g->flags & GF_MAIN))
+        free(g); /* a main greenlet goes with its thread's block */
     thread_unref(t);
     if (parent &&
         atomic_fetch_sub_explicit(&parent->refs, 1, memory_order_acq_rel) == 1)
@@ -456,7 +476,30 @@ int green_release(green_t *g)
 #define ATTR_HAS(a, field)                                                    \
     ((a)->size >= offsetof(green_attr, field) + sizeof((a)->field))
 
-int green_attr_init(green_attr *attr)
+/*
+ * green_attr_init() has two versions: a program built against 1.0 or 1.1
+ * has a green_attr that ends at stack_mode and gets the old one, which
+ * writes no further; a program built against 1.2 or later gets the
+ * current one (see abi/README.md).
+ */
+/* sizeof(green_attr) in 1.0 and 1.1: the new field starts where the old
+ * struct ended (after stack_mode's padding). */
+#define ATTR_SIZE_1_0 offsetof(green_attr, guard_size)
+
+__asm__(".symver green__attr_init_1_0, green_attr_init@GREEN_1.0");
+__asm__(".symver green__attr_init_1_2, green_attr_init@@GREEN_1.2");
+
+GREEN_API int green__attr_init_1_0(green_attr *attr)
+{
+    if (!attr)
+        return GREEN_EINVAL;
+    green_attr init = GREEN_ATTR_INIT;
+    init.size = ATTR_SIZE_1_0;
+    memcpy(attr, &init, ATTR_SIZE_1_0);
+    return GREEN_OK;
+}
+
+GREEN_API int green__attr_init_1_2(green_attr *attr)
 {
     if (!attr)
         return GREEN_EINVAL;
@@ -477,6 +520,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     void *userdata = NULL;
     void (*userdata_free)(void *) = NULL;
     int mode = GREEN_STACK_MODE_DEFAULT;
+    size_t guard_size = 0; /* GREEN_GUARD_DEFAULT */
     if (attr) {
         if (!ATTR_HAS(attr, stack_size))
             return GREEN_EINVAL;
@@ -494,6 +538,10 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
             mode = attr->stack_mode;
         if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
             return GREEN_EINVAL;
+        if (ATTR_HAS(attr, guard_size))
+            guard_size = attr->guard_size;
+        if (guard_size > GREEN_GUARD_MAX)
+            return GREEN_EINVAL;
     }
     struct green_thread *t = thread_get();
     if (!t)
@@ -501,6 +549,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     if (parent && parent->thread != t)
         return GREEN_ETHREAD;
     check_pending(t);
+    green__overflow_thread_setup(); /* a report without one: the default */
     if (!parent)
         parent = t->current;
     if (mode == GREEN_STACK_MODE_DEFAULT)
@@ -526,8 +575,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
         g->copy_buf = NULL;
         g->copy_len = g->copy_cap = 0;
     } else {
-        g->stack.base = NULL;
-        g->stack.size = green_stack_round(stack_size);
+        green_stack_request(&g->stack, stack_size, guard_size);
     }
     g->userdata = userdata;
     g->userdata_free = userdata_free;
@@ -555,17 +603,15 @@ static int prepare_start(struct green_thread *t, struct green *g)
     if (g->mode == GREEN_STACK_AUTO &&
         green_stack_mapped() >= green_stack_auto_limit())
         return green_copy_prepare_start(t, g); /* keep mappings for others */
-    size_t size = g->stack.size;
-    if (green_stack_get(&t->cache, &g->stack, size) != GREEN_OK) {
-        g->stack.size = size;
+    if (green_stack_get(&t->cache, &g->stack) != GREEN_OK) {
         /* AUTO: no mapping left (or no memory for one), so share. */
         return g->mode == GREEN_STACK_AUTO ? green_copy_prepare_start(t, g)
                                            : GREEN_ENOSTACK;
     }
     g->mode = GREEN_STACK_GUARDED;
     green_annotate_stack_new(g);
-    green_annotate_unpoison(g->stack.base, g->stack.size);
-    g->sp = green_arch_init_stack(g->stack.base, g->stack.size);
+    green_annotate_unpoison(g->stack.base, green_stack_bytes(&g->stack));
+    g->sp = green_arch_init_stack(g->stack.base, green_stack_bytes(&g->stack));
     return GREEN_OK;
 }
 
@@ -627,13 +673,13 @@ static inline void asan_leave(struct green_thread *t, struct green *origin,
     size_t size;
     if (target->mode == GREEN_STACK_COPY) {
         bottom = t->shared.base;
-        size = t->shared.size;
+        size = green_stack_bytes(&t->shared);
     } else if (target->flags & GF_MAIN) {
         bottom = target->asan_bottom;
         size = target->asan_size;
     } else {
         bottom = target->stack.base;
-        size = target->stack.size;
+        size = green_stack_bytes(&target->stack);
     }
     __sanitizer_start_switch_fiber(
         origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
@@ -1101,6 +1147,7 @@ int green_set_userdata(green_t *g, void *userdata,
 static void thread_exit(void *arg)
 {
     struct green_thread *t = arg;
+    green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
         tls_thread = NULL;

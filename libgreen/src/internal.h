@@ -111,10 +111,21 @@ GREEN_HIDDEN void green__tsan_switch(void);
 
 /* ---- stacks (stack.c) --------------------------------------------------- */
 
+/*
+ * A guarded stack: one mapping, a PROT_NONE guard of guard_units below
+ * `units` usable ones. Sizes are kept in units of 4 KiB (every page size
+ * is a multiple), so that the struct stays two words in struct green.
+ * While a greenlet is new, base is NULL and the sizes are the ones to map.
+ */
+#define GREEN_STACK_UNIT_SHIFT 12
 struct green_stack {
-    void *base; /* lowest usable address (the guard page lies below) */
-    size_t size; /* usable bytes */
+    void *base; /* lowest usable address (the guard lies below) */
+    unsigned units;       /* usable size */
+    unsigned guard_units; /* guard size */
 };
+#define green_stack_bytes(st) ((size_t)(st)->units << GREEN_STACK_UNIT_SHIFT)
+#define green_guard_bytes(st)                                                 \
+    ((size_t)(st)->guard_units << GREEN_STACK_UNIT_SHIFT)
 
 #define GREEN_STACK_CACHE 16
 
@@ -123,27 +134,42 @@ struct green_stack_cache {
     struct green_stack slots[GREEN_STACK_CACHE];
 };
 
-/* Gives st a stack of `size` usable bytes (page-rounded), from the cache
- * when one of that size is there. GREEN_OK or GREEN_ENOSTACK. */
+/* Sets st's sizes (bytes, page-rounded here) without mapping anything.
+ * guard 0 means GREEN_GUARD_DEFAULT. */
+GREEN_HIDDEN void green_stack_request(struct green_stack *st, size_t size,
+                                      size_t guard);
+/* Gives st (base NULL, sizes requested) a stack of its sizes, from the
+ * cache when one of those sizes is there. GREEN_OK or GREEN_ENOSTACK (st
+ * unchanged). */
 GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
-                                 struct green_stack *st, size_t size);
-/* Maps a fresh stack of `size` usable bytes (page-rounded), bypassing the
- * cache. GREEN_OK or GREEN_ENOSTACK. */
-GREEN_HIDDEN int green_stack_map(struct green_stack *st, size_t size);
+                                 struct green_stack *st);
+/* Maps a fresh stack of st's requested sizes, bypassing the cache.
+ * GREEN_OK or GREEN_ENOSTACK (st unchanged). */
+GREEN_HIDDEN int green_stack_map(struct green_stack *st);
 /* How many stacks the process has mapped, and how many auto-mode
  * greenlets may take before they start in copy mode: a quarter of
  * vm.max_map_count (read once). */
 GREEN_HIDDEN long green_stack_mapped(void);
 GREEN_HIDDEN long green_stack_auto_limit(void);
-/* Returns st to the cache, or unmaps it if the cache is full. */
+/* Returns st to the cache, or unmaps it if the cache is full; st keeps
+ * its sizes, base becomes NULL. */
 GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
                                   struct green_stack *st);
-/* Unmaps st. */
+/* Unmaps st (base becomes NULL). */
 GREEN_HIDDEN void green_stack_unmap(struct green_stack *st);
 /* Unmaps every cached stack. */
 GREEN_HIDDEN void green_stack_cache_flush(struct green_stack_cache *cache);
 /* Rounds size up to the page size (0 if it overflows). */
 GREEN_HIDDEN size_t green_stack_round(size_t size);
+
+/* ---- overflow report (overflow.c) --------------------------------------- */
+
+/* Gives the calling thread an alternate signal stack if the overflow
+ * handler is installed and the thread has none. GREEN_OK or
+ * GREEN_ENOMEM. */
+GREEN_HIDDEN int green__overflow_thread_setup(void);
+/* Unmaps the thread's alternate stack, if libgreen made it. */
+GREEN_HIDDEN void green__overflow_thread_end(void);
 
 /* ---- sanitizer and valgrind annotations (annotate.h) --------------------
  */
@@ -188,7 +214,7 @@ struct green {
     /* Kept small: a million suspended copy-mode greenlets are a million of
      * these (see bench/copy_bench.c). */
     union {
-        /* guarded or auto mode; .size is the size to map while new */
+        /* guarded or auto mode; its sizes are the ones to map while new */
         struct green_stack stack;
         /* copy mode: the saved live stack, its length and capacity */
         struct {

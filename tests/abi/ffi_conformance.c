@@ -81,6 +81,7 @@ static void fail(const char *fmt, ...)
 struct fn {
     char name[64];
     char node[64];
+    char old_node[64]; /* an earlier version's node, or "" */
     char ret[16];
     int nparams;
     char param[MAX_PARAMS][16];
@@ -146,6 +147,7 @@ static void read_manifest(const char *path)
     if (!f)
         fail("cannot open the manifest %s", path);
     char line[512], node[64] = "";
+    int renewed = 0; /* functions given a new version by this manifest */
     int no = 0, first = nfns;
     while (fgets(line, sizeof line, f)) {
         no++;
@@ -175,14 +177,17 @@ static void read_manifest(const char *path)
             if (!open || !close || close < open ||
                 sscanf(s + 7, "%63[A-Za-z0-9_]", name) != 1)
                 fail("%s:%d: cannot read '%s'", path, no, s);
-            int known = 0;
+            /* A later manifest's layout (fields appended) replaces the
+             * earlier one: it is the one green_attr_init's default
+             * version, which dlsym() finds, fills. */
+            int slot = nstructs;
             for (int i = 0; i < nstructs; i++)
-                known |= !strcmp(structs[i].name, name);
-            if (known) /* keep the oldest layout */
-                continue;
-            if (nstructs == (int)(sizeof structs / sizeof structs[0]))
+                if (!strcmp(structs[i].name, name))
+                    slot = i;
+            if (slot == (int)(sizeof structs / sizeof structs[0]))
                 fail("%s: too many structs", path);
-            struct st *st = &structs[nstructs];
+            struct st *st = &structs[slot];
+            memset(st, 0, sizeof *st);
             snprintf(st->name, sizeof st->name, "%s", name);
             *close = '\0';
             for (char *tok = strtok(open + 1, ","); tok;
@@ -203,7 +208,8 @@ static void read_manifest(const char *path)
             if (ffi_get_struct_offsets(FFI_DEFAULT_ABI, &st->type,
                                        st->offset) != FFI_OK)
                 fail("%s:%d: libffi cannot lay out struct %s", path, no, name);
-            nstructs++;
+            if (slot == nstructs)
+                nstructs++;
             continue;
         }
         /* <ret> <name>(<type>, <type>...) */
@@ -230,9 +236,21 @@ static void read_manifest(const char *path)
             if (!(fn->ffi_params[i] = ffi_type_of(fn->param[i])) ||
                 !strcmp(fn->param[i], "void"))
                 fail("%s:%d: bad parameter type %s", path, no, fn->param[i]);
+        int again = -1;
         for (int i = 0; i < nfns; i++)
             if (!strcmp(fns[i].name, fn->name))
-                fail("%s:%d: %s is listed twice", path, no, fn->name);
+                again = i;
+        if (again >= 0) {
+            /* A new default version in a later node: the call goes to it,
+             * and the old version must still resolve at its node. */
+            if (fns[again].old_node[0])
+                fail("%s:%d: %s is listed three times", path, no, fn->name);
+            memcpy(fns[again].old_node, fns[again].node,
+                   sizeof fns[again].node);
+            snprintf(fns[again].node, sizeof fns[again].node, "%s", node);
+            renewed++;
+            continue;
+        }
         if (ffi_prep_cif(&fn->cif, FFI_DEFAULT_ABI, (unsigned)fn->nparams,
                          fn->ffi_ret, fn->ffi_params) != FFI_OK)
             fail("%s:%d: ffi_prep_cif failed for %s", path, no, fn->name);
@@ -241,7 +259,7 @@ static void read_manifest(const char *path)
     fclose(f);
     if (!soname[0] || !node[0])
         fail("%s: @soname and @node are required", path);
-    if (nfns == first)
+    if (nfns == first && !renewed)
         fail("%s: no function", path);
     for (int i = first; i < nfns; i++)
         snprintf(fns[i].node, sizeof fns[i].node, "%s", node);
@@ -494,6 +512,15 @@ static void *load(const char *expected_dir)
             fprintf(stderr, "FAIL: dlvsym(%s, %s): %s\n", fn->name, fn->node,
                     versioned ? "another definition" : "no such version");
             missing++;
+        } else if (fn->old_node[0]) {
+            void *old = dlvsym(h, fn->name, fn->old_node);
+            if (!old || old == fn->addr) {
+                fprintf(stderr, "FAIL: dlvsym(%s, %s): %s\n", fn->name,
+                        fn->old_node,
+                        old ? "the same as the default version"
+                            : "no such version");
+                missing++;
+            }
         }
     }
     if (missing)

@@ -289,6 +289,7 @@ static void *thread_no_state(void *arg)
     struct fresh_thread *ft = arg;
     fail_calloc = 1;
     fail_malloc = 1;
+    fail_mmap = 1; /* the thread state is mapped */
     ft->current = green_current();
     ft->main_g = green_main();
     ft->created = V(1);
@@ -296,6 +297,7 @@ static void *thread_no_state(void *arg)
     ft->hook_rc = green_hook_add(count_hook, NULL);
     fail_calloc = 0;
     fail_malloc = 0;
+    fail_mmap = 0;
     ft->current_after = green_current();
     green_t *g = NULL;
     void *r = NULL;

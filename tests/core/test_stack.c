@@ -123,6 +123,81 @@ static void test_overflow_hits_guard(void **state)
     assert_int_equal(WTERMSIG(status), SIGSEGV);
 }
 
+/* ---- a large frame below a small stack ---- */
+
+/* A 40 KiB frame that touches only its lowest byte, as code compiled
+ * without -fstack-clash-protection (this file) does with a big array: it
+ * skips a one-page guard and lands in whatever lies below. */
+static __attribute__((noinline)) int big_frame(void)
+{
+    volatile char big[40 * 1024];
+    big[0] = 1;
+    return big[0];
+}
+
+static int run_park_then_big(green_t *self, void *in, void **out)
+{
+    (void)self;
+    green_switch(green_main(), in, NULL);
+    *out = (void *)(uintptr_t)big_frame();
+    return GREEN_OK;
+}
+
+static int run_park_only(green_t *self, void *in, void **out)
+{
+    (void)self;
+    green_switch(green_main(), in, NULL);
+    *out = NULL;
+    return GREEN_OK;
+}
+
+static void big_frame_body(void)
+{
+    /* a: a 16 KiB stack with the default guard; b: mapped next, which
+     * puts its stack right below a's guard */
+    green_attr small = GREEN_ATTR_INIT;
+    small.stack_size = GREEN_STACK_MIN;
+    green_t *a = NULL, *b = NULL;
+    if (green_create(&a, run_park_then_big, NULL, &small) != GREEN_OK ||
+        green_switch(a, NULL, NULL) != GREEN_OK ||
+        green_create(&b, run_park_only, NULL, NULL) != GREEN_OK ||
+        green_switch(b, NULL, NULL) != GREEN_OK)
+        _exit(2);
+    green_switch(a, NULL, NULL); /* must fault in a's guard */
+    _exit(0);
+}
+
+static void test_large_frame_hits_default_guard(void **state)
+{
+    (void)state;
+    int status = in_child(big_frame_body);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+}
+
+static int run_where(green_t *self, void *in, void **out);
+
+static void test_guard_size_attr(void **state)
+{
+    (void)state;
+    green_attr a;
+    assert_ok(green_attr_init(&a));
+    assert_int_equal(a.size, sizeof(green_attr));
+    assert_int_equal(a.guard_size, 0);
+    green_t *g = NULL;
+    a.guard_size = (size_t)GREEN_GUARD_MAX + 1;
+    assert_int_equal(green_create(&g, run_where, NULL, &a), GREEN_EINVAL);
+    assert_null(g);
+    /* a larger guard: one mapping all the same */
+    a.guard_size = 1024 * 1024;
+    a.stack_size = GREEN_STACK_MIN + 5 * 4096; /* not from the cache */
+    long before = mmap_calls;
+    assert_ok(green_create(&g, run_where, NULL, &a));
+    assert_ok(green_switch(g, NULL, NULL));
+    assert_int_equal(mmap_calls - before, 1);
+    assert_ok(green_release(g));
+}
+
 static void test_deep_but_within_stack(void **state)
 {
     (void)state;
@@ -232,6 +307,7 @@ struct thread_stacks {
 static void *thread_stacks(void *arg)
 {
     struct thread_stacks *ts = arg;
+    green_current(); /* the thread's state: one mapping, not a stack */
     long maps = mmap_calls;
     green_t *g[40];
     for (int i = 0; i < 40; i++) {
@@ -264,14 +340,16 @@ static void test_thread_end_unmaps_everything(void **state)
     assert_true(ts.ok);
     assert_int_equal(ts.maps, 40);
     /* every stack of that thread was unmapped by the time it ended: the
-     * cached ones and those of the suspended greenlets */
-    assert_int_equal(mmap_calls - maps, 40);
+     * cached ones and those of the suspended greenlets (one more mapping:
+     * the thread's state) */
+    assert_int_equal(mmap_calls - maps, 41);
     assert_int_equal(munmap_calls - unmaps, 40);
     for (int i = 0; i < 20; i++) {
         assert_int_equal(green_state(ts.left[i]), GREEN_STATE_DEAD);
         assert_ok(green_release(ts.left[i]));
     }
-    assert_int_equal(munmap_calls - unmaps, 40);
+    /* and the thread's state with the last of them */
+    assert_int_equal(munmap_calls - unmaps, 41);
 }
 
 int main(void)
@@ -279,6 +357,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_hits_guard),
         cmocka_unit_test(test_deep_but_within_stack),
+        cmocka_unit_test(test_large_frame_hits_default_guard),
+        cmocka_unit_test(test_guard_size_attr),
         cmocka_unit_test(test_interposition_works),
         cmocka_unit_test(test_stacks_reused),
         cmocka_unit_test(test_stacks_reused_in_batches),

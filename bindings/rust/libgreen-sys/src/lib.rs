@@ -30,7 +30,7 @@ use core::ffi::{c_char, c_int, c_long, c_void};
 /// Major version of the header these declarations follow.
 pub const GREEN_VERSION_MAJOR: c_int = 1;
 /// Minor version of the header these declarations follow.
-pub const GREEN_VERSION_MINOR: c_int = 1;
+pub const GREEN_VERSION_MINOR: c_int = 2;
 /// Patch version of the header these declarations follow.
 pub const GREEN_VERSION_PATCH: c_int = 0;
 /// The header version as one number: major * 10000 + minor * 100 + patch.
@@ -150,6 +150,9 @@ pub struct green_attr {
     pub userdata_free: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
     /// One of the `GREEN_STACK_*` modes (0: the thread's default).
     pub stack_mode: c_int,
+    /// Since 1.2: the guard below the greenlet's own stack, in bytes; 0
+    /// means `GREEN_GUARD_DEFAULT` (64 KiB).
+    pub guard_size: usize,
 }
 
 impl Default for green_attr {
@@ -161,6 +164,7 @@ impl Default for green_attr {
             userdata: core::ptr::null_mut(),
             userdata_free: None,
             stack_mode: GREEN_STACK_MODE_DEFAULT,
+            guard_size: 0,
         }
     }
 }
@@ -168,7 +172,7 @@ impl Default for green_attr {
 extern "C" {
     /// The version of the loaded library, as [`GREEN_VERSION`].
     pub fn green_version() -> c_int;
-    /// The version of the loaded library as a C string ("1.1.0").
+    /// The version of the loaded library as a C string ("1.2.0").
     pub fn green_version_string() -> *const c_char;
     /// The name of a return code ("GREEN_EDEAD"), or "GREEN_E?".
     pub fn green_error_name(code: c_int) -> *const c_char;
@@ -257,6 +261,7 @@ mod tests {
             userdata: core::ptr::dangling_mut::<c_void>(),
             userdata_free: None,
             stack_mode: 3,
+            guard_size: 7,
         };
         assert_eq!(unsafe { green_attr_init(&mut a) }, GREEN_OK);
         let d = green_attr::default();
@@ -264,6 +269,7 @@ mod tests {
         assert_eq!(a.stack_size, 0);
         assert!(a.userdata.is_null());
         assert_eq!(a.stack_mode, GREEN_STACK_MODE_DEFAULT);
+        assert_eq!(a.guard_size, 0);
     }
 
     unsafe extern "C" fn double(
