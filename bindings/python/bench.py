@@ -232,7 +232,7 @@ def main():
           % (platform.python_version(), platform.machine(), args.runs))
     print("  libgreen: %s" % mine["greenlet_file"])
     print("  greenlet: %s" % theirs["greenlet_file"])
-    targets = {"switch": 0.8, "create+finish": 0.2}
+    targets = {"switch": 0.5, "create+finish": 0.15}
     print("%-14s %12s %12s %8s %8s" % ("benchmark", "libgreen", "greenlet",
                                        "ratio", "target"))
     ok = True

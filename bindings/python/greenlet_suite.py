@@ -102,16 +102,33 @@ def inner(out):
         json.dump(report, f)
 
 
-def run_impl(label, pythonpath, out):
+def start_impl(label, pythonpath, out):
+    """Starts the suite on one implementation; its output goes to out.log."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(pythonpath)
     env.pop("GREEN_TEST_REFERENCE", None)
-    print("== greenlet's suite on %s (Python %s)"
-          % (label, sys.version.split()[0]), flush=True)
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__),
-                           "--inner", out], env=env, cwd=tempfile.gettempdir())
+    log = open(out + ".log", "w")
+    log.write("== greenlet's suite on %s (Python %s)\n"
+              % (label, sys.version.split()[0]))
+    log.flush()
+    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                             "--inner", out], env=env, stdout=log,
+                            stderr=subprocess.STDOUT,
+                            cwd=tempfile.gettempdir())
+    return label, proc, log, out
+
+
+def finish_impl(started):
+    """Waits for a run of start_impl(), prints its output, returns its
+    report (None if it did not report)."""
+    label, proc, log, out = started
+    rc = proc.wait()
+    log.close()
+    with open(out + ".log") as f:
+        sys.stdout.write(f.read())
+    sys.stdout.flush()
     if not os.path.exists(out):
-        print("%s: the suite did not report (exit %d)" % (label, proc.returncode))
+        print("%s: the suite did not report (exit %d)" % (label, rc))
         return None
     with open(out) as f:
         return json.load(f)
@@ -141,14 +158,17 @@ def main():
             shutil.copy(os.path.join(binding, "greenlet", f), pkg)
         os.symlink(os.path.join(ref, "greenlet", "tests"),
                    os.path.join(pkg, "tests"))
-        results = {}
+        # The two runs go side by side: most of the suite's time is spent
+        # waiting (sleeps, subprocesses, memory measurements).
+        started = {}
         if args.impl in ("both", "dropin"):
-            results["dropin"] = run_impl("libgreen's drop-in",
-                                         [stage, binding, deps],
-                                         os.path.join(work, "dropin.json"))
+            started["dropin"] = start_impl("libgreen's drop-in",
+                                           [stage, binding, deps],
+                                           os.path.join(work, "dropin.json"))
         if args.impl in ("both", "pypi"):
-            results["pypi"] = run_impl("PyPI's greenlet", [ref, deps],
-                                       os.path.join(work, "pypi.json"))
+            started["pypi"] = start_impl("PyPI's greenlet", [ref, deps],
+                                         os.path.join(work, "pypi.json"))
+        results = {k: finish_impl(v) for k, v in started.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     status = 0

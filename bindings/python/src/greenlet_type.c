@@ -1055,8 +1055,13 @@ static void pyg_dealloc(PyObject *o)
 {
     PyGreenlet *g = (PyGreenlet *)o;
     PyObject_GC_UnTrack(o);
-    if (g->g && !g->main && green_state(g->g) == GREEN_STATE_SUSPENDED) {
-        if (!kill_suspended(g))
+    if (g->g && !g->main) {
+        /* Suspended; or suspended when its thread ended (libgreen then
+         * marks it dead): its frames are freed there. */
+        int s = green_state(g->g);
+        if ((s == GREEN_STATE_SUSPENDED ||
+             (s == GREEN_STATE_DEAD && !g->ts->alive)) &&
+            !kill_suspended(g))
             return;
     }
     if (g->weakreflist)

@@ -29,7 +29,9 @@
 #include "pystate.h"
 #include "pystate_chunks.h"
 
-/* The frame's references to its function and code (pystate_discard.h). */
+/* The frame's code, and its references to its function and code
+ * (pystate_discard.h). */
+#define PYG_FRAME_CODE(f) (f->f_code)
 #define PYG_FRAME_DROP_CODE(f) do { Py_CLEAR(f->f_func); Py_CLEAR(f->f_code); } while (0)
 #include "pystate_discard.h"
 
@@ -47,7 +49,10 @@ void pyg_state_save(pyg_pystate *st)
 {
     PyThreadState *ts = _PyThreadState_GET();
     st->cframe = ts->cframe;
-    st->current_frame = ts->cframe->current_frame;
+    /* A greenlet that finished left its eval record (pyg_state_run()) for
+     * the thread's root one: it has no frame left. */
+    st->current_frame =
+        ts->cframe == &ts->root_cframe ? NULL : ts->cframe->current_frame;
     st->recursion_depth = ts->recursion_limit - ts->recursion_remaining;
     st->chunk = ts->datastack_chunk;
     st->top = ts->datastack_top;
@@ -117,6 +122,7 @@ PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
      * (the switch away saves it in the dead greenlet, as greenlet keeps
      * it). */
     ts = _PyThreadState_GET();
+    ts->cframe = &ts->root_cframe; /* cf ends here */
     _PyStackChunk *c = ts->datastack_chunk;
     ts->datastack_chunk = NULL;
     ts->datastack_top = NULL;

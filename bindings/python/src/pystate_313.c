@@ -28,7 +28,9 @@
 #include "pystate.h"
 #include "pystate_chunks.h"
 
-/* The frame's references to its function and code (pystate_discard.h). */
+/* The frame's code, and its references to its function and code
+ * (pystate_discard.h). */
+#define PYG_FRAME_CODE(f) (((PyCodeObject *)f->f_executable))
 #define PYG_FRAME_DROP_CODE(f) do { Py_CLEAR(f->f_funcobj); Py_CLEAR(f->f_executable); } while (0)
 #include "pystate_discard.h"
 #include "pystate_expose.h"

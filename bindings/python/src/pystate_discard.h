@@ -4,13 +4,17 @@
  * never run again (its thread ended), without running them.
  *
  * Included by each pystate_3XX.c after CPython's internal headers, with
- * PYG_FRAME_DROP_CODE(frame) defined to release the frame's references to
- * its function and code objects (their names change between versions);
- * every other field used here has the same name in 3.11, 3.12 and 3.13.
+ * PYG_FRAME_CODE(frame) defined as the frame's code object and
+ * PYG_FRAME_DROP_CODE(frame) to release the frame's references to its
+ * function and code objects (their names change between versions); every
+ * other field used here has the same name in 3.11, 3.12 and 3.13.
  *
  * The greenlet's frame chain (exposed: no entry frame of the C stack, see
  * pystate_expose.h) is walked from the innermost frame out:
- *  - a frame of the data stack gives up its references; if its frame
+ *  - a frame of the data stack gives up its references (its local, cell
+ *    and free variables: a frame that is executing, suspended in a call,
+ *    has no record of its evaluation stack, whose values stay referenced);
+ *    if its frame
  *    object is referenced elsewhere (gr_frame, a traceback), the frame
  *    object takes a copy of the frame first, as CPython does when a frame
  *    ends, so that it stays usable (f_locals, f_lineno...);
@@ -23,6 +27,10 @@
 
 static void pyg__frame_clear(_PyInterpreterFrame *f)
 {
+    /* An executing frame keeps its stack pointer in the evaluation loop
+     * (stacktop is -1): only its variables are known. */
+    if (f->stacktop < 0)
+        f->stacktop = PYG_FRAME_CODE(f)->co_nlocalsplus;
     PyFrameObject *fo = f->frame_obj;
     if (fo) {
         f->frame_obj = NULL;
