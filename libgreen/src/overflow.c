@@ -26,7 +26,8 @@
 static struct sigaction previous;
 static atomic_int installed;
 
-static __thread void *alt_stack;
+static __thread void *alt_stack
+    __attribute__((tls_model("initial-exec")));
 
 /* Appends a string or a hex number to buf (no stdio in a handler). */
 static size_t put_str(char *buf, size_t len, size_t cap, const char *s)
@@ -116,7 +117,8 @@ static void on_segv(int sig, siginfo_t *info, void *ctx)
 
 int green__overflow_thread_setup(void)
 {
-    if (alt_stack || !atomic_load_explicit(&installed, memory_order_acquire))
+    /* The global flag first: alt_stack is a general-dynamic TLS access. */
+    if (!atomic_load_explicit(&installed, memory_order_acquire) || alt_stack)
         return GREEN_OK;
     stack_t cur;
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
