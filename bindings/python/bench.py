@@ -245,7 +245,7 @@ def main():
         if target is not None:
             met = ratio <= target
             ok &= met
-            mark = "<=%.1f %s" % (target, "met" if met else "MISSED")
+            mark = "<=%g %s" % (target, "met" if met else "MISSED")
         print("%-14s %9.0f ns %9.0f ns %7.2fx  %s" % (name, a, b, ratio, mark))
     a = statistics.median(mine["results"]["memory"])
     b = statistics.median(theirs["results"]["memory"])

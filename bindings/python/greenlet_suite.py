@@ -89,11 +89,17 @@ def inner(out):
                                      stream=sys.stdout)
     t0 = time.time()
     r = runner.run(suite)
+    # greenlet marks some tests with its own known leaks (fails_leakcheck):
+    # its leak checker then raises when the leak does not happen. Those are
+    # reported apart, as passed without greenlet's leak.
+    no_leak = sorted(t.id() for t, tb in r.errors + r.failures
+                     if "to leak but it did not" in tb)
     report = {
         "run": r.testsRun,
         "passed": sorted(r.passed),
-        "failed": sorted(t.id() for t, _ in r.failures),
-        "errors": sorted(t.id() for t, _ in r.errors),
+        "no_leak": no_leak,
+        "failed": sorted(t.id() for t, _ in r.failures if t.id() not in no_leak),
+        "errors": sorted(t.id() for t, _ in r.errors if t.id() not in no_leak),
         "skipped": sorted(t.id() for t, _ in r.skipped),
         "excluded": excluded,
         "seconds": round(time.time() - t0, 1),
@@ -177,9 +183,11 @@ def main():
         if r is None:
             status = 1
             continue
-        print("greenlet suite, Python %s, %s: %d run, %d passed, %d failed, "
+        print("greenlet suite, Python %s, %s: %d run, %d passed (+%d without "
+              "greenlet's expected leak), %d failed, "
               "%d errors, %d skipped (%d C API tests excluded) in %.0f s"
-              % (ver, k, r["run"], len(r["passed"]), len(r["failed"]),
+              % (ver, k, r["run"], len(r["passed"]), len(r.get("no_leak", ())),
+                 len(r["failed"]),
                  len(r["errors"]), len(r["skipped"]), len(r["excluded"]),
                  r["seconds"]))
     d, p = results.get("dropin"), results.get("pypi")
@@ -187,9 +195,13 @@ def main():
         print("the drop-in run ran no test")
         status = 1
     if d is not None and p is not None:
-        missing = sorted(set(p["passed"]) - set(d["passed"]))
+        missing = sorted(set(p["passed"]) - set(d["passed"]) -
+                         set(d.get("no_leak", ())))
         print("Python %s: passed on the drop-in %d, on PyPI's greenlet %d"
               % (ver, len(d["passed"]), len(p["passed"])))
+        for t in d.get("no_leak", ()):
+            print("  passes on the drop-in without the leak greenlet's "
+                  "checker expects of greenlet: " + t)
         for t in missing:
             print("  passes on PyPI's greenlet only: " + t)
         if missing:
