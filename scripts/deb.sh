@@ -45,6 +45,7 @@ need() { grep -q "$2" "$work/$1.list" || { echo "$1 lacks $2" >&2; exit 1; }; }
 need libgreen1 "usr/lib/$arch/libgreen.so.1$"
 need libgreen-hub1 "usr/lib/$arch/libgreen-hub.so.1$"
 for f in usr/include/green.h usr/include/green_hub.h "usr/lib/$arch/libgreen.so$" \
+  "usr/lib/$arch/libgreen.a$" "usr/lib/$arch/libgreen-hub.a$" \
   "usr/lib/$arch/pkgconfig/green.pc" "usr/lib/$arch/pkgconfig/green-hub.pc" \
   "usr/lib/$arch/cmake/green/green-config.cmake" usr/share/man/man3/green_switch.3 \
   usr/share/man/man3/green_hub.3; do
