@@ -22,7 +22,7 @@
 #define RELEASERS 2
 /* AddressSanitizer's shadow memory makes each fork slow: fewer there. */
 #ifdef __SANITIZE_ADDRESS__
-#define FORKS 200
+#define FORKS 100
 #else
 #define FORKS 1000
 #endif

@@ -11,7 +11,9 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +62,33 @@ static void read_all(int fd, char *buf, size_t cap)
     buf[len] = 0;
 }
 
+/* Re-runs this program with --probe. In a cross build the program runs
+ * under an emulator (qemu-user): GREEN_TEST_EMULATOR holds its command
+ * line, words separated by spaces, and the emulator runs the program. */
+static void exec_self_probe(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return;
+    self[n] = 0;
+    const char *emu = getenv("GREEN_TEST_EMULATOR");
+    if (!emu || !*emu) {
+        execl(self, "core_mode_env", "--probe", (char *)NULL);
+        return;
+    }
+    static char words[4096];
+    char *argv[64];
+    int argc = 0;
+    snprintf(words, sizeof words, "%s", emu);
+    for (char *w = strtok(words, " "); w && argc < 60; w = strtok(NULL, " "))
+        argv[argc++] = w;
+    argv[argc++] = self;
+    argv[argc++] = "--probe";
+    argv[argc] = NULL;
+    execvp(argv[0], argv);
+}
+
 /* Runs the probe with GREEN_STACK_MODE=value (unset if NULL). */
 static void run_probe(const char *value, int *mode, char *err, size_t cap)
 {
@@ -76,7 +105,7 @@ static void run_probe(const char *value, int *mode, char *err, size_t cap)
             setenv("GREEN_STACK_MODE", value, 1);
         else
             unsetenv("GREEN_STACK_MODE");
-        execl("/proc/self/exe", "core_mode_env", "--probe", (char *)NULL);
+        exec_self_probe();
         _exit(127);
     }
     close(out[1]);

@@ -166,15 +166,28 @@ fn bundled() {
     let arch = match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
         Ok("x86_64") => "x86_64_sysv.S",
         Ok("aarch64") => "aarch64_aapcs.S",
+        Ok("x86") => "i386_sysv.S",
+        Ok("arm") => "arm_aapcs.S",
+        Ok("riscv64") => "riscv64_lp64d.S",
+        Ok("powerpc64") => "ppc64le_elfv2.S",
+        Ok("s390x") => "s390x_elf.S",
         Ok(other) => panic!("libgreen has no stack switch for {other}"),
         Err(e) => panic!("CARGO_CFG_TARGET_ARCH: {e}"),
     };
     println!("cargo:rerun-if-changed={}", root.display());
+    // Every C file of the library's src/ (the copy holds exactly those).
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("src"))
+        .expect("the bundled sources")
+        .map(|e| e.expect("the bundled sources").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
     cc::Build::new()
-        .files(["green.c", "stack.c", "copy.c"].map(|f| root.join("src").join(f)))
+        .files(sources)
         .file(root.join("arch").join(arch))
         .include(root.join("include"))
         .include(root.join("src"))
+        .include(root.join("arch"))
         .flag("-fvisibility=hidden")
         .flag("-Wa,--noexecstack")
         .compile("green");

@@ -7,7 +7,7 @@
 #   sync-bundled.sh --check   fails if the copy differs from the repository
 #
 # The copy: libgreen/include/green.h, libgreen/src/*.{c,h},
-# libgreen/arch/*.S, and the licence (here and beside the libgreen crate).
+# libgreen/arch/*.{h,S}, and the licence (here and beside the libgreen crate).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -15,7 +15,7 @@ copy="$here/libgreen"
 
 list() { # the files of the copy, relative to the repository
   (cd "$repo" && ls libgreen/include/green.h libgreen/src/*.c libgreen/src/*.h \
-    libgreen/arch/*.S)
+    libgreen/arch/*.h libgreen/arch/*.S)
 }
 
 if [ "${1:-}" = "--check" ]; then

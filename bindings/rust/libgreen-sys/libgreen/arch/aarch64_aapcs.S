@@ -10,14 +10,22 @@
  *
  * Frame left on a suspended stack, 176 bytes from its saved sp upward:
  *     resume, (pad), x19 ... x28, x29, x30, d8 ... d15
- * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`.
+ * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`, with a
+ * resume code (arch.h) in x1.
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with `br x30` rather than `ret`: the return predictor holds
- * the other stack's caller. Checks and bookkeeping are C (see green.c).
+ * the other stack's caller. Its common case (both sides wait in
+ * green_switch, nothing to run around the switch) is done here, as
+ * green__switch_prepare's fast path does it in C; every other case is C
+ * (green__switch_prepare, green__switch_resumed in green.c), called and
+ * returned from normally.
  */
-#include "../src/layout.h"
-    .text
+#include "arch.h"
+
+#if defined(__AARCH64EB__)
+#error "aarch64_aapcs.S stores two adjacent byte fields as one little-endian halfword"
+#endif
 
 .macro SAVE_FRAME
     sub sp, sp, #176
@@ -69,11 +77,58 @@
 .endm
 
 /* int green_switch(green_t *target, void *value, void **result) */
-    .globl green_switch
-    .type green_switch, %function
-    .p2align 4
-green_switch:
-    .cfi_startproc
+GREEN_FUNC green_switch
+    /*
+     * Fast path, the common case of a generator or a scheduler: target
+     * waits in green_switch() on this thread, and nothing (hooks, reaping,
+     * releases from other threads) has to run around the switch. The same
+     * test and commit as green__switch_prepare(), on the fields of arch.h.
+     * Anything else goes through the C below.
+     */
+#if defined(GREEN_ASAN)
+    b .Lswitch_slow             /* every switch tells the sanitizer */
+#endif
+    cbz x0, .Lswitch_slow
+    adrp x10, :gottprel:green__tls
+    ldr x10, [x10, #:gottprel_lo12:green__tls]
+    mrs x9, tpidr_el0
+    ldr x10, [x9, x10]                      /* t */
+    ldr x11, [x0, #GREEN_G_THREAD]
+    cmp x11, x10
+    b.ne .Lswitch_slow
+    ldrb w11, [x0, #GREEN_G_API_SUSPENDED]
+    cbz w11, .Lswitch_slow
+    ldr x11, [x10, #GREEN_T_SLOW]           /* slow and pending_flag */
+    cbnz x11, .Lswitch_slow
+    ldr x12, [x10, #GREEN_T_CURRENT]        /* origin */
+    ldrb w11, [x12, #GREEN_G_MODE]
+    cmp w11, #GREEN_M_COPY                  /* must reserve its copy */
+    b.eq .Lswitch_slow
+    .cfi_remember_state
+    SAVE_FRAME
+    adr x9, .Lswitch_resume
+    str x9, [sp]
+    ldr x11, [x0, #GREEN_G_RESULT_OUT]
+    str x1, [x11]                           /* deliver the value */
+    mov x9, sp
+    str x9, [x12, #GREEN_G_SP]
+    add x11, x10, #GREEN_T_DISCARD
+    cmp x2, #0
+    csel x2, x11, x2, eq
+    str x2, [x12, #GREEN_G_RESULT_OUT]
+    /* api_suspended and state are adjacent bytes: one store each side */
+    mov w11, #(GREEN_S_SUSPENDED << 8 | 1)
+    strh w11, [x12, #GREEN_G_API_SUSPENDED]
+    mov w11, #(GREEN_S_RUNNING << 8 | 0)
+    strh w11, [x0, #GREEN_G_API_SUSPENDED]
+    str x0, [x10, #GREEN_T_CURRENT]
+    ldr x9, [x0, #GREEN_G_SP]
+    mov sp, x9
+    mov x1, #GREEN_RESUME_FAST
+    ldr x9, [sp]
+    br x9
+    .cfi_restore_state
+.Lswitch_slow:
     SAVE_FRAME
     adr x9, .Lswitch_resume
     str x9, [sp]
@@ -81,17 +136,17 @@ green_switch:
     mov x3, sp
     bl green__switch_prepare
     cbz x0, .Lswitch_none
-    cmp x1, #2
+    cmp x1, #GREEN_RESUME_COPY
     b.eq .Lswitch_copy
-    mov sp, x0                  /* x1: 0 fast, 1 slow (see green.c) */
+    mov sp, x0                  /* x1: GREEN_RESUME_FAST or _SLOW */
     ldr x9, [sp]
     br x9
-.Lswitch_copy:                  /* x1 2: through the copy functions */
+.Lswitch_copy:
     bl green__copy_out
     mov sp, x0
     bl green__copy_in
     mov sp, x0
-    mov x1, #1
+    mov x1, #GREEN_RESUME_SLOW
     ldr x9, [sp]
     br x9
 .Lswitch_none:
@@ -100,22 +155,17 @@ green_switch:
     add sp, sp, #176
     ret
 .Lswitch_resume:
-    mov x0, #0
-    cbz x1, 1f
+    mov x0, #0                  /* GREEN_OK */
+    cmp x1, #GREEN_RESUME_FAST
+    b.eq 1f
     bl green__switch_resumed
 1:
     RESTORE_FRAME
     br x30
-    .cfi_endproc
-    .size green_switch, .-green_switch
+GREEN_END green_switch
 
 /* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-    .globl green_arch_switch
-    .hidden green_arch_switch
-    .type green_arch_switch, %function
-    .p2align 4
-green_arch_switch:
-    .cfi_startproc
+GREEN_HIDDEN_FUNC green_arch_switch
     SAVE_FRAME
     adr x9, .Lplain_resume
     str x9, [sp]
@@ -123,51 +173,41 @@ green_arch_switch:
     str x9, [x0]
     cbnz w2, 1f
     mov sp, x1
-    mov x1, #1                  /* a green_switch frame resumes slow */
+    mov x1, #GREEN_RESUME_SLOW  /* a green_switch frame resumes slow */
     ldr x9, [sp]
     br x9
 1:  bl green__copy_out          /* copy != 0 */
     mov sp, x0
     bl green__copy_in
     mov sp, x0
-    mov x1, #1
+    mov x1, #GREEN_RESUME_SLOW
     ldr x9, [sp]
     br x9
 .Lplain_resume:
     RESTORE_FRAME
     br x30
-    .cfi_endproc
-    .size green_arch_switch, .-green_arch_switch
+GREEN_END green_arch_switch
 
 /*
  * void *green_arch_init_stack(void *base, size_t size)
  * A 16-aligned frame at the top of [base, base+size) whose resume address
  * is green_arch_entry. Returns its sp.
  */
-    .globl green_arch_init_stack
-    .hidden green_arch_init_stack
-    .type green_arch_init_stack, %function
-    .p2align 4
-green_arch_init_stack:
-    .cfi_startproc
+GREEN_HIDDEN_FUNC green_arch_init_stack
     add x0, x0, x1
     and x0, x0, #~15
     sub x0, x0, #16
     adr x9, green_arch_entry
     stp x9, xzr, [x0]
     ret
-    .cfi_endproc
-    .size green_arch_init_stack, .-green_arch_init_stack
+GREEN_END green_arch_init_stack
 
 /*
  * First code run on a new stack; unwinders end a backtrace here. Its
  * frame, which a greenlet keeps all its life, is the body's `out` and
  * alignment: 16 bytes.
  */
-    .type green_arch_entry, %function
-    .p2align 4
-green_arch_entry:
-    .cfi_startproc
+GREEN_LOCAL_FUNC green_arch_entry
     .cfi_undefined x30
     mov x29, xzr
     sub sp, sp, #16
@@ -180,7 +220,6 @@ green_arch_entry:
     ldr x1, [sp]
     bl green__finish            /* (rc, out); never returns */
     brk #0
-    .cfi_endproc
-    .size green_arch_entry, .-green_arch_entry
+GREEN_END green_arch_entry
 
-    .section .note.GNU-stack, "", %progbits
+GREEN_NOTE_GNU_STACK

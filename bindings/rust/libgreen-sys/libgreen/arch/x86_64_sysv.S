@@ -15,7 +15,10 @@
  *
  * Frame left on a suspended stack, from its saved stack pointer upward:
  *     resume, r15, r14, r13, r12, rbx, rbp, return address
- * Resuming a stack is always `mov sp, %rsp; pop %rcx; jmp *%rcx`.
+ * Resuming a stack is `mov sp, %rsp; pop %rcx; jmp *%rcx`, except in
+ * green_switch's fast path: its target (api_suspended) waits in a
+ * green_switch frame, whose resume address it skips, returning GREEN_OK to
+ * the target's caller itself.
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with an indirect jump: a `ret` on the other stack would never
@@ -23,7 +26,7 @@
  * and bookkeeping are C (green__switch_prepare, green__switch_resumed in
  * green.c), called and returned from normally.
  */
-#include "../src/layout.h"
+#include "arch.h"
 
 
 /* Pushes the six callee-saved registers, with their CFI. */
@@ -90,40 +93,40 @@
 
 /* With the origin's frame saved: the copy-out function on the origin's
  * stack, the copy-in one on the shared stack below the target's frame,
- * then resume the target (slowly: edx = 1). See copy.c. */
+ * then resume the target (slowly). See copy.c. */
 .macro RESUME_THROUGH_COPY
     call green__copy_out
     movq %rax, %rsp
     call green__copy_in
     movq %rax, %rsp
-    movl $1, %edx
+    movl $GREEN_RESUME_SLOW, %edx
     popq %rcx
     jmpq *%rcx
 .endm
 
-    .text
-
 /* int green_switch(green_t *target, void *value, void **result) */
-    .globl green_switch
-    .type green_switch, @function
-    .p2align 4
-green_switch:
-    .cfi_startproc
+GREEN_FUNC green_switch
     /*
      * Fast path, the common case of a generator or a scheduler: target
      * waits in green_switch() on this thread, and nothing (hooks, reaping,
      * releases from other threads) has to run around the switch. The same
      * test and commit as green__switch_prepare(), on the fields of
-     * layout.h. Anything else goes through the C below.
+     * arch.h. Anything else goes through the C below.
      */
 #if defined(GREEN_ASAN) || defined(GREEN_TSAN)
     jmp .Lswitch_slow   /* every switch tells the sanitizer: see green.c */
 #endif
     testq %rdi, %rdi
     jz .Lswitch_slow
+    /* t from the target, so that what follows need not wait for the
+     * thread pointer's offset from the GOT; checked against it */
+    movq GREEN_G_THREAD(%rdi), %r8          /* t */
+    /* The target's stack pointer, loaded ahead of every store of the
+     * switch (the origin's is stored at the same offset of another
+     * greenlet): the resumed side's loads wait on nothing but it. */
+    movq GREEN_G_SP(%rdi), %r11
     movq green__tls@GOTTPOFF(%rip), %rax
-    movq %fs:(%rax), %r8                    /* t */
-    cmpq %r8, GREEN_G_THREAD(%rdi)
+    cmpq %fs:(%rax), %r8
     jne .Lswitch_slow
     cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
     je .Lswitch_slow
@@ -149,10 +152,14 @@ green_switch:
     movw $(GREEN_S_SUSPENDED << 8 | 1), GREEN_G_API_SUSPENDED(%r9)
     movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
-    movq GREEN_G_SP(%rdi), %rsp
-    xorl %edx, %edx                         /* resume fast */
-    popq %rcx
-    jmpq *%rcx
+    /* target's frame is a green_switch frame like ours (api_suspended
+     * says so): skip its resume address and return GREEN_OK to its
+     * caller from here, with the CFI of this frame */
+    movq %r11, %rsp
+    xorl %eax, %eax                         /* GREEN_OK */
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+    RESTORE_REGS_AND_RESUME
     .cfi_restore_state
 .Lswitch_slow:
     SAVE_REGS
@@ -165,12 +172,12 @@ green_switch:
     testq %rax, %rax
     jz .Lswitch_none
     TSAN_SWITCH %rax
-    cmpl $2, %edx
+    cmpl $GREEN_RESUME_COPY, %edx
     je .Lswitch_copy
-    movq %rax, %rsp             /* edx: 0 fast, 1 slow (see green.c) */
+    movq %rax, %rsp             /* edx: GREEN_RESUME_FAST or _SLOW */
     popq %rcx
     jmpq *%rcx
-.Lswitch_copy:                  /* edx 2: through the copy functions */
+.Lswitch_copy:
     RESUME_THROUGH_COPY
 .Lswitch_none:
     movl %edx, %eax
@@ -199,9 +206,9 @@ green_switch:
     .cfi_rel_offset %r14, 8
     .cfi_rel_offset %r15, 0
 .Lswitch_resume:
-    xorl %eax, %eax
-    testl %edx, %edx
-    jz 1f
+    xorl %eax, %eax                         /* GREEN_OK */
+    cmpl $GREEN_RESUME_FAST, %edx
+    je 1f
     subq $8, %rsp
     .cfi_adjust_cfa_offset 8
     call green__switch_resumed
@@ -209,19 +216,13 @@ green_switch:
     .cfi_adjust_cfa_offset -8
 1:
     RESTORE_REGS_AND_RESUME
-    .cfi_endproc
-    .size green_switch, .-green_switch
+GREEN_END green_switch
 
 /*
  * void green_arch_switch(void **save_sp, void *new_sp, int copy)
  * The switch used inside the library (throws, finishing greenlets, kills).
  */
-    .globl green_arch_switch
-    .hidden green_arch_switch
-    .type green_arch_switch, @function
-    .p2align 4
-green_arch_switch:
-    .cfi_startproc
+GREEN_HIDDEN_FUNC green_arch_switch
     SAVE_REGS
     leaq .Lplain_resume(%rip), %rax
     pushq %rax
@@ -231,15 +232,14 @@ green_arch_switch:
     testl %edx, %edx
     jnz 1f
     movq %rsi, %rsp
-    movl $1, %edx               /* a green_switch frame resumes slow */
+    movl $GREEN_RESUME_SLOW, %edx  /* a green_switch frame resumes slow */
     popq %rcx
     jmpq *%rcx
 1:  RESUME_THROUGH_COPY          /* copy != 0 */
     .cfi_adjust_cfa_offset -8
 .Lplain_resume:
     RESTORE_REGS_AND_RESUME
-    .cfi_endproc
-    .size green_arch_switch, .-green_arch_switch
+GREEN_END green_arch_switch
 
 /*
  * void *green_arch_init_stack(void *base, size_t size)
@@ -247,12 +247,7 @@ green_arch_switch:
  * green_arch_entry, placed so that the entry runs with a 16-byte aligned
  * stack pointer. Returns the frame's stack pointer.
  */
-    .globl green_arch_init_stack
-    .hidden green_arch_init_stack
-    .type green_arch_init_stack, @function
-    .p2align 4
-green_arch_init_stack:
-    .cfi_startproc
+GREEN_HIDDEN_FUNC green_arch_init_stack
     leaq (%rdi,%rsi), %rax
     andq $-16, %rax
     subq $24, %rax
@@ -260,8 +255,7 @@ green_arch_init_stack:
     movq %rcx, (%rax)
     movq $0, 8(%rax)
     ret
-    .cfi_endproc
-    .size green_arch_init_stack, .-green_arch_init_stack
+GREEN_END green_arch_init_stack
 
 /*
  * First code run on a new stack (16-aligned here). The return address is
@@ -270,10 +264,7 @@ green_arch_init_stack:
  * greenlet keeps all its life, is the body's `out` and alignment: 16
  * bytes, plus the body's return address.
  */
-    .type green_arch_entry, @function
-    .p2align 4
-green_arch_entry:
-    .cfi_startproc
+GREEN_LOCAL_FUNC green_arch_entry
     .cfi_undefined %rip
     xorl %ebp, %ebp
     subq $16, %rsp
@@ -288,7 +279,6 @@ green_arch_entry:
     movq (%rsp), %rsi
     call green__finish          /* (rc, out); never returns */
     ud2
-    .cfi_endproc
-    .size green_arch_entry, .-green_arch_entry
+GREEN_END green_arch_entry
 
-    .section .note.GNU-stack, "", %progbits
+GREEN_NOTE_GNU_STACK

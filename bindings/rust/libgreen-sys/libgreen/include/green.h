@@ -47,8 +47,8 @@
  * may run it. Unless a function says otherwise, it must be called on the
  * thread that owns its greenlet arguments, and returns GREEN_ETHREAD
  * (changing nothing) when it is not. green_retain(), green_release(),
- * green_state(), green_get_userdata() and green_get_parent() may be called
- * from any thread.
+ * green_state(), green_is_main(), green_stack_mode(), green_get_userdata()
+ * and green_get_parent() may be called from any thread.
  *
  * When a thread ends (its thread-specific data destructors run), libgreen
  * frees the stacks of the thread's suspended greenlets without running
@@ -56,6 +56,39 @@
  * never start); their handles stay valid until released. Kill greenlets
  * with green_throw_exit() before the thread ends if their cleanup code
  * must run. A thread must end on its main greenlet.
+ *
+ * fork(): the child process has one thread, the one that called fork(),
+ * and may use libgreen at once, whatever the other threads were doing
+ * (libgreen holds no lock across calls that a fork could leave locked).
+ * The greenlets of that thread carry on in the child as they were (each
+ * process has its own copy of their stacks and state); releases that
+ * other threads queued for it before the fork are carried out in the
+ * child too (and in the parent). Greenlets of the other threads can never
+ * run in the child: it may ask about them (green_state(), green_is_main(),
+ * green_get_parent(), green_get_userdata()) and release its references,
+ * which frees nothing there (their memory stays until the child exits);
+ * every other call on them returns GREEN_ETHREAD. A release another thread
+ * was making at the moment of the fork may not reach the child: that
+ * greenlet is then never freed in the child.
+ *
+ * ------------------------------------------------------------------------
+ * Signals
+ * ------------------------------------------------------------------------
+ *
+ * These functions are async-signal-safe (a signal handler may call them,
+ * on any thread, whatever the thread was doing): green_current(),
+ * green_main(), green_state(), green_is_main(), green_get_parent(),
+ * green_get_userdata(), green_stack_mode(), green_retain(),
+ * green_attr_init(), green_version(), green_version_string(),
+ * green_error_name() and green_strerror(). green_current() and
+ * green_main() set up the thread's state on its first call with mmap()
+ * (not malloc()), so that holds on a thread's first call too. In a
+ * handler that interrupted a switch, green_current() may already name the
+ * greenlet being switched to. No other function is async-signal-safe:
+ * they may allocate, free, run hooks and user data destructors, or switch
+ * stacks. green_release() in particular may free or kill a greenlet: take
+ * references in a handler with green_retain() only if the code outside
+ * releases them.
  *
  * ------------------------------------------------------------------------
  * Return codes
@@ -78,13 +111,13 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 #define GREEN_VERSION_MAJOR 1
-#define GREEN_VERSION_MINOR 1
+#define GREEN_VERSION_MINOR 2
 #define GREEN_VERSION_PATCH 0
 /* The version as one number: major * 10000 + minor * 100 + patch. */
 #define GREEN_VERSION                                                         \
     (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
      GREEN_VERSION_PATCH)
-#define GREEN_VERSION_STRING "1.1.0"
+#define GREEN_VERSION_STRING "1.2.0"
 
 #if defined(_WIN32)
 #define GREEN_API
@@ -97,7 +130,7 @@ extern "C" {
 /* The version of the library loaded at run time, as GREEN_VERSION. */
 GREEN_API int green_version(void);
 
-/* The version of the library loaded at run time, as "1.1.0". */
+/* The version of the library loaded at run time, as "1.2.0". */
 GREEN_API const char *green_version_string(void);
 
 /* ------------------------------------------------------------------------
@@ -171,22 +204,40 @@ typedef struct green green_t;
 typedef int (*green_run_fn)(green_t *self, void *in, void **out);
 
 /* Default and minimum stack sizes, in bytes. Sizes are rounded up to a
- * whole number of pages; one more guard page is mapped below each stack. */
+ * whole number of pages; a guard (GREEN_GUARD_DEFAULT unless the greenlet
+ * asks for another size) is mapped below each stack. */
 #define GREEN_STACK_DEFAULT (256u * 1024u)
 #define GREEN_STACK_MIN (16u * 1024u)
 #define GREEN_STACK_MAX (((size_t)1 << 30) * (sizeof(size_t) > 4 ? 4 : 1))
 
 /*
+ * Since 1.2. The guard below a guarded stack (and below a thread's shared
+ * stack for copy mode): inaccessible memory, so that a greenlet that
+ * overflows its stack faults instead of writing over other memory. A
+ * guard costs address space, never memory, and one mapping whatever its
+ * size. A frame larger than the guard that touches only its low end skips
+ * it and writes into whatever lies below (often another greenlet's stack)
+ * without a fault: the default, 64 KiB, catches frames up to that size.
+ * Code with larger frames (big local arrays, alloca()) should ask for a
+ * larger guard (green_attr.guard_size) or, better, be compiled with
+ * -fstack-clash-protection (gcc, clang), which probes every page of a
+ * large frame so that any guard catches it. Sizes are rounded up to whole
+ * pages; GREEN_GUARD_MAX is the largest.
+ */
+#define GREEN_GUARD_DEFAULT (64u * 1024u)
+#define GREEN_GUARD_MAX (64u * 1024u * 1024u)
+
+/*
  * Stack modes.
  *
  * GREEN_STACK_GUARDED  the greenlet has a stack of its own: one mapping
- *     with a guard page below, so an overflow faults. Switching costs no
+ *     with a guard below (GREEN_GUARD_DEFAULT), so an overflow faults. Switching costs no
  *     copy. Each costs two memory mappings: Linux's default
  *     vm.max_map_count (65530) caps a process near 32,700 of them, after
  *     which starting one fails with GREEN_ENOSTACK.
  * GREEN_STACK_COPY  the greenlet runs on its thread's shared stack
- *     (GREEN_COPY_STACK_SIZE, one mapping with a guard page, made when the
- *     first one starts). When another copy greenlet needs the shared stack,
+ *     (GREEN_COPY_STACK_SIZE, one mapping with a guard of
+ *     GREEN_GUARD_DEFAULT, made when the first one starts). When another copy greenlet needs the shared stack,
  *     the live part of the one there (from its stack pointer to the top,
  *     often a few hundred bytes) is copied to the heap, and copied back
  *     when it is resumed. No mapping per greenlet, so millions can be
@@ -202,8 +253,12 @@ typedef int (*green_run_fn)(green_t *self, void *in, void **out);
  *     many greenlets and wants the fast switch for the first thousands.
  * GREEN_STACK_MODE_DEFAULT (0)  the calling thread's default, which is the
  *     process default unless set, which is GREEN_STACK_GUARDED unless set
- *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE
- *     ("guarded", "copy" or "auto"), read when the first thread starts.
+ *     by green_set_stack_mode() or the environment variable GREEN_STACK_MODE,
+ *     read when the first thread starts: exactly "guarded", "copy" or
+ *     "auto" (lower case, nothing around). Unset or empty means guarded;
+ *     any other value means guarded too, and libgreen says so once on
+ *     stderr ("libgreen: GREEN_STACK_MODE=... is not guarded, copy or
+ *     auto").
  */
 enum {
     GREEN_STACK_MODE_DEFAULT = 0,
@@ -234,12 +289,18 @@ typedef struct green_attr {
     /* GREEN_STACK_MODE_DEFAULT, GREEN_STACK_GUARDED, GREEN_STACK_COPY or
      * GREEN_STACK_AUTO. */
     int stack_mode;
+    /* Since 1.2. The guard below the greenlet's own stack, in bytes; 0
+     * means GREEN_GUARD_DEFAULT. At most GREEN_GUARD_MAX, rounded up to
+     * whole pages. Ignored by copy-mode greenlets, which share their
+     * thread's stack and its default guard. */
+    size_t guard_size;
 } green_attr;
 
-#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0}
+#define GREEN_ATTR_INIT {sizeof(green_attr), 0, NULL, NULL, 0, 0}
 
 /* Fills *attr with the defaults (as GREEN_ATTR_INIT). GREEN_EINVAL if NULL.
- * Any thread. */
+ * Any thread. (A program built against 1.0 or 1.1 gets a version of it
+ * that writes only the fields it knows.) */
 GREEN_API int green_attr_init(green_attr *attr);
 
 /*
@@ -258,8 +319,8 @@ GREEN_API int green_attr_init(green_attr *attr);
  * The greenlet belongs to the calling thread. Its stack is mapped when it
  * starts, not here.
  *
- * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size or stack
- * mode out of range), GREEN_ETHREAD (parent of another thread),
+ * Errors: GREEN_EINVAL (NULL out or run, bad attr: stack size, stack
+ * mode or guard size out of range), GREEN_ETHREAD (parent of another thread),
  * GREEN_ENOMEM, GREEN_ENOSTACK (copy or auto mode: the thread's shared
  * stack could not be mapped). On error *out is set to NULL.
  */
@@ -297,6 +358,30 @@ GREEN_API int green_stack_mode(const green_t *g);
  */
 GREEN_API long green_stack_saved(const green_t *g);
 
+/*
+ * Since 1.2. Stack overflow reports (opt-in). Installs, for the whole
+ * process, a SIGSEGV handler that runs on an alternate signal stack: when
+ * the fault lies in the guard of the thread's current greenlet (its own
+ * stack's, or the shared stack's in copy mode), it writes one line on
+ * stderr,
+ *   libgreen: greenlet stack overflow: greenlet 0x..., stack 0x...-0x...,
+ *   guard 0x...-0x..., fault at 0x...
+ * Whatever the fault, it then hands the signal on: to the SIGSEGV handler
+ * the program had installed before this call (called directly, with the
+ * same arguments), or else to the default action (the process dies of
+ * SIGSEGV, with its core dump). A handler the program installs later
+ * replaces this one.
+ *
+ * A handler can run only on an alternate signal stack: the calling thread
+ * gets one now, every other thread when it next creates a greenlet (64 KiB
+ * mapped by libgreen, freed when the thread ends; a thread that has an
+ * alternate stack of its own keeps it). A thread without one dies of the
+ * overflow silently, as without this call. Calling it again does nothing.
+ * Any thread. Errors: GREEN_ENOMEM (the calling thread's alternate stack
+ * could not be mapped; the handler is installed all the same).
+ */
+GREEN_API int green_overflow_handler_install(void);
+
 /* Takes one more reference to g. Any thread. GREEN_EINVAL if g is NULL. */
 GREEN_API int green_retain(green_t *g);
 
@@ -326,7 +411,8 @@ GREEN_API int green_release(green_t *g);
  * The current (running) greenlet of the calling thread, creating the main
  * greenlet on the thread's first call. Borrowed: valid while it runs or
  * while you hold a reference (take one with green_retain() to keep it).
- * NULL only if the main greenlet could not be allocated.
+ * NULL only if the main greenlet could not be allocated. Async-signal-safe
+ * (see Signals above), on a thread's first call too.
  */
 GREEN_API green_t *green_current(void);
 
@@ -383,8 +469,13 @@ GREEN_API int green_throw(green_t *target, void *payload, void **result);
  * that never started dies and its parent receives payload as a value
  * (GREEN_OK), and so does the caller if it is that parent.
  *
- * Errors: as green_throw(), and GREEN_EMAIN: a
- * main greenlet cannot be killed (green_throw() into it is allowed).
+ * Errors: as green_throw(), and GREEN_EMAIN: a main greenlet cannot be
+ * killed (green_throw() into it is allowed), neither directly nor through
+ * dead greenlets: GREEN_EMAIN also when target is dead and its first live
+ * ancestor is a main greenlet (the exit would reach it), and nothing
+ * changes. A dead target whose first live ancestor is another greenlet
+ * passes the exit to it; a never-started one on the way dies and turns
+ * the exit into an ordinary value, as above.
  */
 GREEN_API int green_throw_exit(green_t *target, void *payload,
                                void **result);
@@ -405,6 +496,27 @@ GREEN_API int green_get_parent(green_t *g, green_t **parent);
  */
 GREEN_API int green_set_parent(green_t *g, green_t *parent);
 
+/*
+ * Since 1.2. Makes parent, a greenlet of the calling thread, the parent of
+ * g, and moves g to the calling thread if another thread created it and it
+ * never started: g then belongs to the calling thread (it starts, runs and
+ * is killed there) and its old parent is released. A thread that hands
+ * never-started greenlets to a pool of threads uses this (the pool thread
+ * adopts one, then switches to it). If g already belongs to the calling
+ * thread, this is green_set_parent(g, parent).
+ * Thread rules: called on the adopting thread (parent's owner). g's old
+ * thread must not use g while this runs (switch to it, throw into it, set
+ * its parent, release the last reference or adopt it): the program orders
+ * the two threads' uses of g, as a lock held by both would (Python's GIL
+ * does). A greenlet created by a thread that has ended may be adopted.
+ * Errors, changing nothing: GREEN_EINVAL (NULL argument), GREEN_ETHREAD
+ * (parent of another thread, or g of another thread and already started),
+ * GREEN_EMAIN (g is a main greenlet), GREEN_ECYCLE (parent has g among its
+ * ancestors, or is g), GREEN_ENOMEM, GREEN_ENOSTACK (g is in copy or auto
+ * stack mode and the calling thread's shared stack could not be mapped).
+ */
+GREEN_API int green_adopt(green_t *g, green_t *parent);
+
 /* The states of a greenlet. */
 enum {
     GREEN_STATE_NEW = 1,       /* created, never started */
@@ -420,7 +532,8 @@ enum {
  */
 GREEN_API int green_state(const green_t *g);
 
-/* Nonzero if g is a main greenlet; GREEN_EINVAL if g is NULL. */
+/* 1 if g is a main greenlet, 0 if not; GREEN_EINVAL if g is NULL. Any
+ * thread. */
 GREEN_API int green_is_main(const green_t *g);
 
 /* The user data of g, or NULL (also if g is NULL). Any thread. */
@@ -429,7 +542,9 @@ GREEN_API void *green_get_userdata(const green_t *g);
 /*
  * Sets the user data of g and the function that frees it when g is freed
  * (or NULL). The previous user data is replaced without being freed.
- * Errors: GREEN_EINVAL (NULL g).
+ * On g's thread only.
+ * Errors: GREEN_EINVAL (NULL g), GREEN_ETHREAD (g belongs to another
+ * thread; nothing changes).
  */
 GREEN_API int green_set_userdata(green_t *g, void *userdata,
                                  void (*userdata_free)(void *));

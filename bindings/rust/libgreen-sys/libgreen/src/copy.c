@@ -23,7 +23,8 @@
 /* The top of what a started greenlet uses on the shared stack. */
 static inline char *shared_top(const struct green_thread *t)
 {
-    return (char *)t->shared.base + t->shared.size - GREEN_ARCH_TOP_SLACK;
+    return (char *)t->shared.base + green_stack_bytes(&t->shared) -
+           GREEN_ARCH_TOP_SLACK;
 }
 
 /* Room for the copy functions below the target's frame. */
@@ -74,11 +75,12 @@ int green_copy_shared(struct green_thread *t)
     if (!t->shared.base) {
         atomic_store_explicit(&on_valgrind, green_annotate_running() != 0,
                               memory_order_relaxed);
-        if (green_stack_map(&t->shared, green_stack_round(
-                                            GREEN_COPY_STACK_SIZE)) != GREEN_OK)
+        green_stack_request(&t->shared, GREEN_COPY_STACK_SIZE,
+                            GREEN_GUARD_DEFAULT);
+        if (green_stack_map(&t->shared) != GREEN_OK)
             return GREEN_ENOSTACK;
         green_annotate_range_new(t->shared_vg_id, t->shared.base,
-                                 t->shared.size);
+                                 green_stack_bytes(&t->shared));
     }
     return GREEN_OK;
 }
@@ -164,7 +166,8 @@ void *green__copy_in(void)
     struct green_thread *t = green__tls;
     struct green *g = t->current;
     if (g->sp == GREEN_COPY_UNSTARTED)
-        g->sp = green_arch_init_stack(t->shared.base, t->shared.size);
+        g->sp = green_arch_init_stack(t->shared.base,
+                                      green_stack_bytes(&t->shared));
     else
         copy_stack_bytes(shared_top(t) - g->copy_len, g->copy_buf,
                          g->copy_len);

@@ -20,9 +20,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
-#include "layout.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
@@ -33,7 +34,7 @@ __thread struct green_thread *green__tls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #define tls_thread green__tls
 
-/* The machine layer's view of the structs (layout.h) must be right. */
+/* The machine layer's view of the structs (arch.h) must be right. */
 #define LAYOUT(type, field, off)                                              \
     _Static_assert(offsetof(struct type, field) == (off), #type "." #field)
 LAYOUT(green, thread, GREEN_G_THREAD);
@@ -64,38 +65,43 @@ int green_version(void) { return GREEN_VERSION; }
 
 const char *green_version_string(void) { return GREEN_VERSION_STRING; }
 
-static const struct {
-    int code;
-    const char *name;
-    const char *text;
-} codes[] = {
-    {GREEN_OK, "GREEN_OK", "success"},
-    {GREEN_THROWN, "GREEN_THROWN", "an error payload was thrown"},
-    {GREEN_EXIT, "GREEN_EXIT", "the exit error was thrown"},
-    {GREEN_EINVAL, "GREEN_EINVAL", "invalid argument"},
-    {GREEN_ENOMEM, "GREEN_ENOMEM", "out of memory"},
-    {GREEN_EDEAD, "GREEN_EDEAD", "the greenlet is dead"},
-    {GREEN_ETHREAD, "GREEN_ETHREAD", "the greenlet belongs to another thread"},
-    {GREEN_ECYCLE, "GREEN_ECYCLE", "the parent chain would be a cycle"},
-    {GREEN_EMAIN, "GREEN_EMAIN", "not allowed on a main greenlet"},
-    {GREEN_ENOSTACK, "GREEN_ENOSTACK",
-     "no stack could be mapped (memory, address space or vm.max_map_count)"},
-    {GREEN_EBUSY, "GREEN_EBUSY", "not allowed inside a hook"},
-};
+/* Every return code once: its name comes from the constant, its message
+ * is the text. green.h says what each means; append new codes here. */
+#define GREEN_CODES(X)                                                        \
+    X(GREEN_OK, "success")                                                    \
+    X(GREEN_THROWN, "an error payload was thrown")                            \
+    X(GREEN_EXIT, "the exit error was thrown")                                \
+    X(GREEN_EINVAL, "invalid argument")                                       \
+    X(GREEN_ENOMEM, "out of memory")                                          \
+    X(GREEN_EDEAD, "the greenlet is dead")                                    \
+    X(GREEN_ETHREAD, "the greenlet belongs to another thread")                \
+    X(GREEN_ECYCLE, "the parent chain would be a cycle")                      \
+    X(GREEN_EMAIN, "not allowed on a main greenlet")                          \
+    X(GREEN_ENOSTACK,                                                         \
+      "no stack could be mapped (memory, address space or vm.max_map_count)") \
+    X(GREEN_EBUSY, "not allowed inside a hook")
 
 const char *green_error_name(int code)
 {
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (codes[i].code == code)
-            return codes[i].name;
+    switch (code) {
+#define GREEN_CODE_NAME(c, text)                                              \
+    case c:                                                                   \
+        return #c;
+        GREEN_CODES(GREEN_CODE_NAME)
+#undef GREEN_CODE_NAME
+    }
     return "GREEN_E?";
 }
 
 const char *green_strerror(int code)
 {
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (codes[i].code == code)
-            return codes[i].text;
+    switch (code) {
+#define GREEN_CODE_TEXT(c, text)                                              \
+    case c:                                                                   \
+        return text;
+        GREEN_CODES(GREEN_CODE_TEXT)
+#undef GREEN_CODE_TEXT
+    }
     return "unknown libgreen return code";
 }
 
@@ -110,39 +116,87 @@ static void make_key(void)
  * thread starts and reads GREEN_STACK_MODE from the environment. */
 static atomic_int process_mode;
 
+/* Writes a line on stderr without stdio (no lock, no allocation). */
+static void say(const char *const parts[], size_t n)
+{
+    char line[256];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        for (const char *c = parts[i]; *c && len < sizeof line - 1; c++)
+            line[len++] = *c;
+    line[len++] = '\n';
+    ssize_t w = write(2, line, len);
+    (void)w;
+}
+
+/* The process default from GREEN_STACK_MODE: exactly "guarded", "copy"
+ * or "auto"; unset or empty means guarded, and so does anything else,
+ * which is reported once on stderr. */
 static int mode_from_env(void)
 {
     const char *e = getenv("GREEN_STACK_MODE");
-    if (e && strcmp(e, "copy") == 0)
+    if (!e || !*e || strcmp(e, "guarded") == 0)
+        return GREEN_STACK_GUARDED;
+    if (strcmp(e, "copy") == 0)
         return GREEN_STACK_COPY;
-    if (e && strcmp(e, "auto") == 0)
+    if (strcmp(e, "auto") == 0)
         return GREEN_STACK_AUTO;
+    static atomic_int reported;
+    if (!atomic_exchange(&reported, 1)) {
+        char shown[65];
+        size_t i = 0;
+        for (; e[i] && i < sizeof shown - 1; i++)
+            shown[i] = e[i] >= 0x20 && e[i] < 0x7f ? e[i] : '?';
+        shown[i] = 0;
+        const char *parts[] = {"libgreen: GREEN_STACK_MODE=\"", shown,
+                               "\" is not guarded, copy or auto: using "
+                               "guarded stacks"};
+        say(parts, 3);
+    }
     return GREEN_STACK_GUARDED;
+}
+
+/*
+ * A thread's state and its main greenlet, in one anonymous mapping: made
+ * with mmap(), not malloc(), so that a thread's first green_current() (or
+ * green_main()) is async-signal-safe, as green.h promises. The key whose
+ * destructor ends the thread is made when the library is loaded.
+ */
+struct thread_block {
+    struct green_thread t;
+    struct green m;
+};
+
+__attribute__((constructor)) static void on_load(void)
+{
+    pthread_once(&thread_key_once, make_key);
 }
 
 static void thread_unref(struct green_thread *t)
 {
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-    }
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
+        munmap(t, sizeof(struct thread_block));
 }
 
 static struct green_thread *thread_init(void)
 {
-    pthread_once(&thread_key_once, make_key);
+    pthread_once(&thread_key_once, make_key); /* done at load */
     if (!thread_key_ok)
         return NULL;
-    int unset = 0;
-    atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
-    struct green_thread *t = calloc(1, sizeof *t);
-    struct green *m = calloc(1, sizeof *m);
-    if (!t || !m || pthread_setspecific(thread_key, t) != 0) {
-        free(t);
-        free(m);
+    if (!atomic_load(&process_mode)) {
+        int unset = 0;
+        atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
+    }
+    struct thread_block *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b == MAP_FAILED)
+        return NULL;
+    struct green_thread *t = &b->t; /* zero-filled */
+    struct green *m = &b->m;
+    if (pthread_setspecific(thread_key, t) != 0) {
+        munmap(b, sizeof *b);
         return NULL;
     }
-    pthread_mutex_init(&t->lock, NULL);
     atomic_init(&t->refs, 2); /* the thread, its main greenlet */
     t->live.live_next = t->live.live_prev = &t->live;
     atomic_init(&m->refs, 1); /* held by the thread */
@@ -182,11 +236,11 @@ static void live_del(struct green *g)
 /* Takes the greenlets other threads released and reaps them here. */
 static void process_pending(struct green_thread *t)
 {
-    pthread_mutex_lock(&t->lock);
-    struct green *list = t->pending;
-    t->pending = NULL;
+    /* Clear the flag first: a release queued after the exchange sets it
+     * again (the exchange's release order keeps the store before it). */
     atomic_store_explicit(&t->pending_flag, 0, memory_order_relaxed);
-    pthread_mutex_unlock(&t->lock);
+    struct green *list =
+        atomic_exchange_explicit(&t->pending, NULL, memory_order_acq_rel);
     while (list) {
         struct green *g = list;
         list = g->pending_next;
@@ -201,19 +255,23 @@ static inline void check_pending(struct green_thread *t)
         process_pending(t);
 }
 
-/* Queues g (refs == 0) for its owner; returns 0 if the owner has exited,
- * in which case the caller frees g. */
+/*
+ * Queues g (refs == 0) for its owner; returns 0 if the owner has ended, in
+ * which case the caller frees g. A lock-free push: a process that forks
+ * while another thread queues here leaves its child no lock to wait for.
+ */
 static int queue_pending(struct green_thread *t, struct green *g)
 {
-    pthread_mutex_lock(&t->lock);
-    int queued = !t->exited;
-    if (queued) {
-        g->pending_next = t->pending;
-        t->pending = g;
-        atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&t->lock);
-    return queued;
+    struct green *head =
+        atomic_load_explicit(&t->pending, memory_order_relaxed);
+    do {
+        if (head == GREEN_PENDING_CLOSED)
+            return 0;
+        g->pending_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &t->pending, &head, g, memory_order_release, memory_order_relaxed));
+    atomic_store_explicit(&t->pending_flag, 1, memory_order_relaxed);
+    return 1;
 }
 
 /* ---- hooks --------------------------------------------------------------- */
@@ -296,7 +354,8 @@ static struct green *free_greenlet(struct green_thread *owner_here,
     }
     if (g->userdata_free)
         g->userdata_free(g->userdata);
-    free(g);
+    if (!(g->flags & GF_MAIN))
+        free(g); /* a main greenlet goes with its thread's block */
     thread_unref(t);
     if (parent &&
         atomic_fetch_sub_explicit(&parent->refs, 1, memory_order_acq_rel) == 1)
@@ -307,8 +366,23 @@ static struct green *free_greenlet(struct green_thread *owner_here,
 static int switch_to(struct green_thread *t, struct green *target, int kind,
                      void *value, void **result);
 
-/* Throws exit into a suspended greenlet nobody references any more. */
-static void kill_orphan(struct green_thread *t, struct green *g)
+/* Drops one reference that the library held to g; returns g if that was
+ * the last one, for the caller's drop_last() loop. */
+static inline struct green *unref(struct green *g)
+{
+    return atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1
+               ? g
+               : NULL;
+}
+
+/*
+ * Throws exit into a suspended greenlet nobody references any more. Its
+ * old parent may lose its last reference here: that one is returned, not
+ * dropped, so that drop_last() goes on with it in its loop. A chain of
+ * suspended greenlets, each the parent of the next, then dies link after
+ * link in constant stack, however long it is.
+ */
+static struct green *kill_orphan(struct green_thread *t, struct green *g)
 {
     atomic_store_explicit(&g->refs, 1, memory_order_relaxed); /* ours */
     struct green *old_parent = g->parent;
@@ -324,24 +398,27 @@ static void kill_orphan(struct green_thread *t, struct green *g)
         atomic_store_explicit(&g->refs, 0, memory_order_relaxed);
         if (!queue_pending(t, g))
             g->flags |= GF_LEAKED; /* not reached: t is this thread */
-        green_release(killer);
-        return;
+        green_release(killer); /* running: only marked an orphan */
+        return NULL;
     }
-    if (old_parent)
-        green_release(old_parent);
     if (LOAD(g->state) != GREEN_STATE_DEAD) {
         /* It caught the exit and switched back here: it keeps our
          * reference forever, since its stack may be live. */
         g->flags |= GF_LEAKED;
         if (t->nhooks)
             run_hooks(t, GREEN_EVENT_LEAK, GREEN_PHASE_AFTER, t->current, g);
-        return;
+    } else {
+        /* Dead: freeing it drops a reference to the killer, which runs,
+         * so this goes no deeper. */
+        green_release(g);
     }
-    green_release(g);
+    return old_parent ? unref(old_parent) : NULL;
 }
 
 /* g has no references left. On its owner thread: free it, kill it, or mark
- * it to be reaped once it stops running. Elsewhere: hand it to the owner. */
+ * it to be reaped once it stops running. Elsewhere: hand it to the owner.
+ * Whatever loses its last reference on the way (parents of freed or killed
+ * greenlets) is handled by the same loop, never by recursion. */
 static void drop_last(struct green_thread *here, struct green *g)
 {
     while (g) {
@@ -369,8 +446,8 @@ static void drop_last(struct green_thread *here, struct green *g)
         case GREEN_STATE_SUSPENDED:
             if (g->flags & GF_LEAKED)
                 return;
-            kill_orphan(t, g);
-            return;
+            g = kill_orphan(t, g);
+            continue;
         default:
             g = free_greenlet(t, g);
         }
@@ -399,7 +476,30 @@ int green_release(green_t *g)
 #define ATTR_HAS(a, field)                                                    \
     ((a)->size >= offsetof(green_attr, field) + sizeof((a)->field))
 
-int green_attr_init(green_attr *attr)
+/*
+ * green_attr_init() has two versions: a program built against 1.0 or 1.1
+ * has a green_attr that ends at stack_mode and gets the old one, which
+ * writes no further; a program built against 1.2 or later gets the
+ * current one (see abi/README.md).
+ */
+/* sizeof(green_attr) in 1.0 and 1.1: the new field starts where the old
+ * struct ended (after stack_mode's padding). */
+#define ATTR_SIZE_1_0 offsetof(green_attr, guard_size)
+
+__asm__(".symver green__attr_init_1_0, green_attr_init@GREEN_1.0");
+__asm__(".symver green__attr_init_1_2, green_attr_init@@GREEN_1.2");
+
+GREEN_API int green__attr_init_1_0(green_attr *attr)
+{
+    if (!attr)
+        return GREEN_EINVAL;
+    green_attr init = GREEN_ATTR_INIT;
+    init.size = ATTR_SIZE_1_0;
+    memcpy(attr, &init, ATTR_SIZE_1_0);
+    return GREEN_OK;
+}
+
+GREEN_API int green__attr_init_1_2(green_attr *attr)
 {
     if (!attr)
         return GREEN_EINVAL;
@@ -420,6 +520,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     void *userdata = NULL;
     void (*userdata_free)(void *) = NULL;
     int mode = GREEN_STACK_MODE_DEFAULT;
+    size_t guard_size = 0; /* GREEN_GUARD_DEFAULT */
     if (attr) {
         if (!ATTR_HAS(attr, stack_size))
             return GREEN_EINVAL;
@@ -437,6 +538,10 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
             mode = attr->stack_mode;
         if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
             return GREEN_EINVAL;
+        if (ATTR_HAS(attr, guard_size))
+            guard_size = attr->guard_size;
+        if (guard_size > GREEN_GUARD_MAX)
+            return GREEN_EINVAL;
     }
     struct green_thread *t = thread_get();
     if (!t)
@@ -444,6 +549,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     if (parent && parent->thread != t)
         return GREEN_ETHREAD;
     check_pending(t);
+    green__overflow_thread_setup(); /* a report without one: the default */
     if (!parent)
         parent = t->current;
     if (mode == GREEN_STACK_MODE_DEFAULT)
@@ -469,8 +575,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
         g->copy_buf = NULL;
         g->copy_len = g->copy_cap = 0;
     } else {
-        g->stack.base = NULL;
-        g->stack.size = green_stack_round(stack_size);
+        green_stack_request(&g->stack, stack_size, guard_size);
     }
     g->userdata = userdata;
     g->userdata_free = userdata_free;
@@ -498,17 +603,15 @@ static int prepare_start(struct green_thread *t, struct green *g)
     if (g->mode == GREEN_STACK_AUTO &&
         green_stack_mapped() >= green_stack_auto_limit())
         return green_copy_prepare_start(t, g); /* keep mappings for others */
-    size_t size = g->stack.size;
-    if (green_stack_get(&t->cache, &g->stack, size) != GREEN_OK) {
-        g->stack.size = size;
+    if (green_stack_get(&t->cache, &g->stack) != GREEN_OK) {
         /* AUTO: no mapping left (or no memory for one), so share. */
         return g->mode == GREEN_STACK_AUTO ? green_copy_prepare_start(t, g)
                                            : GREEN_ENOSTACK;
     }
     g->mode = GREEN_STACK_GUARDED;
     green_annotate_stack_new(g);
-    green_annotate_unpoison(g->stack.base, g->stack.size);
-    g->sp = green_arch_init_stack(g->stack.base, g->stack.size);
+    green_annotate_unpoison(g->stack.base, green_stack_bytes(&g->stack));
+    g->sp = green_arch_init_stack(g->stack.base, green_stack_bytes(&g->stack));
     return GREEN_OK;
 }
 
@@ -570,13 +673,13 @@ static inline void asan_leave(struct green_thread *t, struct green *origin,
     size_t size;
     if (target->mode == GREEN_STACK_COPY) {
         bottom = t->shared.base;
-        size = t->shared.size;
+        size = green_stack_bytes(&t->shared);
     } else if (target->flags & GF_MAIN) {
         bottom = target->asan_bottom;
         size = target->asan_size;
     } else {
         bottom = target->stack.base;
-        size = target->stack.size;
+        size = green_stack_bytes(&target->stack);
     }
     __sanitizer_start_switch_fiber(
         origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
@@ -619,6 +722,22 @@ static inline int resumed(struct green_thread *t, void **result)
     return kind;
 }
 
+/*
+ * Before a switch from a copy-mode greenlet: makes room to save its stack
+ * down to a bound below its caller's frame, where the machine layer's
+ * switch will save its stack pointer (a frame called from the same place
+ * as this one). The bound comes from the frame address, never from the
+ * address of a local: with AddressSanitizer's fake stacks
+ * (detect_stack_use_after_return) a local whose address is taken lives on
+ * the heap, and the fake frame of a finishing greenlet is destroyed by the
+ * switch that leaves it, before its last locals are read.
+ */
+static __attribute__((noinline)) int reserve_here(struct green_thread *t)
+{
+    char *frame = __builtin_frame_address(0);
+    return green_copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
+}
+
 /* Switches from the current greenlet to target (not current, not dead;
  * started unless kind is GREEN_OK), delivering (kind, value). */
 static int switch_to(struct green_thread *t, struct green *target, int kind,
@@ -631,8 +750,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
             return rc;
     }
     if (origin->state != GREEN_STATE_DEAD) {
-        uintptr_t here = (uintptr_t)&origin;
-        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
+        int rc = reserve_here(t);
         if (rc != GREEN_OK)
             return rc;
     }
@@ -688,8 +806,7 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
     }
     if (dest != t->current && t->current->state != GREEN_STATE_DEAD) {
         /* So can making room to save a copy-mode caller. */
-        uintptr_t here = (uintptr_t)&dest;
-        int rc = green_copy_reserve(t, (void *)(here - GREEN_ARCH_FRAME_MAX));
+        int rc = reserve_here(t);
         if (rc != GREEN_OK)
             return rc;
     }
@@ -776,9 +893,9 @@ static struct green_prepared commit_switch(struct green_thread *t,
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
     asan_leave(t, origin, target);
-    struct green_prepared p = {target->sp, 1};
+    struct green_prepared p = {target->sp, GREEN_RESUME_SLOW};
     if (green_copy_needed(t, target))
-        p.rc = 2;
+        p.rc = GREEN_RESUME_COPY;
     return p;
 }
 
@@ -842,7 +959,7 @@ struct green_prepared green__switch_prepare(struct green *target,
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
-    struct green_prepared p = {target->sp, 0};
+    struct green_prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
 
@@ -867,7 +984,13 @@ int green_throw_exit(green_t *target, void *payload, void **result)
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
-    if (target->flags & GF_MAIN)
+    /* A main greenlet cannot be killed: not directly, nor through a dead
+     * greenlet passing the exit on to it (a never-started one on the way
+     * turns the exit into an ordinary value, which main may receive). */
+    struct green *dest = target;
+    while (dest->state == GREEN_STATE_DEAD)
+        dest = dest->parent;
+    if (dest->flags & GF_MAIN)
         return GREEN_EMAIN;
     return deliver(t, target, GREEN_EXIT, payload, result);
 }
@@ -914,6 +1037,42 @@ int green_set_parent(green_t *g, green_t *parent)
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
     STORE(g->parent, parent);
     green_release(old);
+    return GREEN_OK;
+}
+
+int green_adopt(green_t *g, green_t *parent)
+{
+    if (!g || !parent)
+        return GREEN_EINVAL;
+    struct green_thread *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (parent->thread != t)
+        return GREEN_ETHREAD;
+    if (g->flags & GF_MAIN)
+        return GREEN_EMAIN;
+    struct green_thread *old_t = g->thread;
+    if (old_t == t)
+        return green_set_parent(g, parent);
+    /* Only a greenlet that never ran can move: it has no stack yet, and
+     * is on none of its thread's lists (the caller holds a reference, so
+     * it is not waiting to be released either). */
+    if (LOAD(g->state) != GREEN_STATE_NEW)
+        return GREEN_ETHREAD;
+    for (struct green *p = parent; p; p = p->parent)
+        if (p == g)
+            return GREEN_ECYCLE;
+    if (g->mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+        return GREEN_ENOSTACK;
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+    struct green *old = g->parent;
+    STORE(g->thread, t);
+    STORE(g->parent, parent);
+    /* The old parent belongs to the old thread: released as any greenlet
+     * released from another thread. */
+    green_release(old);
+    thread_unref(old_t);
     return GREEN_OK;
 }
 
@@ -964,7 +1123,9 @@ int green_state(const green_t *g)
 
 int green_is_main(const green_t *g)
 {
-    return g ? (g->flags & GF_MAIN) != 0 : GREEN_EINVAL;
+    /* From fields that never change (flags do, on the owner thread): any
+     * thread may ask. */
+    return g ? g == g->thread->main : GREEN_EINVAL;
 }
 
 void *green_get_userdata(const green_t *g) { return g ? g->userdata : NULL; }
@@ -974,6 +1135,8 @@ int green_set_userdata(green_t *g, void *userdata,
 {
     if (!g)
         return GREEN_EINVAL;
+    if (g->thread != tls_thread)
+        return GREEN_ETHREAD;
     g->userdata = userdata;
     g->userdata_free = userdata_free;
     return GREEN_OK;
@@ -984,6 +1147,7 @@ int green_set_userdata(green_t *g, void *userdata,
 static void thread_exit(void *arg)
 {
     struct green_thread *t = arg;
+    green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
         tls_thread = NULL;
@@ -1010,11 +1174,8 @@ static void thread_exit(void *arg)
     green_stack_cache_flush(&t->cache);
     green_copy_thread_end(t);
     tls_thread = NULL;
-    pthread_mutex_lock(&t->lock);
-    t->exited = 1;
-    struct green *late = t->pending;
-    t->pending = NULL;
-    pthread_mutex_unlock(&t->lock);
+    struct green *late = atomic_exchange_explicit(
+        &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);
     while (late) {
         struct green *g = late;
         late = g->pending_next;

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "arch.h"
 #include "green.h"
 
 #define GREEN_HIDDEN __attribute__((visibility("hidden")))
@@ -50,11 +51,13 @@ GREEN_HIDDEN void green__finish(int rc, void *out) __attribute__((noreturn));
 /*
  * green_switch() is entered in the machine layer, which saves the caller's
  * frame and calls green__switch_prepare() with its stack pointer. That
- * returns the stack pointer to resume and rc = 0 (fast: the value is
- * already stored, green_switch() returns GREEN_OK on the resumed side) or
- * 1 (slow: call green__switch_resumed() on the resumed side, whose result
- * green_switch() returns); or sp = NULL and rc = the return code when
- * there is nothing to switch. green_arch_switch() always resumes slow.
+ * returns the stack pointer to resume and a resume code of arch.h in rc
+ * (GREEN_RESUME_FAST: the value is already stored, green_switch() returns
+ * GREEN_OK on the resumed side; GREEN_RESUME_SLOW: call
+ * green__switch_resumed() on the resumed side, whose result green_switch()
+ * returns; GREEN_RESUME_COPY: see copy mode below); or sp = NULL and rc =
+ * the return code when there is nothing to switch. green_arch_switch()
+ * always resumes slow.
  */
 struct green_prepared {
     void *sp;
@@ -69,10 +72,10 @@ GREEN_HIDDEN int green__switch_resumed(void);
 /*
  * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
  * on the shared stack resumes through both functions (prepare returns
- * rc = 2, green_arch_switch() gets copy = 1): after saving the origin's
- * frame, the machine layer calls green__copy_out() on the origin's stack;
- * it saves the shared stack's owner and returns a 16-aligned stack pointer
- * on the shared stack below the target's frame. There the machine layer
+ * GREEN_RESUME_COPY, green_arch_switch() gets copy = 1): after saving the
+ * origin's frame, the machine layer calls green__copy_out() on the
+ * origin's stack; it saves the shared stack's owner and returns a
+ * 16-aligned stack pointer on the shared stack below the target's frame. There the machine layer
  * calls green__copy_in(), which puts the target's live stack back and
  * returns the stack pointer to resume.
  */
@@ -87,14 +90,7 @@ GREEN_HIDDEN void *green__copy_in(void);
  * `lowest` (its saved stack pointer, or a bound below it), so that saving
  * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
 GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
-/* Bytes at the top of a stack that a started greenlet never uses (both
- * machine layers' green_arch_init_stack() leave the entry's frame 16 bytes
- * below the top), so copy mode does not save them. */
-#define GREEN_ARCH_TOP_SLACK 16
-/* A bound on how far below a local of green_arch_switch()'s caller the
- * machine layer saves the stack pointer (the caller's frame, the switch's
- * own frame). */
-#define GREEN_ARCH_FRAME_MAX 512
+/* GREEN_ARCH_TOP_SLACK and GREEN_ARCH_FRAME_MAX: see arch.h. */
 /* Maps the thread's shared stack if it is not yet. GREEN_OK or
  * GREEN_ENOSTACK. Done when a copy or auto greenlet is created, so that an
  * auto greenlet can fall back to it when no mapping is left. */
@@ -115,10 +111,21 @@ GREEN_HIDDEN void green__tsan_switch(void);
 
 /* ---- stacks (stack.c) --------------------------------------------------- */
 
+/*
+ * A guarded stack: one mapping, a PROT_NONE guard of guard_units below
+ * `units` usable ones. Sizes are kept in units of 4 KiB (every page size
+ * is a multiple), so that the struct stays two words in struct green.
+ * While a greenlet is new, base is NULL and the sizes are the ones to map.
+ */
+#define GREEN_STACK_UNIT_SHIFT 12
 struct green_stack {
-    void *base; /* lowest usable address (the guard page lies below) */
-    size_t size; /* usable bytes */
+    void *base; /* lowest usable address (the guard lies below) */
+    unsigned units;       /* usable size */
+    unsigned guard_units; /* guard size */
 };
+#define green_stack_bytes(st) ((size_t)(st)->units << GREEN_STACK_UNIT_SHIFT)
+#define green_guard_bytes(st)                                                 \
+    ((size_t)(st)->guard_units << GREEN_STACK_UNIT_SHIFT)
 
 #define GREEN_STACK_CACHE 16
 
@@ -127,27 +134,42 @@ struct green_stack_cache {
     struct green_stack slots[GREEN_STACK_CACHE];
 };
 
-/* Gives st a stack of `size` usable bytes (page-rounded), from the cache
- * when one of that size is there. GREEN_OK or GREEN_ENOSTACK. */
+/* Sets st's sizes (bytes, page-rounded here) without mapping anything.
+ * guard 0 means GREEN_GUARD_DEFAULT. */
+GREEN_HIDDEN void green_stack_request(struct green_stack *st, size_t size,
+                                      size_t guard);
+/* Gives st (base NULL, sizes requested) a stack of its sizes, from the
+ * cache when one of those sizes is there. GREEN_OK or GREEN_ENOSTACK (st
+ * unchanged). */
 GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
-                                 struct green_stack *st, size_t size);
-/* Maps a fresh stack of `size` usable bytes (page-rounded), bypassing the
- * cache. GREEN_OK or GREEN_ENOSTACK. */
-GREEN_HIDDEN int green_stack_map(struct green_stack *st, size_t size);
+                                 struct green_stack *st);
+/* Maps a fresh stack of st's requested sizes, bypassing the cache.
+ * GREEN_OK or GREEN_ENOSTACK (st unchanged). */
+GREEN_HIDDEN int green_stack_map(struct green_stack *st);
 /* How many stacks the process has mapped, and how many auto-mode
  * greenlets may take before they start in copy mode: a quarter of
  * vm.max_map_count (read once). */
 GREEN_HIDDEN long green_stack_mapped(void);
 GREEN_HIDDEN long green_stack_auto_limit(void);
-/* Returns st to the cache, or unmaps it if the cache is full. */
+/* Returns st to the cache, or unmaps it if the cache is full; st keeps
+ * its sizes, base becomes NULL. */
 GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
                                   struct green_stack *st);
-/* Unmaps st. */
+/* Unmaps st (base becomes NULL). */
 GREEN_HIDDEN void green_stack_unmap(struct green_stack *st);
 /* Unmaps every cached stack. */
 GREEN_HIDDEN void green_stack_cache_flush(struct green_stack_cache *cache);
 /* Rounds size up to the page size (0 if it overflows). */
 GREEN_HIDDEN size_t green_stack_round(size_t size);
+
+/* ---- overflow report (overflow.c) --------------------------------------- */
+
+/* Gives the calling thread an alternate signal stack if the overflow
+ * handler is installed and the thread has none. GREEN_OK or
+ * GREEN_ENOMEM. */
+GREEN_HIDDEN int green__overflow_thread_setup(void);
+/* Unmaps the thread's alternate stack, if libgreen made it. */
+GREEN_HIDDEN void green__overflow_thread_end(void);
 
 /* ---- sanitizer and valgrind annotations (annotate.h) --------------------
  */
@@ -169,7 +191,7 @@ enum {
 
 struct green {
     /* The fields up to `state` are read by green_switch()'s fast path in
-     * the machine layer: their offsets are fixed in layout.h. */
+     * the machine layer: their offsets are fixed in arch.h. */
     atomic_long refs;
     struct green_thread *thread; /* owner; holds a reference to it */
     struct green *parent;        /* holds a reference; NULL for main */
@@ -192,7 +214,7 @@ struct green {
     /* Kept small: a million suspended copy-mode greenlets are a million of
      * these (see bench/copy_bench.c). */
     union {
-        /* guarded or auto mode; .size is the size to map while new */
+        /* guarded or auto mode; its sizes are the ones to map while new */
         struct green_stack stack;
         /* copy mode: the saved live stack, its length and capacity */
         struct {
@@ -208,6 +230,8 @@ struct green {
     GREEN_TSAN_FIELDS
 };
 
+#define GREEN_PENDING_CLOSED ((struct green *)1)
+
 struct green_hook {
     green_hook_fn fn;
     void *data;
@@ -215,7 +239,7 @@ struct green_hook {
 
 struct green_thread {
     /* The fields green_switch()'s fast path reads come first; their
-     * offsets are fixed in layout.h for the machine layer. */
+     * offsets are fixed in arch.h for the machine layer. */
     struct green *current;
     /* Nonzero when green_switch() must take its slow path: hooks are
      * installed, or the current greenlet is an orphan to reap. */
@@ -240,9 +264,11 @@ struct green_thread {
     struct green *shared_owner;
     unsigned shared_vg_id; /* valgrind's id of the shared stack */
     struct green live; /* sentinel of the list of started greenlets */
-    pthread_mutex_t lock; /* guards pending, exited */
-    struct green *pending;
-    int exited;
+    /* Greenlets whose last reference other threads released, linked by
+     * pending_next, for the owner to reap; GREEN_PENDING_CLOSED once the
+     * thread has ended. Lock-free (a push, or taking the whole list), so
+     * that no lock can be held by another thread when a process forks. */
+    _Atomic(struct green *) pending;
     atomic_long refs; /* the thread itself + one per greenlet */
 };
 

@@ -2,10 +2,13 @@
 /*
  * stack.c - guarded stacks and the per-thread stack cache.
  *
- * A stack is one anonymous mapping: a PROT_NONE guard page at the bottom
- * and `size` read-write bytes above it. Overflowing the stack faults on
- * the guard page instead of running into other memory. Pages are touched
- * on demand, so a stack costs address space, not memory, until used.
+ * A stack is one anonymous mapping: a PROT_NONE guard at the bottom
+ * (GREEN_GUARD_DEFAULT, 64 KiB, unless the greenlet asks for another
+ * size) and the usable read-write bytes above it. Overflowing the stack
+ * faults in the guard instead of running into other memory; a guard of
+ * many pages also catches a large frame that skips the first pages below
+ * the stack. Pages are touched on demand, so a stack costs address space,
+ * not memory, until used, and its guard never costs memory.
  *
  * A dead greenlet's stack goes back to its thread's cache and the next
  * greenlet of the same size reuses it: in steady state creating and
@@ -22,10 +25,15 @@
 
 static size_t page_size(void)
 {
-    static size_t cached;
-    if (!cached)
-        cached = (size_t)sysconf(_SC_PAGESIZE);
-    return cached;
+    /* Threads that create their first greenlets at once may both fill it
+     * in: an atomic, with the same value either way. */
+    static atomic_size_t cached;
+    size_t page = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (!page) {
+        page = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&cached, page, memory_order_relaxed);
+    }
+    return page;
 }
 
 size_t green_stack_round(size_t size)
@@ -65,21 +73,29 @@ long green_stack_auto_limit(void)
     return l;
 }
 
-int green_stack_map(struct green_stack *st, size_t size)
+void green_stack_request(struct green_stack *st, size_t size, size_t guard)
 {
-    size_t page = page_size();
+    st->base = NULL;
+    st->units = (unsigned)(green_stack_round(size) >> GREEN_STACK_UNIT_SHIFT);
+    st->guard_units = (unsigned)(green_stack_round(guard ? guard
+                                                        : GREEN_GUARD_DEFAULT) >>
+                                 GREEN_STACK_UNIT_SHIFT);
+}
+
+int green_stack_map(struct green_stack *st)
+{
+    size_t size = green_stack_bytes(st), guard = green_guard_bytes(st);
     /* Map the whole range inaccessible, then open the usable part: if the
      * second step fails (out of mappings), undo the first. */
-    char *p = mmap(NULL, size + page, PROT_NONE,
+    char *p = mmap(NULL, size + guard, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return GREEN_ENOSTACK;
-    if (mprotect(p + page, size, PROT_READ | PROT_WRITE) != 0) {
-        munmap(p, size + page);
+    if (mprotect(p + guard, size, PROT_READ | PROT_WRITE) != 0) {
+        munmap(p, size + guard);
         return GREEN_ENOSTACK;
     }
-    st->base = p + page;
-    st->size = size;
+    st->base = p + guard;
     atomic_fetch_add_explicit(&mapped, 1, memory_order_relaxed);
     return GREEN_OK;
 }
@@ -87,27 +103,26 @@ int green_stack_map(struct green_stack *st, size_t size)
 void green_stack_unmap(struct green_stack *st)
 {
     if (st->base) {
-        size_t page = page_size();
-        munmap((char *)st->base - page, st->size + page);
+        size_t guard = green_guard_bytes(st);
+        munmap((char *)st->base - guard, green_stack_bytes(st) + guard);
         atomic_fetch_sub_explicit(&mapped, 1, memory_order_relaxed);
         st->base = NULL;
-        st->size = 0;
     }
 }
 
-int green_stack_get(struct green_stack_cache *cache, struct green_stack *st,
-                    size_t size)
+int green_stack_get(struct green_stack_cache *cache, struct green_stack *st)
 {
     /* Most recently returned first: its pages are the likeliest to be
      * resident and in cache. */
     for (unsigned i = cache->count; i-- > 0;) {
-        if (cache->slots[i].size == size) {
+        if (cache->slots[i].units == st->units &&
+            cache->slots[i].guard_units == st->guard_units) {
             *st = cache->slots[i];
             cache->slots[i] = cache->slots[--cache->count];
             return GREEN_OK;
         }
     }
-    return green_stack_map(st, size);
+    return green_stack_map(st);
 }
 
 void green_stack_put(struct green_stack_cache *cache, struct green_stack *st)
@@ -117,7 +132,6 @@ void green_stack_put(struct green_stack_cache *cache, struct green_stack *st)
     if (cache->count < GREEN_STACK_CACHE) {
         cache->slots[cache->count++] = *st;
         st->base = NULL;
-        st->size = 0;
         return;
     }
     green_stack_unmap(st);
