@@ -167,7 +167,7 @@ static void m_kill(int t, int g)
 {
     struct slot *s = &M.s[g];
     if (M.npending[t])
-        avoid = 1; /* kill with pending kills: see model_avoid() */
+        avoid = 1; /* kill with pending kills: fixed (regress_kill_with_pending), not yet modelled */
     int old = s->parent;
     s->killing = 1;
     s->parent = M.cur[t];
@@ -187,7 +187,7 @@ static void m_drop(int g, int here)
     while (g != NONE) {
         struct slot *s = &M.s[g];
         if (s->orphan || in_pending(g))
-            avoid = 1; /* a second last release: see model_avoid() */
+            avoid = 1; /* a second last release: fixed (regress_orphan_requeued), not yet modelled */
         int t = s->thread;
         if (t != here && s->state == GREEN_STATE_NEW) {
             g = m_free(g);
