@@ -28,6 +28,7 @@ static void rec_reset(struct hub *h, struct fdrec *r)
     r->stream = 0;
     r->rready = 1;
     r->hup = 0;
+    r->gen++;
 }
 
 /* fd's record if the hub has one. */
@@ -104,8 +105,13 @@ int green_hub__fd_wait(struct hub *h, int fd, int write, double timeout)
         h->io_ready = io_ready;
     }
     struct waiter w = {0};
-    return green_hub__wait_io(h, write ? &r->writers : &r->readers, &w,
-                              timeout);
+    unsigned gen = r->gen;
+    rc = green_hub__wait_io(h, write ? &r->writers : &r->readers, &w,
+                            timeout);
+    /* Woken ready, but the fd was forgotten or closed before this ran. */
+    if (rc == GREEN_OK && r->gen != gen)
+        return GREEN_ECLOSED;
+    return rc;
 }
 
 static int wait_ready(int fd, int write, double timeout)

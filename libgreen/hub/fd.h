@@ -24,6 +24,9 @@ struct fdrec {
     /* epoll reported a hang-up or an error: a short read may be followed
      * by end of file or an error, so it no longer clears rready. */
     unsigned char hup;
+    /* Counts forgets and closes: a waiter woken before one, but run after
+     * it, learns that its fd is gone (GREEN_ECLOSED). */
+    unsigned gen;
 };
 
 /* The checks every fd call starts with: a valid fd and timeout, this
