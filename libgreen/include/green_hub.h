@@ -171,7 +171,11 @@ GREEN_API double green_hub_now(void);
  * Tears down the calling thread's hub: kills every green thread that has
  * not finished (those that never started are dropped; the others get
  * GREEN_EKILLED from their blocking call and run until they return), then
- * frees the hub. Handles stay valid until released. Pools, events,
+ * frees the hub. Handles stay valid until released, but they belong to
+ * the hub that is gone: green_thread_done() and green_thread_release()
+ * (any thread) still take them; green_thread_wait(), green_thread_kill()
+ * and green_thread_retain() return GREEN_ETHREAD, as for a handle of
+ * another thread's hub (join before destroying to keep a result). Pools, events,
  * semaphores and queues must be destroyed before. A later blocking call or
  * spawn creates a fresh hub.
  * Must be called on a greenlet that is not a green thread.
