@@ -30,7 +30,8 @@ t_start=$SECONDS
 # run <kind> <name> <command...>: runs one step with its output kept in
 # $logs. kind "build" runs no test; kind "test" must run at least one
 # (counted from the runners' closing lines by scripts/count-tests.sh), and
-# fails if it ran none.
+# fails if it ran none; kind "check" is one check (an installed consumer, a
+# package build) that counts as one test, passed if its command succeeds.
 run() {
   local kind=$1 name=$2; shift 2
   local log="$logs/$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_').log"
@@ -39,9 +40,13 @@ run() {
   local t0=$SECONDS rc=0
   "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
   local dt=$((SECONDS - t0)) what="" status=PASS
-  if [ "$kind" = test ]; then
+  if [ "$kind" != build ]; then
     local p f s
     read -r p f s < <(scripts/count-tests.sh "$log")
+    if [ "$kind" = check ]; then
+      # One check, judged by its exit status (beside any runner's counts).
+      if [ "$rc" -eq 0 ]; then p=$((p + 1)); else f=$((f + 1)); fi
+    fi
     total_passed=$((total_passed + p))
     total_failed=$((total_failed + f))
     total_skipped=$((total_skipped + s))
@@ -58,6 +63,7 @@ run() {
 }
 build_step() { run build "$@"; }
 step() { run test "$@"; }
+check_step() { run check "$@"; }
 
 # Every ctest call fails when it finds no test.
 ctest_run() { ctest --no-tests=error --output-on-failure -j2 "$@"; }
@@ -116,14 +122,14 @@ cross_build() { # cross_build <name> <triplet>: in build-<name>
 
 build_step "native build" native_build
 step "native ctest" ctest_run --test-dir "$build"
-step "installed consumers (pkg-config, find_package, shared)" \
+check_step "installed consumers (pkg-config, find_package, shared)" \
   tests/consumers/run.sh installed "$build"
-step "CMake as a subproject, absolute libdir, no cmocka" \
+check_step "CMake as a subproject, absolute libdir, no cmocka" \
   tests/consumers/run.sh cmake "$root"
 build_step "static build" static_build
 step "static ctest (core, hub)" ctest_run --test-dir "$build_static" \
   -L 'core|hub' -LE valgrind
-step "installed consumers (static)" \
+check_step "installed consumers (static)" \
   tests/consumers/run.sh installed "$build_static"
 build_step "AddressSanitizer build" sanitizer_build address "$build_asan"
 # Fake stacks for use-after-return checks: clang 15 and later turn them on
@@ -150,13 +156,13 @@ for b in python rust go; do
   fi
 done
 
-step "Python type stubs (stubtest, mypy --strict)" \
+check_step "Python type stubs (stubtest, mypy --strict)" \
   env GREEN_BUILD_DIR="$build" bindings/python/typecheck.sh
-step "Python sdist, wheel from it, auditwheel manylinux repair" \
+check_step "Python sdist, wheel from it, auditwheel manylinux repair" \
   bindings/python/dist.sh "$build/dist"
-step "Debian packages (dpkg-buildpackage, symbols from abi/, lintian)" \
+check_step "Debian packages (dpkg-buildpackage, symbols from abi/, lintian)" \
   scripts/deb.sh
-step "Rust crates: cargo package, built and tested outside the tree" \
+check_step "Rust crates: cargo package, built and tested outside the tree" \
   bindings/rust/package.sh
 
 total=$((SECONDS - t_start))
