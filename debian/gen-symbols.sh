@@ -16,6 +16,7 @@ gen() { # gen <abi symbols file> <soname> <package>
       case $line in
         '' | '#'*) continue ;;
         *@@*) name=${line%%@@*} node=${line#*@@} ;;
+        *@*) name=${line%%@*} node=${line#*@} ;; # an older, non-default version
         *) name=$line node=$line ;;
       esac
       minor=$(echo "$node" | sed -n 's/^GREEN_\(HUB_\)\{0,1\}1\.\([0-9]*\)$/\2/p')

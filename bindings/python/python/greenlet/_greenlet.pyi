@@ -77,3 +77,15 @@ GREENLET_USE_TRACING: bool
 GREENLET_USE_CONTEXT_VARS: bool
 GREENLET_USE_STANDARD_THREADING: bool
 CLOCKS_PER_SEC: int
+
+class UnswitchableGreenlet(greenlet):
+    """A greenlet whose switches can be made to fail (tests of error paths)."""
+
+    @property
+    def force_switch_error(self) -> bool: ...
+    @force_switch_error.setter
+    def force_switch_error(self, value: bool) -> None: ...
+    @property
+    def force_slp_switch_error(self) -> bool: ...
+    @force_slp_switch_error.setter
+    def force_slp_switch_error(self, value: bool) -> None: ...

@@ -14,6 +14,7 @@ from ._greenlet_dropin._greenlet import (
 
 __version__: str
 DROPIN_PATH: str
+SUPPORTED_PYTHONS: tuple[tuple[int, int], ...]
 
 def install_as_greenlet() -> ModuleType: ...
 def green_version() -> int: ...
