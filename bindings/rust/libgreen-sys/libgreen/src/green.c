@@ -388,12 +388,17 @@ static struct green *kill_orphan(struct green_thread *t, struct green *g)
     struct green *old_parent = g->parent;
     g->parent = t->current;
     atomic_fetch_add_explicit(&g->parent->refs, 1, memory_order_relaxed);
-    if (switch_to(t, g, GREEN_EXIT, NULL, NULL) < 0) {
+    /* While the killer waits for g here, it is not at a switch of its own:
+     * a kill of the killer itself waits until it is back (drop_last). */
+    struct green *killer = t->current;
+    killer->flags |= GF_KILLING;
+    int rc = switch_to(t, g, GREEN_EXIT, NULL, NULL);
+    killer->flags &= ~GF_KILLING;
+    if (rc < 0) {
         /* Nothing was switched (the current greenlet runs in copy mode and
          * its stack could not be given room to be saved): g was not killed,
          * so it neither survived a kill nor leaks. Undo, and try again at
          * the thread's next call into libgreen. */
-        struct green *killer = g->parent;
         g->parent = old_parent;
         atomic_store_explicit(&g->refs, 0, memory_order_relaxed);
         if (!queue_pending(t, g))
@@ -438,6 +443,8 @@ static void drop_last(struct green_thread *here, struct green *g)
             g = free_greenlet(NULL, g);
             continue;
         }
+        if ((g->flags & GF_ORPHAN) && g->state != GREEN_STATE_RUNNING)
+            return; /* it just switched away: after_switch() reaps it */
         switch (g->state) {
         case GREEN_STATE_RUNNING:
             g->flags |= GF_ORPHAN;
@@ -446,6 +453,14 @@ static void drop_last(struct green_thread *here, struct green *g)
         case GREEN_STATE_SUSPENDED:
             if (g->flags & GF_LEAKED)
                 return;
+            if (g->flags & GF_KILLING) {
+                /* Waiting in a kill of its own (its frame is inside
+                 * kill_orphan(), not at a switch it made): killing it now
+                 * would resume it there. Again at the next check. */
+                if (!queue_pending(t, g))
+                    g->flags |= GF_LEAKED; /* not reached: t is running */
+                return;
+            }
             g = kill_orphan(t, g);
             continue;
         default:
@@ -652,7 +667,13 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
     }
     if (t->nhooks)
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
-    if (origin->flags & GF_ORPHAN) {
+    /* Releases queued meanwhile first: one of them may be the orphan's own
+     * second last release, which drop_last() leaves to the reaping below
+     * (so that it is freed once, not once per release). Any other origin
+     * may be freed there: it is not touched after. */
+    int orphan = origin->flags & GF_ORPHAN;
+    check_pending(t);
+    if (orphan) {
         origin->flags &= ~GF_ORPHAN;
         /* It may have taken a reference to itself again after dropping the
          * last one (its `self` or green_current() is a borrowed handle,
@@ -660,7 +681,6 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
         if (atomic_load_explicit(&origin->refs, memory_order_acquire) == 0)
             drop_last(t, origin);
     }
-    check_pending(t);
 }
 
 /* AddressSanitizer: the stack the switch goes to (before it), and the end

@@ -187,6 +187,7 @@ enum {
     GF_MAIN = 1u << 0,   /* the main greenlet of its thread */
     GF_ORPHAN = 1u << 1, /* last reference dropped while it ran */
     GF_LEAKED = 1u << 2, /* survived its kill; never freed */
+    GF_KILLING = 1u << 3, /* suspended in a kill it makes (kill_orphan) */
 };
 
 struct green {
