@@ -15,7 +15,6 @@ if [ -n "${GREEN_BUILD_DIR:-}" ]; then
     PKG_CONFIG_PATH="$GREEN_BUILD_DIR/libgreen${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
     export PKG_CONFIG_PATH
 fi
-libgreen-sys/sync-bundled.sh --check
 set -x
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings

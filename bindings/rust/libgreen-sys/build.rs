@@ -162,7 +162,14 @@ fn run(cmd: &mut Command) {
 #[cfg(feature = "bundled")]
 fn bundled() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest.join("libgreen");
+    // The packaged crate carries a copy of the sources (sync-bundled.sh
+    // makes it when packaging); in the repository they are the tree's.
+    let tree = manifest.join("../../../libgreen");
+    let root = if tree.join("include/green.h").exists() {
+        tree
+    } else {
+        manifest.join("libgreen")
+    };
     let arch = match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
         Ok("x86_64") => "x86_64_sysv.S",
         Ok("aarch64") => "aarch64_aapcs.S",

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The `bundled` feature compiles libgreen from a copy of its sources inside
 # this crate (libgreen/), so that the published crate builds on its own.
+# The copy is made for packaging (package.sh runs this) and not tracked: in
+# the repository the build script compiles the tree's own sources.
 #
 #   sync-bundled.sh           refreshes the copy from the repository
 #   sync-bundled.sh --check   fails if the copy differs from the repository
