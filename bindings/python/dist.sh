@@ -5,7 +5,7 @@
 #     sources and the licence, laid out as in the repository (the binding's
 #     CMake project finds the library at ../../libgreen);
 #  2. a wheel built from that sdist (python -m build), for each interpreter
-#     of PYTHONS (default: python3);
+#     of PYTHONS (default: every supported version, from pythons.sh);
 #  3. the wheel repaired by auditwheel into a manylinux wheel (the oldest
 #     manylinux tag its symbol versions allow on this glibc);
 #  4. the repaired wheel installed into a fresh venv and used: the drop-in
@@ -33,7 +33,8 @@ sed -e 's|^readme = "README.md"|readme = "bindings/python/README.md"|' \
     "$HERE/pyproject.toml" >"$stage/pyproject.toml"
 grep -q 'cmake.source-dir = "bindings/python"' "$stage/pyproject.toml"
 
-for py in ${PYTHONS:-python3}; do
+pythons=${PYTHONS:-$("$HERE/pythons.sh")}
+for py in $pythons; do
   tag=$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
   echo "== $tag: tools"
   venv="$work/tools-$tag"

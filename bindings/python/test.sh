@@ -39,28 +39,13 @@ fi
 GREEN_BUILD_DIR=$(cd "$GREEN_BUILD_DIR" && pwd)
 export GREEN_BUILD_DIR
 
-# The interpreters.
-if [[ -z "${GREEN_PYTHONS:-}" ]]; then
-    GREEN_PYTHONS=$(command -v python3 || true)
-    if command -v pyenv >/dev/null; then
-        for v in 3.11 3.12 3.13; do
-            p=$(ls -d "$(pyenv root)"/versions/$v.*/bin/python$v 2>/dev/null \
-                | grep -v t/bin | sort -V | tail -1 || true)
-            [[ -n "$p" ]] && GREEN_PYTHONS="$GREEN_PYTHONS $p"
-        done
-    fi
-fi
-declare -A BY_VERSION=()
-for p in $GREEN_PYTHONS; do
-    v=$("$p" -c 'import sys; print("%d.%d" % sys.version_info[:2])') || continue
-    [[ -z "${BY_VERSION[$v]:-}" ]] && BY_VERSION[$v]=$p
-done
+# The interpreters: one per supported version (pythons.sh says which is
+# missing; the others still run, and the run fails).
 status=0
-for v in 3.11 3.12 3.13; do
-    if [[ -z "${BY_VERSION[$v]:-}" ]]; then
-        echo "no CPython $v found (set GREEN_PYTHONS)" >&2
-        status=1
-    fi
+PYS=$("$HERE/pythons.sh") || status=1
+declare -A BY_VERSION=()
+for p in $PYS; do
+    BY_VERSION[$("$p" -c 'import sys; print("%d.%d" % sys.version_info[:2])')]=$p
 done
 
 # The binding for interpreter $1 (version $2): GREEN_BUILD_DIR's if it was

@@ -53,6 +53,10 @@ typedef struct PyGreenlet {
     struct PyGreenlet *parent; /* strong; NULL for a main greenlet */
     PyObject *run;             /* callable given to the constructor */
     PyObject *run_started;     /* the callable the greenlet starts with */
+    /* While run is being called: the callable and the value it was called
+     * with (what the C stack would otherwise hold; released with the
+     * frames if the greenlet is discarded unfinished). */
+    PyObject *call_run, *call_value;
     PyObject *weakreflist;
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
@@ -208,22 +212,29 @@ static PyObject *value_result(void *v)
     return r;
 }
 
-/* run(*args, **kwargs) with the value. Consumes v. */
-static PyObject *value_call(PyObject *run, void *v)
+/* self's run(*args, **kwargs) with the value v (consumed). The callable
+ * (consumed) and the value are held by self->call_run and
+ * self->call_value during the call, not by this C frame, so that a
+ * greenlet discarded before it returns (its thread ended) can release
+ * them with its frames. */
+static PyObject *value_call(PyGreenlet *self, PyObject *run, void *v)
 {
     PyObject *r;
+    self->call_run = run;
+    self->call_value = v ? (VAL_PACKED(v) ? VAL_UNPACK(v) : (PyObject *)v)
+                         : NULL;
     if (!v) {
         r = PyObject_CallNoArgs(run);
     } else if (!VAL_PACKED(v)) {
         r = PyObject_CallOneArg(run, (PyObject *)v);
-        Py_DECREF((PyObject *)v);
     } else {
         PyObject *pack = VAL_UNPACK(v);
         PyObject *kw = PyTuple_GET_ITEM(pack, 1);
         r = PyObject_Call(run, PyTuple_GET_ITEM(pack, 0),
                           kw == Py_None ? NULL : kw);
-        Py_DECREF(pack);
     }
+    Py_CLEAR(self->call_value);
+    Py_CLEAR(self->call_run);
     return r;
 }
 
@@ -591,7 +602,8 @@ static PyObject *run_body(void *arg)
         /* As greenlet: the constructor's run is dropped before the call
          * (its __del__ may run, and switch, here). */
         Py_CLEAR(self->run);
-        result = value_call(run, c->in);
+        result = value_call(self, run, c->in);
+        run = NULL;
     }
     Py_CLEAR(self->run);
     Py_XDECREF(run);
@@ -949,6 +961,8 @@ static int kill_suspended(PyGreenlet *g)
          * sees the thread end, a release would try to kill it there. */
         resurrect(g); /* freeing the frames may run Python code */
         pyg_state_discard(&g->st);
+        Py_CLEAR(g->call_value);
+        Py_CLEAR(g->call_run);
         struct pyg_orphan *orph;
         if (PyThread_get_thread_ident() != owner->ident) {
             green_release(g->g);
@@ -1090,6 +1104,8 @@ static int pyg_traverse(PyObject *o, visitproc visit, void *arg)
     Py_VISIT(g->swig.dict);
     Py_VISIT(g->run);
     Py_VISIT(g->run_started);
+    Py_VISIT(g->call_run);
+    Py_VISIT(g->call_value);
     Py_VISIT((PyObject *)g->parent);
     return pyg_state_traverse(&g->st, visit, arg);
 }

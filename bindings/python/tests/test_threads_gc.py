@@ -434,3 +434,41 @@ def test_dying_threads_with_suspended_greenlets_keep_memory_flat(
           % (n, "released in the thread" if release_in_thread
              else "released after it ended", rss, growth))
     assert growth < 3 * 1024, rss
+
+
+
+@libgreen_only
+def test_dead_thread_greenlet_releases_its_run_and_start_value():
+    """A greenlet suspended in its run function when its thread ended,
+    released later: the function it was started with and the value of its
+    first switch are freed with its frames (the call in progress held
+    them). (A run that is not a Python function may leave values behind
+    in the C frames of CPython's own call machinery.)"""
+    import weakref
+    alive = weakref.WeakSet()
+    box = {}
+
+    def make_run(main):
+        def run(value):
+            main.switch()
+        return run
+
+    def worker():
+        main = getcurrent()
+        gs = []
+        for _ in range(50):
+            run, value = make_run(main), _Payload()
+            alive.add(run)
+            alive.add(value)
+            g = Greenlet(run)
+            g.switch(value)
+            gs.append(g)
+        del run, value
+        box["gs"] = gs
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert len(alive) == 100
+    del box["gs"]
+    gc.collect()
+    assert len(alive) == 0
