@@ -25,18 +25,22 @@
 #endif
 
 /* Frame links a suspended greenlet's chain had through entry frames on
- * its C stack (3.12+), kept here while the chain skips them. */
-#define PYG_EXPOSED_INLINE 4
+ * its C stack (3.12+), kept here while the chain skips them: one link
+ * inline (a greenlet entered the interpreter once, at its start; one that
+ * is suspended under a C call back into Python has more, on the heap). */
+#define PYG_EXPOSED_INLINE 1
 
 /* The interpreter state of one greenlet while it is not running. The
- * pointers are the version file's types, kept as void * here. */
+ * pointers are the version file's types, kept as void * here. Every
+ * greenlet object holds one: its size counts in the memory of each
+ * suspended greenlet (a million of them are common), so it is packed. */
 typedef struct pyg_pystate {
     void *cframe;        /* the innermost C-level eval frame record (3.11,
                             3.12) */
     void *current_frame; /* the innermost interpreter frame */
-    void *chunk;         /* data stack: chunk, top, limit */
+    void *chunk;         /* data stack: chunk and top (the limit is the
+                            chunk's end) */
     void *top;
-    void *limit;
     void *exc_info;      /* exception stack top */
     PyObject *exc_value; /* base exception stack entry (owned) */
     void *exc_previous;
@@ -44,14 +48,17 @@ typedef struct pyg_pystate {
     void *trash_delete_later; /* objects whose deallocation waits (3.12+) */
     int recursion_depth;      /* Python recursion depth */
     int c_recursion_depth;    /* C recursion depth (3.12+) */
-    int trash_delete_nesting;
-    int fresh;           /* never ran: start with an empty state */
+    /* The trashcan's nesting (3.11, 3.12): it stops nesting at a few
+     * tens (_PyTrash_UNWIND_LEVEL). */
+    short trash_delete_nesting;
+    unsigned char fresh; /* never ran: start with an empty state */
     /* (link, original value) pairs of the frame chain while it skips the
      * entry frames of the C stack (3.12+): a suspended greenlet's frames
      * can then be walked (gr_frame, f_back, clearing after its thread
      * ended) without reading its C stack, which may be saved away (copy
-     * mode) or gone. */
-    int nexposed, exposed_cap;
+     * mode) or gone. The C recursion limit bounds their number far below
+     * an unsigned short's range. */
+    unsigned short nexposed, exposed_cap;
     void **exposed;
     void *exposed_inline[2 * PYG_EXPOSED_INLINE];
 } pyg_pystate;

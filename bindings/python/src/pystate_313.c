@@ -54,7 +54,7 @@ void pyg_state_save(pyg_pystate *st)
     st->c_recursion_depth = Py_C_RECURSION_LIMIT - ts->c_recursion_remaining;
     st->chunk = ts->datastack_chunk;
     st->top = ts->datastack_top;
-    st->limit = ts->datastack_limit;
+    pyg__chunk_check(ts->datastack_chunk);
     st->exc_info = ts->exc_info;
     st->exc_value = ts->exc_state.exc_value; /* moves */
     st->exc_previous = ts->exc_state.previous_item;
@@ -91,7 +91,7 @@ void pyg_state_restore(pyg_pystate *st)
         ts->c_recursion_remaining = Py_C_RECURSION_LIMIT - st->c_recursion_depth;
         ts->datastack_chunk = (_PyStackChunk *)st->chunk;
         ts->datastack_top = (PyObject **)st->top;
-        ts->datastack_limit = (PyObject **)st->limit;
+        ts->datastack_limit = pyg__chunk_limit(ts->datastack_chunk);
         ts->exc_state.exc_value = st->exc_value; /* moves */
         ts->exc_state.previous_item = (_PyErr_StackItem *)st->exc_previous;
         ts->exc_info = st->exc_info ? (_PyErr_StackItem *)st->exc_info
@@ -104,7 +104,7 @@ void pyg_state_restore(pyg_pystate *st)
     st->exc_value = NULL;
     st->current_frame = NULL;
     st->trash_delete_later = NULL;
-    st->chunk = st->top = st->limit = NULL;
+    st->chunk = st->top = NULL;
 }
 
 PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)

@@ -263,7 +263,7 @@ def test_data_stack_chunks_do_not_pile_up():
     a1, f1, cached = _core._chunk_stats()
     assert a1 == a0
     assert f1 - f0 >= 3000 - 512  # most went back to the system
-    assert cached <= 256
+    assert cached <= 256 + 64  # full chunks and small ones kept for reuse
 
 
 @libgreen_only
