@@ -209,22 +209,17 @@ static PyObject *value_result(void *v)
 }
 
 /* run(*args, **kwargs) with the value. Consumes v. */
-static PyObject *value_call(PyObject *run, void *v)
+/* Calls run with the arriving value v, which stays the caller's. */
+static inline PyObject *value_call_keep(PyObject *run, void *v)
 {
-    PyObject *r;
-    if (!v) {
-        r = PyObject_CallNoArgs(run);
-    } else if (!VAL_PACKED(v)) {
-        r = PyObject_CallOneArg(run, (PyObject *)v);
-        Py_DECREF((PyObject *)v);
-    } else {
-        PyObject *pack = VAL_UNPACK(v);
-        PyObject *kw = PyTuple_GET_ITEM(pack, 1);
-        r = PyObject_Call(run, PyTuple_GET_ITEM(pack, 0),
-                          kw == Py_None ? NULL : kw);
-        Py_DECREF(pack);
-    }
-    return r;
+    if (!v)
+        return PyObject_CallNoArgs(run);
+    if (!VAL_PACKED(v))
+        return PyObject_CallOneArg(run, (PyObject *)v);
+    PyObject *pack = VAL_UNPACK(v);
+    PyObject *kw = PyTuple_GET_ITEM(pack, 1);
+    return PyObject_Call(run, PyTuple_GET_ITEM(pack, 0),
+                         kw == Py_None ? NULL : kw);
 }
 
 /* The pending exception as one instance with its traceback (new ref). */
@@ -566,33 +561,51 @@ struct run_ctx {
     int rc;
 };
 
-static PyObject *run_body(void *arg)
+/* A greenlet's run is called from run_body(), whose frame, with those
+ * below it, stays on the greenlet's stack as long as the greenlet lives:
+ * in copy mode every byte of them is saved for each suspended greenlet.
+ * So what comes before and after the call is done in functions of their
+ * own, whose locals are gone by then. */
+
+/* Returns the callable to run (new reference), or NULL with an exception
+ * set and the arriving value freed. */
+static __attribute__((noinline)) PyObject *run_begin(struct run_ctx *c)
 {
-    struct run_ctx *c = arg;
     PyGreenlet *self = green_get_userdata(c->g);
     pyg_thread *ts = self->ts;
-    self->stack_base = (char *)__builtin_frame_address(0);
+    self->stack_base = (char *)c; /* on pyg_run()'s frame */
     after_switch(ts);
     PyObject *run = self->run_started;
     self->run_started = NULL;
-    PyObject *result;
     if (PYG_UNLIKELY(ts->trace_type != NULL)) {
         value_free(c->in);
         PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
         ts->trace_type = ts->trace_value = ts->trace_tb = NULL;
-        result = NULL;
-    } else if (!run && (self->starting = 1, run = lookup_run(self),
-                        self->starting = 0, !run)) {
+        Py_XDECREF(run);
+        return NULL;
+    }
+    if (!run && (self->starting = 1, run = lookup_run(self),
+                 self->starting = 0, !run)) {
         /* Started by a finished child: its run is looked up here, and
          * an error goes to its parent. */
         value_free(c->in);
-        result = NULL;
-    } else {
-        /* As greenlet: the constructor's run is dropped before the call
-         * (its __del__ may run, and switch, here). */
-        Py_CLEAR(self->run);
-        result = value_call(run, c->in);
+        return NULL;
     }
+    /* As greenlet: the constructor's run is dropped before the call (its
+     * __del__ may run, and switch, here). */
+    Py_CLEAR(self->run);
+    return run;
+}
+
+/* Called after run, with its result: frees the value run was called
+ * with (still in c->in) and routes the result. */
+static __attribute__((noinline)) void run_end(struct run_ctx *c,
+                                              PyObject *run,
+                                              PyObject *result)
+{
+    PyGreenlet *self = green_get_userdata(c->g);
+    if (run)
+        value_free(c->in);
     Py_CLEAR(self->run);
     Py_XDECREF(run);
     finish_route(self, &result);
@@ -607,7 +620,13 @@ static PyObject *run_body(void *arg)
                     ? GREEN_EXIT
                     : GREEN_THROWN;
     }
-    return NULL;
+}
+
+static void run_body(void *arg)
+{
+    struct run_ctx *c = arg;
+    PyObject *run = run_begin(c);
+    run_end(c, run, run ? value_call_keep(run, c->in) : NULL);
 }
 
 /* The result of a finishing greenlet goes to its first live ancestor; if
@@ -1137,7 +1156,7 @@ static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pyg_state_init(&self->st);
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_size = PYG_STACK_SIZE;
-    attr.stack_mode = pyg_stack_mode;
+    attr.stack_mode = pyg_state_stack_mode(pyg_stack_mode);
     attr.userdata = self;
     int rc = green_create(&self->g, pyg_run, ts->current->g, &attr);
     if (rc < 0) {

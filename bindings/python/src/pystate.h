@@ -75,8 +75,10 @@ void pyg_state_save(pyg_pystate *st);
 void pyg_state_restore(pyg_pystate *st);
 
 /* Runs body(arg) as the bottom of a new greenlet's interpreter state (on the
- * greenlet's own C stack), then gives back its data stack. */
-PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg);
+ * greenlet's own C stack), then gives back its data stack. Its frame stays
+ * on the greenlet's stack while the greenlet lives (and is saved with it
+ * in copy mode): it holds nothing else. */
+void pyg_state_run(void (*body)(void *), void *arg);
 
 /* The suspended greenlet's innermost frame object (new reference), or None
  * if it has none. */
@@ -99,6 +101,11 @@ void pyg_state_set_context_running(PyObject *ctx);
 
 /* The thread's trashcan nesting (greenlet's get_tstate_trash_delete_nesting). */
 int pyg_state_trash_nesting(void);
+
+/* The stack mode a new greenlet is created with, given the binding's
+ * (requested): GREEN_STACK_AUTO becomes GREEN_STACK_COPY once many
+ * greenlets have started and not finished (pystate_chunks.c). */
+int pyg_state_stack_mode(int requested);
 
 /* Called when a thread stops using greenlets. */
 void pyg_state_flush_chunks(void);

@@ -106,7 +106,23 @@ void pyg_state_restore(pyg_pystate *st)
     st->chunk = st->top = NULL;
 }
 
-PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
+/* The end of pyg_state_run(), in a function of its own so that nothing
+ * of it is kept on the greenlet's stack while body runs. */
+static __attribute__((noinline)) void state_run_end(void)
+{
+    /* Finished: every frame of the greenlet is gone. Its context stays
+     * (the switch away saves it in the dead greenlet, as greenlet keeps
+     * it). */
+    PyThreadState *ts = _PyThreadState_GET();
+    ts->cframe = &ts->root_cframe; /* pyg_state_run()'s cf ends */
+    _PyStackChunk *c = ts->datastack_chunk;
+    ts->datastack_chunk = NULL;
+    ts->datastack_top = NULL;
+    ts->datastack_limit = NULL;
+    pyg__chunk_put(c);
+}
+
+void pyg_state_run(void (*body)(void *), void *arg)
 {
     PyThreadState *ts = _PyThreadState_GET();
     _PyCFrame cf;
@@ -116,19 +132,8 @@ PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
     ts->cframe = &cf;
     _PyThreadState_UpdateTracingState(ts);
 
-    PyObject *result = body(arg);
-
-    /* Finished: every frame of the greenlet is gone. Its context stays
-     * (the switch away saves it in the dead greenlet, as greenlet keeps
-     * it). */
-    ts = _PyThreadState_GET();
-    ts->cframe = &ts->root_cframe; /* cf ends here */
-    _PyStackChunk *c = ts->datastack_chunk;
-    ts->datastack_chunk = NULL;
-    ts->datastack_top = NULL;
-    ts->datastack_limit = NULL;
-    pyg__chunk_put(c);
-    return result;
+    body(arg);
+    state_run_end();
 }
 
 PyObject *pyg_state_frame(pyg_pystate *st)

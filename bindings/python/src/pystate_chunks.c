@@ -32,6 +32,8 @@
 
 #include <sys/mman.h>
 
+#include <green.h>
+
 #include "pystate.h"
 #include "pystate_chunks.h"
 
@@ -61,6 +63,18 @@ static _PyStackChunk *small_free_list;
 static int small_free_count;
 static long chunks_allocated, chunks_freed;
 static long roomy_left;
+/* Root chunks handed out and not given back: the greenlets (of all
+ * threads) that started and have not finished. */
+static long roots_live;
+
+/* Auto mode: how many started greenlets may have guarded stacks of their
+ * own; those that start beyond run in copy mode. A suspended greenlet's
+ * own stack keeps the pages its frames touched (4 KiB or more, and two
+ * memory mappings), a copy-mode one only the live part of its stack
+ * (about 750 bytes parked in a Python call): a program that holds many
+ * greenlets gets copy mode for nearly all of them, one with few keeps the
+ * switch without copies. */
+#define GUARDED_LIVE_MAX 512
 
 /* Slabs are mapped here rather than through CPython's arena allocator: the
  * binding returns single chunks of a slab with munmap(). If CPython ever
@@ -125,8 +139,16 @@ _PyStackChunk *pyg__chunk_get(void)
     if (c) {
         c->previous = NULL;
         c->top = 0;
+        roots_live++;
     }
     return c;
+}
+
+int pyg_state_stack_mode(int mode)
+{
+    if (mode == GREEN_STACK_AUTO && roots_live >= GUARDED_LIVE_MAX)
+        return GREEN_STACK_COPY;
+    return mode;
 }
 
 void pyg__chunk_outgrown(void)
@@ -145,34 +167,40 @@ static void chunk_free_cpython(_PyStackChunk *c)
 
 void pyg__chunk_put(_PyStackChunk *c)
 {
-    while (c) {
+    /* Chunks CPython pushed on top of the root: normally popped by CPython
+     * before the greenlet ends. */
+    while (c && c->previous) {
         _PyStackChunk *prev = c->previous;
-        if (prev) {
-            /* Normally popped by CPython before the greenlet ends. */
-            chunk_free_cpython(c);
-        } else if (c->size == ROOT_SMALL) {
-            if (c->top != 0)
-                pyg__chunk_outgrown(); /* a chunk was pushed above it */
-            if (small_free_count < SMALL_FREE_MAX) {
-                c->previous = small_free_list;
-                small_free_list = c;
-                small_free_count++;
-            } else {
-                PyObject_Free(c);
-                chunks_freed++;
-            }
-        } else if (c->size != CHUNK_SIZE) {
-            /* A larger root CPython made (the pool had none to give). */
-            chunk_free_cpython(c);
-        } else if (chunk_free_count < CHUNK_FREE_MAX) {
-            c->previous = chunk_free_list;
-            chunk_free_list = c;
-            chunk_free_count++;
+        chunk_free_cpython(c);
+        c = prev;
+    }
+    if (!c)
+        return;
+    /* The root: one of ours (a root CPython made when the pool had none
+     * to give is counted alike, which errs towards copy mode). */
+    if (roots_live > 0)
+        roots_live--;
+    if (c->size == ROOT_SMALL) {
+        if (c->top != 0)
+            pyg__chunk_outgrown(); /* a chunk was pushed above it */
+        if (small_free_count < SMALL_FREE_MAX) {
+            c->previous = small_free_list;
+            small_free_list = c;
+            small_free_count++;
         } else {
-            munmap(c, CHUNK_SIZE);
+            PyObject_Free(c);
             chunks_freed++;
         }
-        c = prev;
+    } else if (c->size != CHUNK_SIZE) {
+        /* A larger root CPython made. */
+        chunk_free_cpython(c);
+    } else if (chunk_free_count < CHUNK_FREE_MAX) {
+        c->previous = chunk_free_list;
+        chunk_free_list = c;
+        chunk_free_count++;
+    } else {
+        munmap(c, CHUNK_SIZE);
+        chunks_freed++;
     }
 }
 

@@ -10,7 +10,7 @@
 
 /* The size of a small root chunk: the largest block of the interpreter's
  * small-object allocator. */
-#define PYG_ROOT_SMALL 512
+#define PYG_ROOT_SMALL 384
 
 /* An empty root chunk for a greenlet that starts (small, or of CPython's
  * own size after greenlets outgrew small ones), or NULL (CPython then
