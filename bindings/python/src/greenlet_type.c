@@ -85,9 +85,10 @@ struct pyg_thread {
 
 static __thread pyg_thread *tls_ts;
 /* The stack mode of new greenlets: GREEN_STACK_AUTO (a C stack of their
- * own, with a guard page, for the first thousands; the shared, copied
- * stack beyond, so that a program can hold as many suspended greenlets as
- * greenlet allows) unless GREEN_STACK_MODE is set in the environment
+ * own, with a guard page, while fewer than 512 greenlets are started and
+ * unfinished; the shared, copied stack beyond, so that a program can hold
+ * as many suspended greenlets as greenlet allows, in less memory:
+ * pyg_state_stack_mode()) unless GREEN_STACK_MODE is set in the environment
  * (libgreen's default, which reads it, then) or set_stack_mode() chose
  * another. */
 static int pyg_stack_mode = GREEN_STACK_AUTO;
@@ -1616,9 +1617,10 @@ static PyObject *pyg_set_stack_mode(PyObject *m, PyObject *arg)
 static PyMethodDef pyg_module_methods[] = {
     {"set_stack_mode", pyg_set_stack_mode, METH_O,
      "set_stack_mode(mode) -> previous mode\n\nThe stack mode of greenlets "
-     "created from now on: 'guarded' (the default: a C stack of their own "
-     "with a guard page), 'copy' (the thread's shared stack, saved to the "
-     "heap while suspended: no limit on how many), 'auto' (guarded, copy "
+     "created from now on: 'guarded' (a C stack of their own with a guard "
+     "page), 'copy' (the thread's shared stack, saved to the heap while "
+     "suspended: no limit on how many), 'auto' (the default: guarded while "
+     "fewer than 512 greenlets are started and unfinished, copy beyond and "
      "when no stack can be mapped) or 'default' (libgreen's default, see "
      "GREEN_STACK_MODE)."},
     {"set_thread_local", pyg_set_thread_local, METH_VARARGS,
