@@ -1562,6 +1562,13 @@ static PyObject *pyg_trash_nesting(PyObject *m, PyObject *unused)
     return PyLong_FromLong(pyg_state_trash_nesting());
 }
 
+static PyObject *pyg_chunk_next_size(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLong(pyg_state_chunk_next_size());
+}
+
 static PyObject *pyg_chunk_stats(PyObject *m, PyObject *unused)
 {
     (void)m;
@@ -1644,6 +1651,8 @@ static PyMethodDef pyg_module_methods[] = {
      "_inject_switch_error(g, point, enabled): makes switches to g fail "
      "(1: refused, nothing changes; 2: after the state was saved, which "
      "aborts the process). For tests (UnswitchableGreenlet)."},
+    {"_chunk_next_size", pyg_chunk_next_size, METH_NOARGS,
+     "The size of the data stack chunk the next greenlet to start gets."},
     {"_chunk_stats", pyg_chunk_stats, METH_NOARGS,
      "(allocated, freed, cached): the interpreter data stack chunks the "
      "binding allocated and freed, and those cached in this thread."},

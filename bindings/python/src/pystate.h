@@ -110,6 +110,10 @@ int pyg_state_stack_mode(int requested);
 /* Called when a thread stops using greenlets. */
 void pyg_state_flush_chunks(void);
 
+/* For tests: the size of the root data stack chunk the next greenlet to
+ * start gets. */
+long pyg_state_chunk_next_size(void);
+
 /* Counters for tests: chunks allocated from / returned to the system. */
 void pyg_state_chunk_stats(long *allocated, long *freed, int *cached);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pystate_chunks.c - the root data stack chunks of greenlets.
+ * pystate_chunks.c - the root data stack chunks of greenlets, and the
+ * stack mode of new greenlets.
  *
  * A greenlet's interpreter frames live on a data stack of its own: a chain
  * of chunks (_PyStackChunk, the same layout on CPython 3.11, 3.12 and
@@ -10,19 +11,25 @@
  * _PyObject_VirtualAlloc) when a frame does not fit, and frees them when
  * their frames are popped; it never frees a root chunk.
  *
- * Two sizes of root chunk:
- *  - small (ROOT_SMALL bytes, from the interpreter's small-object
- *    allocator): room for the first few frames, which is all a greenlet
- *    parked in a shallow call needs. A million suspended greenlets then
- *    hold half a kilobyte each for their data stack, where a chunk of the
- *    interpreter's size costs at least the page its frames touch (4 KiB);
- *  - full (CPython's 16 KiB, carved from mapped slabs, kept on a free
- *    list): for programs whose greenlets go deeper. A greenlet that
- *    outgrows its small root makes the interpreter map a chunk each time
- *    its frames cross the root's end, and unmap it when they come back:
- *    once one is seen to have done so (the root's `top`, which the
- *    interpreter sets when it pushes a chunk above it), the next
- *    ROOMY_RUN greenlets to start get full chunks.
+ * Every suspended greenlet holds its root chunk, so its size counts: a
+ * chunk of the interpreter's size costs at least the page its frames
+ * touch (4 KiB), more than all the rest of a greenlet parked in a shallow
+ * call. Root chunks come in three sizes, one level each:
+ *   0  small (384 bytes, from the interpreter's small-object allocator,
+ *      which packs them without a header): room for 44 slots, the first
+ *      frame or two (a frame takes ten slots plus its locals and
+ *      evaluation stack);
+ *   1  medium (2 KiB, from malloc): about ten frames;
+ *   2  full (CPython's 16 KiB, carved from mapped slabs).
+ * A greenlet that outgrows its root makes the interpreter map a chunk each
+ * time its frames cross the root's end, and unmap it when they come back.
+ * When one is seen to have done so (when it leaves or finishes: the root's
+ * `top` is set, the interpreter sets it when it pushes a chunk above), the
+ * next LEVEL_RUN greenlets to start get the next size; after LEVEL_RUN
+ * greenlets have started without another such sighting, the size steps
+ * back down. So greenlets parked in shallow calls hold the small size,
+ * and a program whose greenlets go deeper pays a mapping for one greenlet
+ * in LEVEL_RUN at most.
  *
  * All of it runs under the GIL.
  */
@@ -37,8 +44,7 @@
 #include "pystate.h"
 #include "pystate_chunks.h"
 
-/* CPython's own chunk size (DATA_STACK_CHUNK_SIZE in Python/pystate.c). */
-#define CHUNK_SIZE (16 * 1024)
+#define CHUNK_SIZE PYG_CHUNK_FULL
 /* Full chunks are carved from slabs of this many, so that greenlets do not
  * cost one memory mapping each for their data stack on top of their C
  * stack (vm.max_map_count). Free full chunks are shared by all threads;
@@ -46,23 +52,24 @@
  * (unmapping part of a slab is fine). */
 #define SLAB_CHUNKS 64
 #define CHUNK_FREE_MAX 256
-/* A small root chunk: the largest block of the interpreter's small-object
- * allocator (pymalloc), which packs them without a header and returns
- * emptied pools to the system. Room for 60 slots after the header: the
- * first frame or frames of a greenlet (a frame takes about ten slots plus
- * its locals and evaluation stack). */
-#define ROOT_SMALL PYG_ROOT_SMALL
+/* The smaller sizes (a multiple of pymalloc's 16-byte size classes, and
+ * below its 512-byte limit; a malloc'd block), and how many of each are
+ * kept for reuse. */
+#define ROOT_SMALL 384
+#define ROOT_MEDIUM 2048
 #define SMALL_FREE_MAX 64
-/* How many greenlets start with a full chunk after one outgrew its small
- * root. */
-#define ROOMY_RUN 1024
+/* How many greenlets start with a larger root after one outgrew its. */
+#define LEVEL_RUN 1024
 
 static _PyStackChunk *chunk_free_list;
 static int chunk_free_count;
-static _PyStackChunk *small_free_list;
-static int small_free_count;
+static struct root_list {
+    _PyStackChunk *head;
+    int count;
+} small_free, medium_free;
 static long chunks_allocated, chunks_freed;
-static long roomy_left;
+static int level;       /* the size new roots get: 0, 1 or 2 */
+static long level_left; /* starts before the level steps down */
 /* Root chunks handed out and not given back: the greenlets (of all
  * threads) that started and have not finished. */
 static long roots_live;
@@ -111,30 +118,56 @@ static _PyStackChunk *full_get(void)
     return c;
 }
 
-static _PyStackChunk *small_get(void)
+/* A root of a smaller size, from its free list or allocated; a full one
+ * if none can be allocated. */
+static _PyStackChunk *root_get(struct root_list *l, size_t size)
 {
-    _PyStackChunk *c = small_free_list;
+    _PyStackChunk *c = l->head;
     if (c) {
-        small_free_list = c->previous;
-        small_free_count--;
+        l->head = c->previous;
+        l->count--;
     } else {
-        c = PyObject_Malloc(ROOT_SMALL);
+        c = size == ROOT_SMALL ? PyObject_Malloc(size) : PyMem_RawMalloc(size);
         if (!c)
             return full_get();
         chunks_allocated++;
     }
-    c->size = ROOT_SMALL;
+    c->size = size;
     return c;
+}
+
+static void root_put(struct root_list *l, _PyStackChunk *c)
+{
+    if (l->count < SMALL_FREE_MAX) {
+        c->previous = l->head;
+        l->head = c;
+        l->count++;
+        return;
+    }
+    if (c->size == ROOT_SMALL)
+        PyObject_Free(c);
+    else
+        PyMem_RawFree(c);
+    chunks_freed++;
 }
 
 _PyStackChunk *pyg__chunk_get(void)
 {
     _PyStackChunk *c;
-    if (roomy_left > 0) {
-        roomy_left--;
+    switch (level) {
+    case 0:
+        c = root_get(&small_free, ROOT_SMALL);
+        break;
+    case 1:
+        c = root_get(&medium_free, ROOT_MEDIUM);
+        break;
+    default:
         c = full_get();
-    } else {
-        c = small_get();
+        break;
+    }
+    if (level > 0 && --level_left <= 0) {
+        level--;
+        level_left = LEVEL_RUN;
     }
     if (c) {
         c->previous = NULL;
@@ -144,16 +177,20 @@ _PyStackChunk *pyg__chunk_get(void)
     return c;
 }
 
+void pyg__chunk_outgrown(Py_ssize_t root_size)
+{
+    int next = root_size < ROOT_MEDIUM ? 1 : 2;
+    if (level < next)
+        level = next;
+    if (level == next)
+        level_left = LEVEL_RUN;
+}
+
 int pyg_state_stack_mode(int mode)
 {
     if (mode == GREEN_STACK_AUTO && roots_live >= GUARDED_LIVE_MAX)
         return GREEN_STACK_COPY;
     return mode;
-}
-
-void pyg__chunk_outgrown(void)
-{
-    roomy_left = ROOMY_RUN;
 }
 
 /* A chunk CPython allocated itself (pushed on top of ours): freed the way
@@ -180,17 +217,12 @@ void pyg__chunk_put(_PyStackChunk *c)
      * to give is counted alike, which errs towards copy mode). */
     if (roots_live > 0)
         roots_live--;
+    if (c->size < CHUNK_SIZE && c->top != 0)
+        pyg__chunk_outgrown(c->size); /* a chunk was pushed above it */
     if (c->size == ROOT_SMALL) {
-        if (c->top != 0)
-            pyg__chunk_outgrown(); /* a chunk was pushed above it */
-        if (small_free_count < SMALL_FREE_MAX) {
-            c->previous = small_free_list;
-            small_free_list = c;
-            small_free_count++;
-        } else {
-            PyObject_Free(c);
-            chunks_freed++;
-        }
+        root_put(&small_free, c);
+    } else if (c->size == ROOT_MEDIUM) {
+        root_put(&medium_free, c);
     } else if (c->size != CHUNK_SIZE) {
         /* A larger root CPython made. */
         chunk_free_cpython(c);
@@ -206,13 +238,18 @@ void pyg__chunk_put(_PyStackChunk *c)
 
 void pyg_state_flush_chunks(void)
 {
-    /* Slabs stay mapped (their chunks are shared); small chunks stay on
-     * their short free list. Nothing to do. */
+    /* Slabs stay mapped (their chunks are shared); smaller roots stay on
+     * their short free lists. Nothing to do. */
+}
+
+long pyg_state_chunk_next_size(void)
+{
+    return level == 0 ? ROOT_SMALL : level == 1 ? ROOT_MEDIUM : CHUNK_SIZE;
 }
 
 void pyg_state_chunk_stats(long *allocated, long *freed, int *cached)
 {
     *allocated = chunks_allocated;
     *freed = chunks_freed;
-    *cached = chunk_free_count + small_free_count;
+    *cached = chunk_free_count + small_free.count + medium_free.count;
 }

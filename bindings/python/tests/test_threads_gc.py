@@ -187,7 +187,10 @@ def test_refcounts_do_not_leak():
 @libgreen_only
 def test_data_stack_chunks_are_reused():
     from libgreen import _core
-    Greenlet(lambda: None).switch()
+    # After greenlets that went deep (earlier tests), new ones get larger
+    # data stack chunks for a while, then smaller ones again.
+    for _ in range(2100):
+        Greenlet(lambda: None).switch()
     a0, f0, _ = _core._chunk_stats()
     for _ in range(5000):
         Greenlet(lambda: None).switch()
@@ -294,6 +297,48 @@ def test_frames_deeper_than_the_first_chunk_survive_switches():
 
 
 @libgreen_only
+def test_data_stack_chunks_follow_what_greenlets_need():
+    from libgreen import _core
+    main = getcurrent()
+
+    def down(n):
+        return main.switch() if n == 0 else down(n - 1)
+
+    def starts(count):
+        for _ in range(count):
+            Greenlet(lambda: None).switch()
+
+    starts(2100)  # back to the smallest after earlier tests
+    small = _core._chunk_next_size()
+    assert small < 1024
+    for depth, size in ((8, 2048), (60, 16 * 1024)):
+        g = Greenlet(down)
+        g.switch(depth)  # suspended deeper than its root chunk holds
+        assert _core._chunk_next_size() == size
+        g.switch()
+        assert g.dead
+    starts(1030)
+    assert _core._chunk_next_size() == 2048  # steps back down
+    starts(1030)
+    assert _core._chunk_next_size() == small
+    g = Greenlet(down)
+    g.switch(0)  # shallow: fits
+    assert _core._chunk_next_size() == small
+    g.switch()
+
+    # one that went deeper and came back before it left
+    def deep_then_back():
+        def f(n):
+            return 0 if n == 0 else f(n - 1) + 1
+        f(10)
+        main.switch()
+    g = Greenlet(deep_then_back)
+    g.switch()
+    assert _core._chunk_next_size() == 2048
+    g.switch()
+
+
+@libgreen_only
 def test_suspended_greenlets_hold_little_memory(run_python):
     # RSS growth per suspended greenlet parked in a shallow call, in copy
     # mode: its object, handle, saved C stack and data stack chunk (PyPI's
@@ -339,7 +384,7 @@ def test_data_stack_chunks_do_not_pile_up():
     a1, f1, cached = _core._chunk_stats()
     assert a1 == a0
     assert f1 - f0 >= 3000 - 512  # most went back to the system
-    assert cached <= 256 + 64  # full chunks and small ones kept for reuse
+    assert cached <= 256 + 64 + 64  # full, medium and small kept for reuse
 
 
 @libgreen_only
