@@ -21,15 +21,19 @@
  *      evaluation stack);
  *   1  medium (2 KiB, from malloc): about ten frames;
  *   2  full (CPython's 16 KiB, carved from mapped slabs).
- * A greenlet that outgrows its root makes the interpreter map a chunk each
- * time its frames cross the root's end, and unmap it when they come back.
- * When one is seen to have done so (when it leaves or finishes: the root's
+ * A greenlet that outgrows its root makes the interpreter allocate a chunk
+ * each time its frames cross the root's end, and free it when they come
+ * back: a memory mapping and an unmapping, with the interpreter's own
+ * allocator, which the binding wraps with a short cache of chunks of that
+ * size (chunk_cache below), so that a greenlet whose calls go back and
+ * forth across that end does not make two system calls each time. When
+ * one is seen to have outgrown its root (when it leaves or finishes: the root's
  * `top` is set, the interpreter sets it when it pushes a chunk above), the
  * next LEVEL_RUN greenlets to start get the next size; after LEVEL_RUN
  * greenlets have started without another such sighting, the size steps
  * back down. So greenlets parked in shallow calls hold the small size,
- * and a program whose greenlets go deeper pays a mapping for one greenlet
- * in LEVEL_RUN at most.
+ * and the greenlets of a program whose greenlets go deeper soon start with
+ * room enough.
  *
  * All of it runs under the GIL.
  */
@@ -37,6 +41,7 @@
 #include <Python.h>
 #include "internal/pycore_frame.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <green.h>
@@ -45,6 +50,7 @@
 #include "pystate_chunks.h"
 
 #define CHUNK_SIZE PYG_CHUNK_FULL
+#define PYG_UNLIKELY_CHUNK(x) __builtin_expect(!!(x), 0)
 /* Full chunks are carved from slabs of this many, so that greenlets do not
  * cost one memory mapping each for their data stack on top of their C
  * stack (vm.max_map_count). Free full chunks are shared by all threads;
@@ -82,6 +88,69 @@ static long roots_live;
  * greenlets gets copy mode for nearly all of them, one with few keeps the
  * switch without copies. */
 #define GUARDED_LIVE_MAX 512
+
+/*
+ * chunk_cache: the interpreter allocates its data stack chunks (and only
+ * those, besides the small-object allocator's arenas of 256 KiB or more)
+ * with the object arena allocator, which maps and unmaps each one. The
+ * binding installs, in front of whatever allocator is there, one that
+ * keeps up to CACHE_MAX freed chunks of CPython's chunk size for the next
+ * allocation of that size; everything else goes through unchanged, and
+ * the cached chunks came from, and go back to, the allocator it wraps.
+ * Installed the first time a greenlet starts, never removed (the module is
+ * never unloaded). The arena allocator is process-wide: interpreters with
+ * a GIL of their own (3.12+) may call it at the same time, hence the lock.
+ */
+#define CACHE_MAX 32
+
+static PyObjectArenaAllocator cache_next;
+static int cache_installed;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *cache_head;
+static int cache_count;
+
+static void *cache_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    if (size == CHUNK_SIZE) {
+        pthread_mutex_lock(&cache_lock);
+        void *p = cache_head;
+        if (p) {
+            cache_head = *(void **)p;
+            cache_count--;
+        }
+        pthread_mutex_unlock(&cache_lock);
+        if (p)
+            return p;
+    }
+    return cache_next.alloc(cache_next.ctx, size);
+}
+
+static void cache_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    if (p && size == CHUNK_SIZE) {
+        pthread_mutex_lock(&cache_lock);
+        int kept = cache_count < CACHE_MAX;
+        if (kept) {
+            *(void **)p = cache_head;
+            cache_head = p;
+            cache_count++;
+        }
+        pthread_mutex_unlock(&cache_lock);
+        if (kept)
+            return;
+    }
+    cache_next.free(cache_next.ctx, p, size);
+}
+
+static void cache_install(void)
+{
+    PyObjectArenaAllocator mine = {NULL, cache_alloc, cache_free};
+    PyObject_GetArenaAllocator(&cache_next);
+    PyObject_SetArenaAllocator(&mine);
+    cache_installed = 1;
+}
 
 /* Slabs are mapped here rather than through CPython's arena allocator: the
  * binding returns single chunks of a slab with munmap(). If CPython ever
@@ -154,6 +223,8 @@ static void root_put(struct root_list *l, _PyStackChunk *c)
 _PyStackChunk *pyg__chunk_get(void)
 {
     _PyStackChunk *c;
+    if (PYG_UNLIKELY_CHUNK(!cache_installed))
+        cache_install();
     switch (level) {
     case 0:
         c = root_get(&small_free, ROOT_SMALL);

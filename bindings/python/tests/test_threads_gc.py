@@ -339,6 +339,40 @@ def test_data_stack_chunks_follow_what_greenlets_need():
 
 
 @libgreen_only
+def test_calls_across_the_first_chunk_end_do_not_map_memory():
+    # A greenlet started with a small data stack chunk that calls, over and
+    # over, a function whose frame does not fit there: the interpreter
+    # allocates a chunk for it and frees it each time. Fresh memory for
+    # each would fault its page in every time (and cost two system calls).
+    import resource
+    from libgreen import _core
+    main = getcurrent()
+    for _ in range(2100):  # back to the smallest after earlier tests
+        Greenlet(lambda: None).switch()
+    assert _core._chunk_next_size() < 1024
+
+    def leaf(a, b, c, d, e, f, g, h):
+        return a + b + c + d + e + f + g + h
+
+    def middle(n):
+        x = [leaf(i, i, i, i, i, i, i, i) for i in range(1)]
+        return leaf(n, *x * 7) if n else 0
+
+    def body():
+        main.switch()
+        for i in range(20000):
+            middle(i)
+        return "done"
+
+    g = Greenlet(body)
+    g.switch()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    assert g.switch() == "done"
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 2000, faults
+
+
+@libgreen_only
 def test_suspended_greenlets_hold_little_memory(run_python):
     # RSS growth per suspended greenlet parked in a shallow call, in copy
     # mode: its object, handle, saved C stack and data stack chunk (PyPI's
