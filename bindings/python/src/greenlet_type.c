@@ -209,8 +209,8 @@ static PyObject *value_result(void *v)
     return r;
 }
 
-/* run(*args, **kwargs) with the value. Consumes v. */
-/* Calls run with the arriving value v, which stays the caller's. */
+/* run(*args, **kwargs) with the arriving value v, which stays the
+ * caller's. */
 static inline PyObject *value_call_keep(PyObject *run, void *v)
 {
     if (!v)
