@@ -263,16 +263,19 @@ def main():
             ok &= met
             mark = "<=%g %s" % (target, "met" if met else "MISSED")
         print("%-14s %9.0f ns %9.0f ns %7.2fx  %s" % (name, a, b, ratio, mark))
-    print("memory: resident bytes per suspended greenlet (RSS growth / count; "
-          "libgreen in its default stack mode)")
+    print("memory Nk/NM: resident bytes per suspended greenlet, N thousand/"
+          "million of them (RSS growth / count; libgreen in its default "
+          "stack mode)")
     for n in (small, large):
         key = "memory %d" % n
         a = statistics.median(mine["results"][key])
         b = statistics.median(theirs["results"][key])
         met = a / b <= 0.3
         ok &= met
+        label = "memory %s" % ("%dM" % (n // 1000000) if n >= 1000000
+                               else "%dk" % (n // 1000))
         print("%-14s %10.0f B %10.0f B %7.2fx  <=0.3 %s"
-              % ("  {:,}".format(n), a, b, a / b, "met" if met else "MISSED"))
+              % (label, a, b, a / b, "met" if met else "MISSED"))
     total = statistics.median(mine["results"]["memory %d" % large]) * large
     if not args.quick:
         met = total < 2e9
