@@ -274,8 +274,11 @@ def main():
         ok &= met
         label = "memory %s" % ("%dM" % (n // 1000000) if n >= 1000000
                                else "%dk" % (n // 1000))
-        print("%-14s %10.0f B %10.0f B %7.2fx  <=0.3 %s"
-              % (label, a, b, a / b, "met" if met else "MISSED"))
+        # (the target holds at 100,000 and more; below, the first
+        # greenlets' own stacks weigh more: no verdict in a quick run)
+        print("%-14s %10.0f B %10.0f B %7.2fx  %s"
+              % (label, a, b, a / b, "" if args.quick else
+                 "<=0.3 met" if met else "<=0.3 MISSED"))
     total = statistics.median(mine["results"]["memory %d" % large]) * large
     if not args.quick:
         met = total < 2e9
