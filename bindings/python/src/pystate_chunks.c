@@ -58,9 +58,9 @@
  * (unmapping part of a slab is fine). */
 #define SLAB_CHUNKS 64
 #define CHUNK_FREE_MAX 256
-/* The smaller sizes (a multiple of pymalloc's 16-byte size classes, and
- * below its 512-byte limit; a malloc'd block), and how many of each are
- * kept for reuse. */
+/* The smaller sizes (the small one a size class of pymalloc: a multiple of
+ * 16, at most 512; the medium one a malloc'd block), and how many free
+ * roots of each are kept for reuse. */
 #define ROOT_SMALL 384
 #define ROOT_MEDIUM 2048
 #define SMALL_FREE_MAX 64
@@ -92,7 +92,8 @@ static long roots_live;
 /*
  * chunk_cache: the interpreter allocates its data stack chunks (and only
  * those, besides the small-object allocator's arenas of 256 KiB or more)
- * with the object arena allocator, which maps and unmaps each one. The
+ * with the object arena allocator, which by default maps and unmaps each
+ * one. The
  * binding installs, in front of whatever allocator is there, one that
  * keeps up to CACHE_MAX freed chunks of CPython's chunk size for the next
  * allocation of that size; everything else goes through unchanged, and
