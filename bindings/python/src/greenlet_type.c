@@ -56,7 +56,8 @@ typedef struct PyGreenlet {
     /* While run is being called: the callable and the value it was called
      * with (what the C stack would otherwise hold; released with the
      * frames if the greenlet is discarded unfinished). */
-    PyObject *call_run, *call_value;
+    PyObject *call_run;
+    void *call_value; /* as it arrived (see VAL_PACKED) */
     PyObject *weakreflist;
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
@@ -89,9 +90,10 @@ struct pyg_thread {
 
 static __thread pyg_thread *tls_ts;
 /* The stack mode of new greenlets: GREEN_STACK_AUTO (a C stack of their
- * own, with a guard page, for the first thousands; the shared, copied
- * stack beyond, so that a program can hold as many suspended greenlets as
- * greenlet allows) unless GREEN_STACK_MODE is set in the environment
+ * own, with a guard page, while fewer than 512 greenlets are started and
+ * unfinished; the shared, copied stack beyond, so that a program can hold
+ * as many suspended greenlets as greenlet allows, in less memory:
+ * pyg_state_stack_mode()) unless GREEN_STACK_MODE is set in the environment
  * (libgreen's default, which reads it, then) or set_stack_mode() chose
  * another. */
 static int pyg_stack_mode = GREEN_STACK_AUTO;
@@ -212,30 +214,18 @@ static PyObject *value_result(void *v)
     return r;
 }
 
-/* self's run(*args, **kwargs) with the value v (consumed). The callable
- * (consumed) and the value are held by self->call_run and
- * self->call_value during the call, not by this C frame, so that a
- * greenlet discarded before it returns (its thread ended) can release
- * them with its frames. */
-static PyObject *value_call(PyGreenlet *self, PyObject *run, void *v)
+/* run(*args, **kwargs) with the arriving value v, which stays the
+ * caller's. */
+static inline PyObject *value_call_keep(PyObject *run, void *v)
 {
-    PyObject *r;
-    self->call_run = run;
-    self->call_value = v ? (VAL_PACKED(v) ? VAL_UNPACK(v) : (PyObject *)v)
-                         : NULL;
-    if (!v) {
-        r = PyObject_CallNoArgs(run);
-    } else if (!VAL_PACKED(v)) {
-        r = PyObject_CallOneArg(run, (PyObject *)v);
-    } else {
-        PyObject *pack = VAL_UNPACK(v);
-        PyObject *kw = PyTuple_GET_ITEM(pack, 1);
-        r = PyObject_Call(run, PyTuple_GET_ITEM(pack, 0),
-                          kw == Py_None ? NULL : kw);
-    }
-    Py_CLEAR(self->call_value);
-    Py_CLEAR(self->call_run);
-    return r;
+    if (!v)
+        return PyObject_CallNoArgs(run);
+    if (!VAL_PACKED(v))
+        return PyObject_CallOneArg(run, (PyObject *)v);
+    PyObject *pack = VAL_UNPACK(v);
+    PyObject *kw = PyTuple_GET_ITEM(pack, 1);
+    return PyObject_Call(run, PyTuple_GET_ITEM(pack, 0),
+                         kw == Py_None ? NULL : kw);
 }
 
 /* The pending exception as one instance with its traceback (new ref). */
@@ -577,36 +567,58 @@ struct run_ctx {
     int rc;
 };
 
-static PyObject *run_body(void *arg)
+/* A greenlet's run is called from run_body(), whose frame, with those
+ * below it, stays on the greenlet's stack as long as the greenlet lives:
+ * in copy mode every byte of them is saved for each suspended greenlet.
+ * So what comes before and after the call is done in functions of their
+ * own, whose locals are gone by then. */
+
+/* Returns 1 with the callable and the arriving value in self->call_run
+ * and self->call_value (where they stay during the call: a greenlet
+ * discarded unfinished, its thread gone, releases them with its frames,
+ * which this C stack could not), or 0 with an exception set and the
+ * value freed. */
+static __attribute__((noinline)) int run_begin(struct run_ctx *c)
 {
-    struct run_ctx *c = arg;
     PyGreenlet *self = green_get_userdata(c->g);
     pyg_thread *ts = self->ts;
-    self->stack_base = (char *)__builtin_frame_address(0);
+    self->stack_base = (char *)c; /* on pyg_run()'s frame */
     after_switch(ts);
     PyObject *run = self->run_started;
     self->run_started = NULL;
-    PyObject *result;
     if (PYG_UNLIKELY(ts->trace_type != NULL)) {
         value_free(c->in);
         PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
         ts->trace_type = ts->trace_value = ts->trace_tb = NULL;
-        result = NULL;
-    } else if (!run && (self->starting = 1, run = lookup_run(self),
-                        self->starting = 0, !run)) {
+        Py_XDECREF(run);
+        return 0;
+    }
+    if (!run && (self->starting = 1, run = lookup_run(self),
+                 self->starting = 0, !run)) {
         /* Started by a finished child: its run is looked up here, and
          * an error goes to its parent. */
         value_free(c->in);
-        result = NULL;
-    } else {
-        /* As greenlet: the constructor's run is dropped before the call
-         * (its __del__ may run, and switch, here). */
-        Py_CLEAR(self->run);
-        result = value_call(self, run, c->in);
-        run = NULL;
+        return 0;
     }
+    /* As greenlet: the constructor's run is dropped before the call (its
+     * __del__ may run, and switch, here). */
     Py_CLEAR(self->run);
-    Py_XDECREF(run);
+    self->call_run = run;
+    self->call_value = c->in;
+    c->in = NULL;
+    return 1;
+}
+
+/* Called after run, with its result: frees run and the value it was
+ * called with, and routes the result. */
+static __attribute__((noinline)) void run_end(struct run_ctx *c,
+                                              PyObject *result)
+{
+    PyGreenlet *self = green_get_userdata(c->g);
+    value_free(self->call_value);
+    self->call_value = NULL;
+    Py_CLEAR(self->call_run);
+    Py_CLEAR(self->run);
     finish_route(self, &result);
     if (result) {
         *c->out = result;
@@ -619,7 +631,17 @@ static PyObject *run_body(void *arg)
                     ? GREEN_EXIT
                     : GREEN_THROWN;
     }
-    return NULL;
+}
+
+static void run_body(void *arg)
+{
+    struct run_ctx *c = arg;
+    PyObject *result = NULL;
+    if (run_begin(c)) {
+        PyGreenlet *self = green_get_userdata(c->g);
+        result = value_call_keep(self->call_run, self->call_value);
+    }
+    run_end(c, result);
 }
 
 /* The result of a finishing greenlet goes to its first live ancestor; if
@@ -961,7 +983,8 @@ static int kill_suspended(PyGreenlet *g)
          * sees the thread end, a release would try to kill it there. */
         resurrect(g); /* freeing the frames may run Python code */
         pyg_state_discard(&g->st);
-        Py_CLEAR(g->call_value);
+        value_free(g->call_value);
+        g->call_value = NULL;
         Py_CLEAR(g->call_run);
         struct pyg_orphan *orph;
         if (PyThread_get_thread_ident() != owner->ident) {
@@ -1105,7 +1128,9 @@ static int pyg_traverse(PyObject *o, visitproc visit, void *arg)
     Py_VISIT(g->run);
     Py_VISIT(g->run_started);
     Py_VISIT(g->call_run);
-    Py_VISIT(g->call_value);
+    if (g->call_value)
+        Py_VISIT(VAL_PACKED(g->call_value) ? VAL_UNPACK(g->call_value)
+                                           : (PyObject *)g->call_value);
     Py_VISIT((PyObject *)g->parent);
     return pyg_state_traverse(&g->st, visit, arg);
 }
@@ -1153,7 +1178,7 @@ static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pyg_state_init(&self->st);
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_size = PYG_STACK_SIZE;
-    attr.stack_mode = pyg_stack_mode;
+    attr.stack_mode = pyg_state_stack_mode(pyg_stack_mode);
     attr.userdata = self;
     int rc = green_create(&self->g, pyg_run, ts->current->g, &attr);
     if (rc < 0) {
@@ -1558,6 +1583,13 @@ static PyObject *pyg_trash_nesting(PyObject *m, PyObject *unused)
     return PyLong_FromLong(pyg_state_trash_nesting());
 }
 
+static PyObject *pyg_chunk_next_size(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLong(pyg_state_chunk_next_size());
+}
+
 static PyObject *pyg_chunk_stats(PyObject *m, PyObject *unused)
 {
     (void)m;
@@ -1613,9 +1645,10 @@ static PyObject *pyg_set_stack_mode(PyObject *m, PyObject *arg)
 static PyMethodDef pyg_module_methods[] = {
     {"set_stack_mode", pyg_set_stack_mode, METH_O,
      "set_stack_mode(mode) -> previous mode\n\nThe stack mode of greenlets "
-     "created from now on: 'guarded' (the default: a C stack of their own "
-     "with a guard page), 'copy' (the thread's shared stack, saved to the "
-     "heap while suspended: no limit on how many), 'auto' (guarded, copy "
+     "created from now on: 'guarded' (a C stack of their own with a guard "
+     "page), 'copy' (the thread's shared stack, saved to the heap while "
+     "suspended: no limit on how many), 'auto' (the default: guarded while "
+     "fewer than 512 greenlets are started and unfinished, copy beyond and "
      "when no stack can be mapped) or 'default' (libgreen's default, see "
      "GREEN_STACK_MODE)."},
     {"set_thread_local", pyg_set_thread_local, METH_VARARGS,
@@ -1639,6 +1672,8 @@ static PyMethodDef pyg_module_methods[] = {
      "_inject_switch_error(g, point, enabled): makes switches to g fail "
      "(1: refused, nothing changes; 2: after the state was saved, which "
      "aborts the process). For tests (UnswitchableGreenlet)."},
+    {"_chunk_next_size", pyg_chunk_next_size, METH_NOARGS,
+     "The size of the data stack chunk the next greenlet to start gets."},
     {"_chunk_stats", pyg_chunk_stats, METH_NOARGS,
      "(allocated, freed, cached): the interpreter data stack chunks the "
      "binding allocated and freed, and those cached in this thread."},

@@ -56,7 +56,7 @@ void pyg_state_save(pyg_pystate *st)
     st->c_recursion_depth = C_RECURSION_LIMIT - ts->c_recursion_remaining;
     st->chunk = ts->datastack_chunk;
     st->top = ts->datastack_top;
-    st->limit = ts->datastack_limit;
+    pyg__chunk_check(ts->datastack_chunk);
     st->exc_info = ts->exc_info;
     st->exc_value = ts->exc_state.exc_value; /* moves */
     st->exc_previous = ts->exc_state.previous_item;
@@ -97,7 +97,7 @@ void pyg_state_restore(pyg_pystate *st)
         ts->c_recursion_remaining = C_RECURSION_LIMIT - st->c_recursion_depth;
         ts->datastack_chunk = (_PyStackChunk *)st->chunk;
         ts->datastack_top = (PyObject **)st->top;
-        ts->datastack_limit = (PyObject **)st->limit;
+        ts->datastack_limit = pyg__chunk_limit(ts->datastack_chunk);
         ts->exc_state.exc_value = st->exc_value; /* moves */
         ts->exc_state.previous_item = (_PyErr_StackItem *)st->exc_previous;
         ts->exc_info = st->exc_info ? (_PyErr_StackItem *)st->exc_info
@@ -111,10 +111,26 @@ void pyg_state_restore(pyg_pystate *st)
     st->exc_value = NULL;
     st->current_frame = NULL;
     st->trash_delete_later = NULL;
-    st->chunk = st->top = st->limit = NULL;
+    st->chunk = st->top = NULL;
 }
 
-PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
+/* The end of pyg_state_run(), in a function of its own so that nothing
+ * of it is kept on the greenlet's stack while body runs. */
+static __attribute__((noinline)) void state_run_end(void)
+{
+    /* Finished: every frame of the greenlet is gone. Its context stays
+     * (the switch away saves it in the dead greenlet, as greenlet keeps
+     * it). */
+    PyThreadState *ts = _PyThreadState_GET();
+    ts->cframe = &ts->root_cframe; /* pyg_state_run()'s cf ends */
+    _PyStackChunk *c = ts->datastack_chunk;
+    ts->datastack_chunk = NULL;
+    ts->datastack_top = NULL;
+    ts->datastack_limit = NULL;
+    pyg__chunk_put(c);
+}
+
+void pyg_state_run(void (*body)(void *), void *arg)
 {
     PyThreadState *ts = _PyThreadState_GET();
     _PyCFrame cf;
@@ -122,19 +138,8 @@ PyObject *pyg_state_run(PyObject *(*body)(void *), void *arg)
     cf.previous = &ts->root_cframe;
     ts->cframe = &cf;
 
-    PyObject *result = body(arg);
-
-    /* Finished: every frame of the greenlet is gone. Its context stays
-     * (the switch away saves it in the dead greenlet, as greenlet keeps
-     * it). */
-    ts = _PyThreadState_GET();
-    ts->cframe = &ts->root_cframe; /* cf ends here */
-    _PyStackChunk *c = ts->datastack_chunk;
-    ts->datastack_chunk = NULL;
-    ts->datastack_top = NULL;
-    ts->datastack_limit = NULL;
-    pyg__chunk_put(c);
-    return result;
+    body(arg);
+    state_run_end();
 }
 
 PyObject *pyg_state_frame(pyg_pystate *st)

@@ -74,7 +74,7 @@ void pyg_state_discard(pyg_pystate *st)
         f = prev;
     }
     _PyStackChunk *c = (_PyStackChunk *)st->chunk;
-    st->chunk = st->top = st->limit = NULL;
+    st->chunk = st->top = NULL;
     if (c) {
         c->top = 0;
         pyg__chunk_put(c);

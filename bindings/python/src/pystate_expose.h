@@ -16,6 +16,7 @@
 #ifndef PYGREEN_PYSTATE_EXPOSE_H
 #define PYGREEN_PYSTATE_EXPOSE_H
 
+#include <limits.h>
 #include <stdlib.h>
 
 static int pyg__expose_record(pyg_pystate *st, _PyInterpreterFrame **slot,
@@ -27,6 +28,8 @@ static int pyg__expose_record(pyg_pystate *st, _PyInterpreterFrame **slot,
             st->exposed_cap = PYG_EXPOSED_INLINE;
         } else {
             int cap = st->exposed_cap * 2;
+            if (cap > USHRT_MAX)
+                return -1; /* as out of memory (C recursion ends sooner) */
             void **a = PyMem_RawMalloc(sizeof(void *) * 2 * (size_t)cap);
             if (!a)
                 return -1;
