@@ -60,12 +60,11 @@ __attribute__((used)) static int filter(EXCEPTION_POINTERS *info)
 __attribute__((noinline)) static void overflow_caught(int big)
 {
     caught = 0;
+    /* one call, so that it stays between __try1's labels */
+    unsigned long (*volatile fn)(unsigned long) = big ? recurse_big : recurse;
     __try1(filter)
     {
-        if (big)
-            recurse_big(0);
-        else
-            recurse(0);
+        fn(0);
     }
     __except1;
     /* reached through the handler only: the recursions never return */
