@@ -4,6 +4,7 @@
  * mmap() stacks with a PROT_NONE guard, a pthread key for thread ends.
  * The overflow report (signals, sigaltstack) is overflow.c.
  */
+#ifndef _WIN32 /* (builds that compile every file of src/ take this too) */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,3 +92,5 @@ int green__os_key_set(void *value)
 {
     return pthread_setspecific(key, value);
 }
+
+#endif /* !_WIN32 */
