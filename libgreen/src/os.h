@@ -32,7 +32,8 @@ GREEN_HIDDEN long green__os_map_limit(void);
  *
  * Windows: the guard is the stack's reserve, as on a thread's own stack:
  * its top page is a guard page, and the system grows the stack into it
- * and raises EXCEPTION_STACK_OVERFLOW when little of it is left. The
+ * and raises EXCEPTION_STACK_OVERFLOW when little of it is left; a guard
+ * of less than 32 KiB is made 32 KiB, room for the exception's handling. The
  * machine layer needs the bounds of the reservation to give them to the
  * thread information block when a greenlet starts on the stack: they are
  * written in the top GREEN_ARCH_TOP_SLACK bytes, which no greenlet uses

@@ -41,13 +41,20 @@ long green__os_map_limit(void)
     return 0x7fffffffL;
 }
 
+/* The least reserve below a stack: the guard page, the pages the system
+ * guarantees to the exception dispatch after an overflow (two on x64,
+ * more after SetThreadStackGuarantee()), and room for a handler. A
+ * smaller guard asked for is made this large. */
+#define RESERVE_MIN (32u * 1024u)
+
 void *green__os_stack_map(size_t size, size_t guard)
 {
     size_t page = green__os_page_size();
-    /* The stack's bounds are written in its top page, and a guard page
-     * is needed below the usable bytes. */
-    if (size < page || guard < page)
+    /* The stack's bounds are written in its top page. */
+    if (size < page)
         return NULL;
+    if (guard < RESERVE_MIN)
+        guard = RESERVE_MIN;
     /* Reserved read-write, as a thread's stack is: the pages the system
      * commits when the stack grows into the reserve take that. */
     char *p = VirtualAlloc(NULL, size + guard, MEM_RESERVE, PAGE_READWRITE);
@@ -68,8 +75,9 @@ void *green__os_stack_map(size_t size, size_t guard)
 
 void green__os_stack_unmap(void *base, size_t size, size_t guard)
 {
-    (void)size;
-    VirtualFree((char *)base - guard, 0, MEM_RELEASE);
+    (void)guard; /* (maybe enlarged: the reservation's start is at the top) */
+    void **top = (void **)((char *)base + size);
+    VirtualFree(top[-1], 0, MEM_RELEASE);
 }
 
 void *green__os_alloc(size_t size)
@@ -191,10 +199,12 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *info)
         return EXCEPTION_CONTINUE_SEARCH;
     if (!st->base)
         return EXCEPTION_CONTINUE_SEARCH;
-    uintptr_t lo = (uintptr_t)st->base, addr = (uintptr_t)info->ContextRecord->Rsp;
+    uintptr_t lo = (uintptr_t)st->base, hi = lo + green_stack_bytes(st);
+    uintptr_t start = (uintptr_t)((void **)hi)[-1]; /* the reservation */
+    uintptr_t addr = (uintptr_t)info->ContextRecord->Rsp;
     if (info->ExceptionRecord->NumberParameters >= 2)
         addr = (uintptr_t)info->ExceptionRecord->ExceptionInformation[1];
-    if (addr >= lo || addr < lo - green_guard_bytes(st))
+    if (addr >= lo || addr < start)
         return EXCEPTION_CONTINUE_SEARCH;
     char line[320];
     size_t n = 0, cap = sizeof line - 1;
@@ -205,9 +215,9 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *info)
                                   : ", stack ");
     n = put_hex(line, n, cap, lo);
     n = put_str(line, n, cap, "-");
-    n = put_hex(line, n, cap, lo + green_stack_bytes(st));
+    n = put_hex(line, n, cap, hi);
     n = put_str(line, n, cap, ", reserve ");
-    n = put_hex(line, n, cap, lo - green_guard_bytes(st));
+    n = put_hex(line, n, cap, start);
     n = put_str(line, n, cap, "-");
     n = put_hex(line, n, cap, lo);
     n = put_str(line, n, cap, code == EXCEPTION_STACK_OVERFLOW

@@ -87,6 +87,8 @@ static int child(const char *what)
         return 3;
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_mode = copy ? GREEN_STACK_COPY : GREEN_STACK_GUARDED;
+    if (strstr(what, "page")) /* a guard of one page: still a reserve */
+        attr.guard_size = 4096;
     green_t *g = NULL;
     if (green_create(&g, run_overflow, NULL, &attr) != GREEN_OK)
         return 4;
@@ -169,6 +171,12 @@ static void test_big_frames_probe(void **state)
     expect_overflow("big", ", stack 0x");
 }
 
+static void test_one_page_guard(void **state)
+{
+    (void)state;
+    expect_overflow("page", ", stack 0x");
+}
+
 static void test_copy_mode(void **state)
 {
     (void)state;
@@ -196,6 +204,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_frames),
         cmocka_unit_test(test_big_frames_probe),
+        cmocka_unit_test(test_one_page_guard),
         cmocka_unit_test(test_copy_mode),
         cmocka_unit_test(test_without_report),
     };
