@@ -510,6 +510,11 @@ GREEN_API int green__attr_init_1_2(green_attr *attr)
     return GREEN_OK;
 }
 
+#ifdef _WIN32 /* no symbol versions: green_attr_init is the newest */
+int green_attr_init(green_attr *attr)
+    __attribute__((alias("green__attr_init_1_2")));
+#endif
+
 int green_create(green_t **out, green_run_fn run, green_t *parent,
                  const green_attr *attr)
 {
