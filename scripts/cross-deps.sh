@@ -2,24 +2,28 @@
 # SPDX-License-Identifier: MIT
 # Builds the target libraries the C tests need (cmocka, libffi) from
 # Debian's source packages, for a cross target that Debian 12 has no
-# architecture for (riscv64):
-#   scripts/cross-deps.sh <triplet> <prefix>
-# installs them under <prefix> (lib/pkgconfig included) with the cross
-# compiler <triplet>-gcc, and does nothing when both are there already.
+# architecture for (riscv64), or that is not Linux (x86_64-w64-mingw32):
+#   scripts/cross-deps.sh <triplet> <prefix> [<library>...]
+# installs them (default: cmocka libffi) under <prefix> (lib/pkgconfig
+# included) with the cross compiler <triplet>-gcc, and does nothing when
+# they are there already.
 # Needs the deb-src entry that scripts/deps.sh adds.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 <triplet> <prefix>" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 <triplet> <prefix> [<library>...]" >&2; exit 2; }
 triplet=$1
 prefix=$(mkdir -p "$2" && cd "$2" && pwd)
+shift 2
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(cmocka libffi)
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=$prefix/src
 toolchain=$root/cmake/$triplet.cmake
 [ -f "$toolchain" ] || { echo "cross-deps: no $toolchain" >&2; exit 2; }
 
 have() { [ -f "$prefix/lib/pkgconfig/$1.pc" ]; }
-if have cmocka && have libffi; then
-  exit 0
-fi
+# needs <library>: wanted and not there yet
+needs() { [[ " ${wanted[*]} " == *" $1 "* ]] && ! have "$1"; }
+needs cmocka || needs libffi || exit 0
 
 mkdir -p "$src"
 log=$src/build.log
@@ -36,7 +40,7 @@ fetch() { # fetch <source package>: unpacks its upstream tarball in $src
   tar -xf "$tarball" -C "$src/$1.src" --strip-components=1
 }
 
-if ! have cmocka; then
+if needs cmocka; then
   echo "cross-deps: cmocka for $triplet"
   fetch cmocka
   quiet cmake -S "$src/cmocka.src" -B "$src/cmocka.build" -G Ninja \
@@ -47,7 +51,7 @@ if ! have cmocka; then
   quiet cmake --install "$src/cmocka.build"
 fi
 
-if ! have libffi; then
+if needs libffi; then
   echo "cross-deps: libffi for $triplet"
   fetch libffi
   mkdir -p "$src/libffi.build"
@@ -57,4 +61,4 @@ if ! have libffi; then
       --disable-multi-os-directory &&
     quiet make -j2 && quiet make install )
 fi
-have cmocka && have libffi
+for lib in "${wanted[@]}"; do have "$lib" || exit 1; done

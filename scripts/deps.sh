@@ -7,7 +7,8 @@ set -euo pipefail
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-# Each cross compiler only recommends its C library: both are named.
+# Each cross compiler only recommends its C library: both are named (for
+# Windows: MinGW-w64's, and wine64 to run the tests).
 native=(cmake ninja-build gcc make pkg-config libcmocka-dev libffi-dev swig
         abigail-tools valgrind gdb gdb-multiarch strace xz-utils qemu-user python3
         debhelper dpkg-dev lintian
@@ -16,7 +17,9 @@ native=(cmake ninja-build gcc make pkg-config libcmocka-dev libffi-dev swig
         gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
         gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
         gcc-s390x-linux-gnu libc6-dev-s390x-cross
-        gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
+        gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+        gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev
+        wine64)
 # cmocka and libffi for the cross targets, through multiarch (Debian 12 has
 # no riscv64 architecture: scripts/cross-deps.sh builds both for it from
 # their source packages, hence the deb-src entry below).

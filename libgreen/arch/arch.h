@@ -83,8 +83,9 @@
 /* A bound on how far below a local of green_arch_switch()'s caller the
  * machine layer saves the stack pointer (the caller's frame, the switch's
  * own frame). ELFv2 and s390x frames are large: a psABI header or
- * register save area for callees, and on ppc64le 12 vector registers. */
-#if defined(__powerpc64__) || defined(__s390x__)
+ * register save area for callees, and on ppc64le 12 vector registers;
+ * so is Win64's (ten xmm registers, home space, the TIB's fields). */
+#if defined(__powerpc64__) || defined(__s390x__) || defined(_WIN64)
 #define GREEN_ARCH_FRAME_MAX 1024
 #else
 #define GREEN_ARCH_FRAME_MAX 512

@@ -20,8 +20,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -30,8 +28,7 @@
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* The calling thread's state; the machine layer reads it too. */
-__thread struct green_thread *green__tls
-    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+GREEN_TLS struct green_thread *green__tls;
 #define tls_thread green__tls
 
 /* The machine layer's view of the structs (arch.h) must be right. */
@@ -52,10 +49,6 @@ _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
 _Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
-static pthread_key_t thread_key;
-static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
-static int thread_key_ok;
-
 static void thread_exit(void *arg);
 static void drop_last(struct green_thread *t, struct green *g);
 
@@ -107,11 +100,6 @@ const char *green_strerror(int code)
 
 /* ---- thread state -------------------------------------------------------- */
 
-static void make_key(void)
-{
-    thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0;
-}
-
 /* The process-wide default stack mode (GREEN_STACK_*), 0 until the first
  * thread starts and reads GREEN_STACK_MODE from the environment. */
 static atomic_int process_mode;
@@ -125,8 +113,7 @@ static void say(const char *const parts[], size_t n)
         for (const char *c = parts[i]; *c && len < sizeof line - 1; c++)
             line[len++] = *c;
     line[len++] = '\n';
-    ssize_t w = write(2, line, len);
-    (void)w;
+    green__os_write_err(line, len);
 }
 
 /* The process default from GREEN_STACK_MODE: exactly "guarded", "copy"
@@ -169,32 +156,30 @@ struct thread_block {
 
 __attribute__((constructor)) static void on_load(void)
 {
-    pthread_once(&thread_key_once, make_key);
+    green__os_key_init(thread_exit);
 }
 
 static void thread_unref(struct green_thread *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
-        munmap(t, sizeof(struct thread_block));
+        green__os_free(t, sizeof(struct thread_block));
 }
 
 static struct green_thread *thread_init(void)
 {
-    pthread_once(&thread_key_once, make_key); /* done at load */
-    if (!thread_key_ok)
+    if (!green__os_key_init(thread_exit)) /* done at load */
         return NULL;
     if (!atomic_load(&process_mode)) {
         int unset = 0;
         atomic_compare_exchange_strong(&process_mode, &unset, mode_from_env());
     }
-    struct thread_block *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
-                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (b == MAP_FAILED)
+    struct thread_block *b = green__os_alloc(sizeof *b);
+    if (!b)
         return NULL;
     struct green_thread *t = &b->t; /* zero-filled */
     struct green *m = &b->m;
-    if (pthread_setspecific(thread_key, t) != 0) {
-        munmap(b, sizeof *b);
+    if (green__os_key_set(t) != 0) {
+        green__os_free(b, sizeof *b);
         return NULL;
     }
     atomic_init(&t->refs, 2); /* the thread, its main greenlet */
@@ -501,8 +486,10 @@ int green_release(green_t *g)
  * struct ended (after stack_mode's padding). */
 #define ATTR_SIZE_1_0 offsetof(green_attr, guard_size)
 
+#ifndef _WIN32 /* no symbol versions: the DLL exports the newest */
 __asm__(".symver green__attr_init_1_0, green_attr_init@GREEN_1.0");
 __asm__(".symver green__attr_init_1_2, green_attr_init@@GREEN_1.2");
+#endif
 
 GREEN_API int green__attr_init_1_0(green_attr *attr)
 {
@@ -522,6 +509,11 @@ GREEN_API int green__attr_init_1_2(green_attr *attr)
     *attr = init;
     return GREEN_OK;
 }
+
+#ifdef _WIN32 /* no symbol versions: green_attr_init is the newest */
+int green_attr_init(green_attr *attr)
+    __attribute__((alias("green__attr_init_1_2")));
+#endif
 
 int green_create(green_t **out, green_run_fn run, green_t *parent,
                  const green_attr *attr)

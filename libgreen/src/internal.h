@@ -12,9 +12,20 @@
 #include "arch.h"
 #include "green.h"
 
+#ifdef _WIN32
+/* PE has no visibility: the DLL exports what its .def file lists. The
+ * thread pointer is the compiler's emulated TLS (MinGW's GCC). */
+#define GREEN_HIDDEN
+#define GREEN_TLS __thread
+#else
 #define GREEN_HIDDEN __attribute__((visibility("hidden")))
+#define GREEN_TLS                                                             \
+    __thread __attribute__((tls_model("initial-exec"), visibility("hidden")))
+#endif
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+
+#include "os.h"
 
 struct green;
 struct green_thread;
@@ -176,8 +187,7 @@ GREEN_HIDDEN void green__overflow_thread_end(void);
 #include "annotate.h"
 
 /* The calling thread's state (green.c); the machine layer reads it too. */
-extern __thread struct green_thread *green__tls
-    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern GREEN_TLS struct green_thread *green__tls;
 
 /* ---- greenlets and threads ---------------------------------------------- */
 

@@ -14,12 +14,8 @@
  * greenlet of the same size reuses it: in steady state creating and
  * finishing greenlets makes no system call.
  */
-#include <errno.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdint.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -30,7 +26,7 @@ static size_t page_size(void)
     static atomic_size_t cached;
     size_t page = atomic_load_explicit(&cached, memory_order_relaxed);
     if (!page) {
-        page = (size_t)sysconf(_SC_PAGESIZE);
+        page = green__os_page_size();
         atomic_store_explicit(&cached, page, memory_order_relaxed);
     }
     return page;
@@ -59,16 +55,10 @@ long green_stack_auto_limit(void)
     long l = atomic_load_explicit(&limit, memory_order_relaxed);
     if (l)
         return l;
-    long max_maps = 65530; /* Linux's default vm.max_map_count */
-    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-    if (f) {
-        if (fscanf(f, "%ld", &max_maps) != 1)
-            max_maps = 65530;
-        fclose(f);
-    }
-    /* Stacks may take half of the mappings (two each); the rest stays for
-     * the program (its heap, its libraries, an interpreter's arenas). */
-    l = max_maps / 4 > 1 ? max_maps / 4 : 1;
+    /* Stacks may take half of the mappings; the rest stays for the
+     * program (its heap, its libraries, an interpreter's arenas). */
+    long stacks = green__os_map_limit();
+    l = stacks / 2 > 1 ? stacks / 2 : 1;
     atomic_store_explicit(&limit, l, memory_order_relaxed);
     return l;
 }
@@ -85,17 +75,10 @@ void green_stack_request(struct green_stack *st, size_t size, size_t guard)
 int green_stack_map(struct green_stack *st)
 {
     size_t size = green_stack_bytes(st), guard = green_guard_bytes(st);
-    /* Map the whole range inaccessible, then open the usable part: if the
-     * second step fails (out of mappings), undo the first. */
-    char *p = mmap(NULL, size + guard, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    void *base = green__os_stack_map(size, guard);
+    if (!base)
         return GREEN_ENOSTACK;
-    if (mprotect(p + guard, size, PROT_READ | PROT_WRITE) != 0) {
-        munmap(p, size + guard);
-        return GREEN_ENOSTACK;
-    }
-    st->base = p + guard;
+    st->base = base;
     atomic_fetch_add_explicit(&mapped, 1, memory_order_relaxed);
     return GREEN_OK;
 }
@@ -103,8 +86,8 @@ int green_stack_map(struct green_stack *st)
 void green_stack_unmap(struct green_stack *st)
 {
     if (st->base) {
-        size_t guard = green_guard_bytes(st);
-        munmap((char *)st->base - guard, green_stack_bytes(st) + guard);
+        green__os_stack_unmap(st->base, green_stack_bytes(st),
+                              green_guard_bytes(st));
         atomic_fetch_sub_explicit(&mapped, 1, memory_order_relaxed);
         st->base = NULL;
     }
