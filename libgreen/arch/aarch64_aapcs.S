@@ -164,8 +164,8 @@ GREEN_FUNC green_switch
     br x30
 GREEN_END green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-GREEN_HIDDEN_FUNC green_arch_switch
+/* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_FRAME
     adr x9, .Lplain_resume
     str x9, [sp]
@@ -186,21 +186,21 @@ GREEN_HIDDEN_FUNC green_arch_switch
 .Lplain_resume:
     RESTORE_FRAME
     br x30
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A 16-aligned frame at the top of [base, base+size) whose resume address
  * is green_arch_entry. Returns its sp.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     add x0, x0, x1
     and x0, x0, #~15
     sub x0, x0, #16
     adr x9, green_arch_entry
     stp x9, xzr, [x0]
     ret
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack; unwinders end a backtrace here. Its

@@ -26,11 +26,11 @@
 #include "internal.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
+#define SLOW_ORPHAN (1u << 16) /* green__tstate.slow: current is an orphan */
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* The calling thread's state; the machine layer reads it too. */
-__thread struct green_thread *green__tls
+__thread struct green__tstate *green__tls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #define tls_thread green__tls
 
@@ -44,10 +44,10 @@ LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
 LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
 LAYOUT(green, state, GREEN_G_STATE);
 LAYOUT(green, mode, GREEN_G_MODE);
-LAYOUT(green_thread, current, GREEN_T_CURRENT);
-LAYOUT(green_thread, slow, GREEN_T_SLOW);
-LAYOUT(green_thread, pending_flag, GREEN_T_PENDING);
-LAYOUT(green_thread, discard, GREEN_T_DISCARD);
+LAYOUT(green__tstate, current, GREEN_T_CURRENT);
+LAYOUT(green__tstate, slow, GREEN_T_SLOW);
+LAYOUT(green__tstate, pending_flag, GREEN_T_PENDING);
+LAYOUT(green__tstate, discard, GREEN_T_DISCARD);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
@@ -57,7 +57,7 @@ static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static int thread_key_ok;
 
 static void thread_exit(void *arg);
-static void drop_last(struct green_thread *t, struct green *g);
+static void drop_last(struct green__tstate *t, struct green *g);
 
 /* ---- version and errors ------------------------------------------------- */
 
@@ -163,7 +163,7 @@ static int mode_from_env(void)
  * destructor ends the thread is made when the library is loaded.
  */
 struct thread_block {
-    struct green_thread t;
+    struct green__tstate t;
     struct green m;
 };
 
@@ -172,13 +172,13 @@ __attribute__((constructor)) static void on_load(void)
     pthread_once(&thread_key_once, make_key);
 }
 
-static void thread_unref(struct green_thread *t)
+static void thread_unref(struct green__tstate *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
         munmap(t, sizeof(struct thread_block));
 }
 
-static struct green_thread *thread_init(void)
+static struct green__tstate *thread_init(void)
 {
     pthread_once(&thread_key_once, make_key); /* done at load */
     if (!thread_key_ok)
@@ -191,7 +191,7 @@ static struct green_thread *thread_init(void)
                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (b == MAP_FAILED)
         return NULL;
-    struct green_thread *t = &b->t; /* zero-filled */
+    struct green__tstate *t = &b->t; /* zero-filled */
     struct green *m = &b->m;
     if (pthread_setspecific(thread_key, t) != 0) {
         munmap(b, sizeof *b);
@@ -212,13 +212,13 @@ static struct green_thread *thread_init(void)
     return t;
 }
 
-static inline struct green_thread *thread_get(void)
+static inline struct green__tstate *thread_get(void)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     return likely(t != NULL) ? t : thread_init();
 }
 
-static void live_add(struct green_thread *t, struct green *g)
+static void live_add(struct green__tstate *t, struct green *g)
 {
     g->live_next = t->live.live_next;
     g->live_prev = &t->live;
@@ -234,7 +234,7 @@ static void live_del(struct green *g)
 }
 
 /* Takes the greenlets other threads released and reaps them here. */
-static void process_pending(struct green_thread *t)
+static void process_pending(struct green__tstate *t)
 {
     /* Clear the flag first: a release queued after the exchange sets it
      * again (the exchange's release order keeps the store before it). */
@@ -249,7 +249,7 @@ static void process_pending(struct green_thread *t)
     }
 }
 
-static inline void check_pending(struct green_thread *t)
+static inline void check_pending(struct green__tstate *t)
 {
     if (unlikely(atomic_load_explicit(&t->pending_flag, memory_order_relaxed)))
         process_pending(t);
@@ -260,7 +260,7 @@ static inline void check_pending(struct green_thread *t)
  * which case the caller frees g. A lock-free push: a process that forks
  * while another thread queues here leaves its child no lock to wait for.
  */
-static int queue_pending(struct green_thread *t, struct green *g)
+static int queue_pending(struct green__tstate *t, struct green *g)
 {
     struct green *head =
         atomic_load_explicit(&t->pending, memory_order_relaxed);
@@ -288,7 +288,7 @@ static int event_of(int kind)
     }
 }
 
-static void run_hooks(struct green_thread *t, int event, int phase,
+static void run_hooks(struct green__tstate *t, int event, int phase,
                       struct green *origin, struct green *target)
 {
     t->in_hook++;
@@ -301,7 +301,7 @@ int green_hook_add(green_hook_fn fn, void *data)
 {
     if (!fn)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (t->in_hook)
@@ -317,7 +317,7 @@ int green_hook_add(green_hook_fn fn, void *data)
 
 int green_hook_remove(green_hook_fn fn, void *data)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     if (!t)
         return GREEN_EINVAL;
     if (t->in_hook)
@@ -338,19 +338,19 @@ int green_hook_remove(green_hook_fn fn, void *data)
 
 /* Frees g (refs == 0, never started or dead). Returns its parent if that
  * lost its last reference too, so that the caller goes on with it. */
-static struct green *free_greenlet(struct green_thread *owner_here,
+static struct green *free_greenlet(struct green__tstate *owner_here,
                                    struct green *g)
 {
     struct green *parent = g->parent;
-    struct green_thread *t = g->thread;
+    struct green__tstate *t = g->thread;
     if (g->mode == GREEN_STACK_COPY) {
-        green_copy_forget(owner_here, g);
+        green__copy_forget(owner_here, g);
     } else if (g->stack.base) {
-        green_annotate_stack_free(g);
+        green__annotate_stack_free(g);
         if (owner_here)
-            green_stack_put(&owner_here->cache, &g->stack);
+            green__guarded_put(&owner_here->cache, &g->stack);
         else
-            green_stack_unmap(&g->stack);
+            green__guarded_unmap(&g->stack);
     }
     if (g->userdata_free)
         g->userdata_free(g->userdata);
@@ -363,7 +363,7 @@ static struct green *free_greenlet(struct green_thread *owner_here,
     return NULL;
 }
 
-static int switch_to(struct green_thread *t, struct green *target, int kind,
+static int switch_to(struct green__tstate *t, struct green *target, int kind,
                      void *value, void **result);
 
 /* Drops one reference that the library held to g; returns g if that was
@@ -382,7 +382,7 @@ static inline struct green *unref(struct green *g)
  * suspended greenlets, each the parent of the next, then dies link after
  * link in constant stack, however long it is.
  */
-static struct green *kill_orphan(struct green_thread *t, struct green *g)
+static struct green *kill_orphan(struct green__tstate *t, struct green *g)
 {
     atomic_store_explicit(&g->refs, 1, memory_order_relaxed); /* ours */
     struct green *old_parent = g->parent;
@@ -424,10 +424,10 @@ static struct green *kill_orphan(struct green_thread *t, struct green *g)
  * it to be reaped once it stops running. Elsewhere: hand it to the owner.
  * Whatever loses its last reference on the way (parents of freed or killed
  * greenlets) is handled by the same loop, never by recursion. */
-static void drop_last(struct green_thread *here, struct green *g)
+static void drop_last(struct green__tstate *here, struct green *g)
 {
     while (g) {
-        struct green_thread *t = g->thread;
+        struct green__tstate *t = g->thread;
         if (t != here && LOAD(g->state) == GREEN_STATE_NEW) {
             /* Never started: it has no stack, and with no reference left
              * nothing of its owner can reach it. Free it here, on the
@@ -558,7 +558,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
         if (guard_size > GREEN_GUARD_MAX)
             return GREEN_EINVAL;
     }
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (parent && parent->thread != t)
@@ -569,7 +569,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
         parent = t->current;
     if (mode == GREEN_STACK_MODE_DEFAULT)
         mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
-    if (mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+    if (mode != GREEN_STACK_GUARDED && green__copy_shared(t) != GREEN_OK)
         return GREEN_ENOSTACK;
 
     struct green *g = malloc(sizeof *g);
@@ -590,7 +590,7 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
         g->copy_buf = NULL;
         g->copy_len = g->copy_cap = 0;
     } else {
-        green_stack_request(&g->stack, stack_size, guard_size);
+        green__guarded_request(&g->stack, stack_size, guard_size);
     }
     g->userdata = userdata;
     g->userdata_free = userdata_free;
@@ -611,22 +611,22 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
 /* ---- switching ----------------------------------------------------------- */
 
 /* Gives a greenlet that is about to start its stack and first frame. */
-static int prepare_start(struct green_thread *t, struct green *g)
+static int prepare_start(struct green__tstate *t, struct green *g)
 {
     if (g->mode == GREEN_STACK_COPY)
-        return green_copy_prepare_start(t, g);
+        return green__copy_prepare_start(t, g);
     if (g->mode == GREEN_STACK_AUTO &&
-        green_stack_mapped() >= green_stack_auto_limit())
-        return green_copy_prepare_start(t, g); /* keep mappings for others */
-    if (green_stack_get(&t->cache, &g->stack) != GREEN_OK) {
+        green__guarded_mapped() >= green__guarded_auto_limit())
+        return green__copy_prepare_start(t, g); /* keep mappings for others */
+    if (green__guarded_get(&t->cache, &g->stack) != GREEN_OK) {
         /* AUTO: no mapping left (or no memory for one), so share. */
-        return g->mode == GREEN_STACK_AUTO ? green_copy_prepare_start(t, g)
+        return g->mode == GREEN_STACK_AUTO ? green__copy_prepare_start(t, g)
                                            : GREEN_ENOSTACK;
     }
     g->mode = GREEN_STACK_GUARDED;
-    green_annotate_stack_new(g);
-    green_annotate_unpoison(g->stack.base, green_stack_bytes(&g->stack));
-    g->sp = green_arch_init_stack(g->stack.base, green_stack_bytes(&g->stack));
+    green__annotate_stack_new(g);
+    green__annotate_unpoison(g->stack.base, green__stack_bytes(&g->stack));
+    g->sp = green__arch_init_stack(g->stack.base, green__stack_bytes(&g->stack));
     return GREEN_OK;
 }
 
@@ -652,17 +652,17 @@ static void tsan_forget(struct green *g)
 #endif
 
 /* The rare work after a switch: a dead origin's stack, hooks, reaping. */
-static __attribute__((noinline)) void after_switch(struct green_thread *t,
+static __attribute__((noinline)) void after_switch(struct green__tstate *t,
                                                    struct green *origin)
 {
     if (origin->state == GREEN_STATE_DEAD) {
         /* We are off its stack now. */
         tsan_forget(origin);
         if (origin->mode == GREEN_STACK_COPY) {
-            green_copy_forget(t, origin);
+            green__copy_forget(t, origin);
         } else if (origin->stack.base) {
-            green_annotate_stack_free(origin);
-            green_stack_put(&t->cache, &origin->stack);
+            green__annotate_stack_free(origin);
+            green__guarded_put(&t->cache, &origin->stack);
         }
     }
     if (t->nhooks)
@@ -685,7 +685,7 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
 
 /* AddressSanitizer: the stack the switch goes to (before it), and the end
  * of the switch on the new stack (first thing after it). */
-static inline void asan_leave(struct green_thread *t, struct green *origin,
+static inline void asan_leave(struct green__tstate *t, struct green *origin,
                               struct green *target)
 {
 #ifdef GREEN_ASAN
@@ -693,13 +693,13 @@ static inline void asan_leave(struct green_thread *t, struct green *origin,
     size_t size;
     if (target->mode == GREEN_STACK_COPY) {
         bottom = t->shared.base;
-        size = green_stack_bytes(&t->shared);
+        size = green__stack_bytes(&t->shared);
     } else if (target->flags & GF_MAIN) {
         bottom = target->asan_bottom;
         size = target->asan_size;
     } else {
         bottom = target->stack.base;
-        size = green_stack_bytes(&target->stack);
+        size = green__stack_bytes(&target->stack);
     }
     __sanitizer_start_switch_fiber(
         origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
@@ -709,7 +709,7 @@ static inline void asan_leave(struct green_thread *t, struct green *origin,
 #endif
 }
 
-static inline void asan_arrive(struct green_thread *t)
+static inline void asan_arrive(struct green__tstate *t)
 {
 #ifdef GREEN_ASAN
     const void *bottom = NULL;
@@ -726,7 +726,7 @@ static inline void asan_arrive(struct green_thread *t)
 }
 
 /* Runs on the side that was switched to, right after the stack switch. */
-static inline int resumed(struct green_thread *t, void **result)
+static inline int resumed(struct green__tstate *t, void **result)
 {
     asan_arrive(t);
     int kind = t->xfer_kind;
@@ -752,15 +752,15 @@ static inline int resumed(struct green_thread *t, void **result)
  * the heap, and the fake frame of a finishing greenlet is destroyed by the
  * switch that leaves it, before its last locals are read.
  */
-static __attribute__((noinline)) int reserve_here(struct green_thread *t)
+static __attribute__((noinline)) int reserve_here(struct green__tstate *t)
 {
     char *frame = __builtin_frame_address(0);
-    return green_copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
+    return green__copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
 }
 
 /* Switches from the current greenlet to target (not current, not dead;
  * started unless kind is GREEN_OK), delivering (kind, value). */
-static int switch_to(struct green_thread *t, struct green *target, int kind,
+static int switch_to(struct green__tstate *t, struct green *target, int kind,
                      void *value, void **result)
 {
     struct green *origin = t->current;
@@ -776,7 +776,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
     }
     if (target->state == GREEN_STATE_NEW)
         live_add(t, target);
-    int copy = green_copy_needed(t, target);
+    int copy = green__copy_needed(t, target);
     int event = event_of(kind);
     if (t->nhooks)
         run_hooks(t, event, GREEN_PHASE_BEFORE, origin, target);
@@ -792,7 +792,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
     target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
     asan_leave(t, origin, target);
-    green_arch_switch(&origin->sp, target->sp, copy);
+    green__arch_switch(&origin->sp, target->sp, copy);
     return resumed(t, result);
 }
 
@@ -802,7 +802,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
  * receives an error by dying unstarted and passing it on (exit becoming an
  * ordinary value). Nothing changes if the final switch fails.
  */
-static int deliver(struct green_thread *t, struct green *target, int kind,
+static int deliver(struct green__tstate *t, struct green *target, int kind,
                    void *value, void **result)
 {
     struct green *dest = target;
@@ -846,10 +846,10 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
  * then calls self->run(self, in, &out) with `out` in its own small frame:
  * that frame stays on the stack for the greenlet's whole life (and is
  * saved with it in copy mode), this function's does not. */
-struct green_begin green__begin(void)
+struct green__start green__begin(void)
 {
-    struct green_thread *t = tls_thread;
-    struct green_begin b = {t->current, NULL};
+    struct green__tstate *t = tls_thread;
+    struct green__start b = {t->current, NULL};
     resumed(t, &b.in);
     return b;
 }
@@ -858,7 +858,7 @@ struct green_begin green__begin(void)
  * finished greenlet hands its result on; never returns. */
 void green__finish(int rc, void *out)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     struct green *self = t->current;
     if (rc == GREEN_EXIT)
         rc = GREEN_OK;
@@ -877,11 +877,11 @@ void green__finish(int rc, void *out)
     }
 }
 
-static int check_target(struct green_thread **tp, struct green *g)
+static int check_target(struct green__tstate **tp, struct green *g)
 {
     if (!g)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (g->thread != t)
@@ -895,7 +895,7 @@ static int check_target(struct green_thread **tp, struct green *g)
 
 /* Makes target current; the machine layer then resumes target->sp on the
  * slow path (green__switch_resumed() finishes the switch there). */
-static struct green_prepared commit_switch(struct green_thread *t,
+static struct green__prepared commit_switch(struct green__tstate *t,
                                            struct green *origin,
                                            struct green *target, void *value,
                                            void **result, void *frame_sp)
@@ -913,18 +913,18 @@ static struct green_prepared commit_switch(struct green_thread *t,
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
     asan_leave(t, origin, target);
-    struct green_prepared p = {target->sp, GREEN_RESUME_SLOW};
-    if (green_copy_needed(t, target))
+    struct green__prepared p = {target->sp, GREEN_RESUME_SLOW};
+    if (green__copy_needed(t, target))
         p.rc = GREEN_RESUME_COPY;
     return p;
 }
 
 /* Every case but a plain switch between two greenlets in green_switch(). */
-static __attribute__((noinline)) struct green_prepared
+static __attribute__((noinline)) struct green__prepared
 prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
 {
-    struct green_prepared p = {NULL, GREEN_OK};
-    struct green_thread *t;
+    struct green__prepared p = {NULL, GREEN_OK};
+    struct green__tstate *t;
     p.rc = check_target(&t, target);
     if (p.rc != GREEN_OK)
         return p;
@@ -943,7 +943,7 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
         if (p.rc != GREEN_OK)
             return p;
     }
-    p.rc = green_copy_reserve(t, frame_sp);
+    p.rc = green__copy_reserve(t, frame_sp);
     if (p.rc != GREEN_OK)
         return p;
     if (target->state == GREEN_STATE_NEW)
@@ -953,11 +953,11 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
     return commit_switch(t, origin, target, value, result, frame_sp);
 }
 
-struct green_prepared green__switch_prepare(struct green *target,
+struct green__prepared green__switch_prepare(struct green *target,
                                             void *value, void **result,
                                             void *frame_sp)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
 #ifdef GREEN_ASAN
     /* every switch tells the sanitizer, on both sides: no fast path */
     return prepare_slow(target, value, result, frame_sp);
@@ -979,19 +979,19 @@ struct green_prepared green__switch_prepare(struct green *target,
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
-    struct green_prepared p = {target->sp, GREEN_RESUME_FAST};
+    struct green__prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
 
 int green__switch_resumed(void)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     return resumed(t, t->current->result_out);
 }
 
 int green_throw(green_t *target, void *payload, void **result)
 {
-    struct green_thread *t;
+    struct green__tstate *t;
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
@@ -1000,7 +1000,7 @@ int green_throw(green_t *target, void *payload, void **result)
 
 int green_throw_exit(green_t *target, void *payload, void **result)
 {
-    struct green_thread *t;
+    struct green__tstate *t;
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
@@ -1019,13 +1019,13 @@ int green_throw_exit(green_t *target, void *payload, void **result)
 
 green_t *green_current(void)
 {
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     return likely(t != NULL) ? t->current : NULL;
 }
 
 green_t *green_main(void)
 {
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     return likely(t != NULL) ? t->main : NULL;
 }
 
@@ -1041,7 +1041,7 @@ int green_set_parent(green_t *g, green_t *parent)
 {
     if (!g || !parent)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (g->thread != t || parent->thread != t)
@@ -1064,14 +1064,14 @@ int green_adopt(green_t *g, green_t *parent)
 {
     if (!g || !parent)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (parent->thread != t)
         return GREEN_ETHREAD;
     if (g->flags & GF_MAIN)
         return GREEN_EMAIN;
-    struct green_thread *old_t = g->thread;
+    struct green__tstate *old_t = g->thread;
     if (old_t == t)
         return green_set_parent(g, parent);
     /* Only a greenlet that never ran can move: it has no stack yet, and
@@ -1082,7 +1082,7 @@ int green_adopt(green_t *g, green_t *parent)
     for (struct green *p = parent; p; p = p->parent)
         if (p == g)
             return GREEN_ECYCLE;
-    if (g->mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+    if (g->mode != GREEN_STACK_GUARDED && green__copy_shared(t) != GREEN_OK)
         return GREEN_ENOSTACK;
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
@@ -1103,7 +1103,7 @@ int green_set_stack_mode(int mode, int scope)
     if (scope == GREEN_SCOPE_PROCESS) {
         if (mode == GREEN_STACK_MODE_DEFAULT)
             return GREEN_EINVAL;
-        struct green_thread *t = thread_get(); /* reads the environment */
+        struct green__tstate *t = thread_get(); /* reads the environment */
         if (!t)
             return GREEN_ENOMEM;
         atomic_store(&process_mode, mode);
@@ -1111,7 +1111,7 @@ int green_set_stack_mode(int mode, int scope)
     }
     if (scope != GREEN_SCOPE_THREAD)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     t->default_mode = mode;
@@ -1127,7 +1127,7 @@ long green_stack_saved(const green_t *g)
 {
     if (!g)
         return GREEN_EINVAL;
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     if (g->thread != t)
         return GREEN_ETHREAD;
     if (g->mode != GREEN_STACK_COPY || g->state != GREEN_STATE_SUSPENDED ||
@@ -1166,7 +1166,7 @@ int green_set_userdata(green_t *g, void *userdata,
 
 static void thread_exit(void *arg)
 {
-    struct green_thread *t = arg;
+    struct green__tstate *t = arg;
     green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
@@ -1184,15 +1184,15 @@ static void thread_exit(void *arg)
         STORE(g->state, GREEN_STATE_DEAD);
         tsan_forget(g);
         if (g->mode == GREEN_STACK_COPY) {
-            green_copy_forget(t, g);
+            green__copy_forget(t, g);
         } else if (g->stack.base) {
-            green_annotate_stack_free(g);
-            green_stack_unmap(&g->stack);
+            green__annotate_stack_free(g);
+            green__guarded_unmap(&g->stack);
         }
     }
     STORE(t->main->state, GREEN_STATE_DEAD);
-    green_stack_cache_flush(&t->cache);
-    green_copy_thread_end(t);
+    green__guarded_flush(&t->cache);
+    green__copy_thread_end(t);
     tls_thread = NULL;
     struct green *late = atomic_exchange_explicit(
         &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);
