@@ -82,8 +82,9 @@ GREEN_FUNC green_switch
      * Fast path, the common case of a generator or a scheduler: target
      * waits in green_switch() on this thread, and nothing (hooks, reaping,
      * releases from other threads) has to run around the switch. The same
-     * test and commit as green__switch_prepare(), on the fields of arch.h.
-     * Anything else goes through the C below.
+     * test as green__switch_prepare()'s fast path and the same commit as
+     * make_current() in green.c, on the fields of arch.h. Anything else
+     * goes through the C below.
      */
 #if defined(GREEN_ASAN)
     b .Lswitch_slow             /* every switch tells the sanitizer */

@@ -85,7 +85,7 @@ int green__copy_shared(struct green__tstate *t)
     return GREEN_OK;
 }
 
-int green__copy_prepare_start(struct green__tstate *t, struct green *g)
+int green__copy_start(struct green__tstate *t, struct green *g)
 {
     if (green__copy_shared(t) != GREEN_OK)
         return GREEN_ENOSTACK;
@@ -98,9 +98,7 @@ int green__copy_prepare_start(struct green__tstate *t, struct green *g)
 
 int green__copy_reserve(struct green__tstate *t, const void *lowest)
 {
-    struct green *g = t->current;
-    if (g->mode != GREEN_STACK_COPY || t->shared_owner != g)
-        return GREEN_OK;
+    struct green *g = t->current; /* the owner of the shared stack */
     size_t need = (size_t)(shared_top(t) - copy_from(t, lowest));
     if (need <= g->copy_cap)
         return GREEN_OK;

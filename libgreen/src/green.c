@@ -13,9 +13,8 @@
  *    pending list, except for a never-started greenlet, which the
  *    releasing thread frees itself (nothing of the owner can reach it).
  *
- * Every switch goes through switch_to(); everything that happens on the
- * resumed side (releasing a dead origin's stack, hooks, reaping) happens
- * in resumed().
+ * Every switch is prepare(), commit(), then resumed() on the other side
+ * (see "switching" below); stacks are the stack layer's (stackmode.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -343,15 +342,7 @@ static struct green *free_greenlet(struct green__tstate *owner_here,
 {
     struct green *parent = g->parent;
     struct green__tstate *t = g->thread;
-    if (g->mode == GREEN_STACK_COPY) {
-        green__copy_forget(owner_here, g);
-    } else if (g->stack.base) {
-        green__annotate_stack_free(g);
-        if (owner_here)
-            green__guarded_put(&owner_here->cache, &g->stack);
-        else
-            green__guarded_unmap(&g->stack);
-    }
+    green__stack_release(owner_here, g);
     if (g->userdata_free)
         g->userdata_free(g->userdata);
     if (!(g->flags & GF_MAIN))
@@ -523,41 +514,51 @@ GREEN_API int green__attr_init_1_2(green_attr *attr)
     return GREEN_OK;
 }
 
+/* What green_create() takes from its attributes. */
+struct create_opts {
+    size_t stack_size, guard_size; /* guard 0: GREEN_GUARD_DEFAULT */
+    int mode;
+    void *userdata;
+    void (*userdata_free)(void *);
+};
+
+/* Reads attr (NULL: every default) into o. GREEN_OK or GREEN_EINVAL. */
+static int read_attr(const green_attr *attr, struct create_opts *o)
+{
+    *o = (struct create_opts){GREEN_STACK_DEFAULT, 0, GREEN_STACK_MODE_DEFAULT,
+                              NULL, NULL};
+    if (!attr)
+        return GREEN_OK;
+    if (!ATTR_HAS(attr, stack_size))
+        return GREEN_EINVAL;
+    if (attr->stack_size) {
+        if (attr->stack_size < GREEN_STACK_MIN ||
+            attr->stack_size > GREEN_STACK_MAX)
+            return GREEN_EINVAL;
+        o->stack_size = attr->stack_size;
+    }
+    if (ATTR_HAS(attr, userdata))
+        o->userdata = attr->userdata;
+    if (ATTR_HAS(attr, userdata_free))
+        o->userdata_free = attr->userdata_free;
+    if (ATTR_HAS(attr, stack_mode))
+        o->mode = attr->stack_mode;
+    if (o->mode < GREEN_STACK_MODE_DEFAULT || o->mode > GREEN_STACK_AUTO)
+        return GREEN_EINVAL;
+    if (ATTR_HAS(attr, guard_size))
+        o->guard_size = attr->guard_size;
+    return o->guard_size > GREEN_GUARD_MAX ? GREEN_EINVAL : GREEN_OK;
+}
+
 int green_create(green_t **out, green_run_fn run, green_t *parent,
                  const green_attr *attr)
 {
     if (!out)
         return GREEN_EINVAL;
     *out = NULL;
-    if (!run)
+    struct create_opts o;
+    if (!run || read_attr(attr, &o) != GREEN_OK)
         return GREEN_EINVAL;
-    size_t stack_size = GREEN_STACK_DEFAULT;
-    void *userdata = NULL;
-    void (*userdata_free)(void *) = NULL;
-    int mode = GREEN_STACK_MODE_DEFAULT;
-    size_t guard_size = 0; /* GREEN_GUARD_DEFAULT */
-    if (attr) {
-        if (!ATTR_HAS(attr, stack_size))
-            return GREEN_EINVAL;
-        if (attr->stack_size) {
-            if (attr->stack_size < GREEN_STACK_MIN ||
-                attr->stack_size > GREEN_STACK_MAX)
-                return GREEN_EINVAL;
-            stack_size = attr->stack_size;
-        }
-        if (ATTR_HAS(attr, userdata))
-            userdata = attr->userdata;
-        if (ATTR_HAS(attr, userdata_free))
-            userdata_free = attr->userdata_free;
-        if (ATTR_HAS(attr, stack_mode))
-            mode = attr->stack_mode;
-        if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
-            return GREEN_EINVAL;
-        if (ATTR_HAS(attr, guard_size))
-            guard_size = attr->guard_size;
-        if (guard_size > GREEN_GUARD_MAX)
-            return GREEN_EINVAL;
-    }
     struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
@@ -567,68 +568,37 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     green__overflow_thread_setup(); /* a report without one: the default */
     if (!parent)
         parent = t->current;
-    if (mode == GREEN_STACK_MODE_DEFAULT)
-        mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
-    if (mode != GREEN_STACK_GUARDED && green__copy_shared(t) != GREEN_OK)
+    if (o.mode == GREEN_STACK_MODE_DEFAULT)
+        o.mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
+    if (green__stack_admit(t, o.mode) != GREEN_OK)
         return GREEN_ENOSTACK;
 
     struct green *g = malloc(sizeof *g);
     if (!g)
         return GREEN_ENOMEM;
+    *g = (struct green){.thread = t, .parent = parent, .run = run,
+                        .state = GREEN_STATE_NEW, .userdata = o.userdata,
+                        .userdata_free = o.userdata_free};
     atomic_init(&g->refs, 1);
-    g->thread = t;
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
-    g->parent = parent;
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
-    g->sp = NULL;
-    g->run = run;
-    g->api_suspended = 0;
-    g->state = GREEN_STATE_NEW;
-    g->flags = 0;
-    g->mode = mode;
-    if (mode == GREEN_STACK_COPY) {
-        g->copy_buf = NULL;
-        g->copy_len = g->copy_cap = 0;
-    } else {
-        green__guarded_request(&g->stack, stack_size, guard_size);
-    }
-    g->userdata = userdata;
-    g->userdata_free = userdata_free;
-    g->live_prev = g->live_next = NULL;
-    g->pending_next = NULL;
-#ifdef GREEN_ASAN
-    g->asan_fake = NULL;
-    g->asan_bottom = NULL;
-    g->asan_size = 0;
-#endif
-#ifdef GREEN_TSAN
-    g->tsan_fiber = NULL;
-#endif
+    green__stack_init(g, o.mode, o.stack_size, o.guard_size);
     *out = g;
     return GREEN_OK;
 }
 
-/* ---- switching ----------------------------------------------------------- */
-
-/* Gives a greenlet that is about to start its stack and first frame. */
-static int prepare_start(struct green__tstate *t, struct green *g)
-{
-    if (g->mode == GREEN_STACK_COPY)
-        return green__copy_prepare_start(t, g);
-    if (g->mode == GREEN_STACK_AUTO &&
-        green__guarded_mapped() >= green__guarded_auto_limit())
-        return green__copy_prepare_start(t, g); /* keep mappings for others */
-    if (green__guarded_get(&t->cache, &g->stack) != GREEN_OK) {
-        /* AUTO: no mapping left (or no memory for one), so share. */
-        return g->mode == GREEN_STACK_AUTO ? green__copy_prepare_start(t, g)
-                                           : GREEN_ENOSTACK;
-    }
-    g->mode = GREEN_STACK_GUARDED;
-    green__annotate_stack_new(g);
-    green__annotate_unpoison(g->stack.base, green__stack_bytes(&g->stack));
-    g->sp = green__arch_init_stack(g->stack.base, green__stack_bytes(&g->stack));
-    return GREEN_OK;
-}
+/* ---- switching -----------------------------------------------------------
+ * Every switch is made of the same three steps, whichever way it comes:
+ * green_switch() through the machine layer (fast or slow), a throw, a
+ * finishing greenlet, a kill.
+ *  1. prepare(): what can fail, before anything changes: the target's
+ *     stack, room to save the origin's;
+ *  2. commit(): the target becomes current (make_current(), which the fast
+ *     paths of green__switch_prepare() and of the machine layer are), with
+ *     what the resumed side needs to know;
+ *  3. on the resumed side, resumed(): the value, and the rare work after a
+ *     switch (after_switch(): a dead origin's stack, hooks, reaping).
+ */
 
 #ifdef GREEN_TSAN
 GREEN_NO_TSAN void green__tsan_switch(void)
@@ -651,20 +621,20 @@ static void tsan_forget(struct green *g)
 #define tsan_forget(g) ((void)0)
 #endif
 
+/* g can never run again (dead, or its thread ends): gives back its stack
+ * and what the sanitizers keep for it. `here` as green__stack_release(). */
+static void release_stack(struct green__tstate *here, struct green *g)
+{
+    tsan_forget(g);
+    green__stack_release(here, g);
+}
+
 /* The rare work after a switch: a dead origin's stack, hooks, reaping. */
 static __attribute__((noinline)) void after_switch(struct green__tstate *t,
                                                    struct green *origin)
 {
-    if (origin->state == GREEN_STATE_DEAD) {
-        /* We are off its stack now. */
-        tsan_forget(origin);
-        if (origin->mode == GREEN_STACK_COPY) {
-            green__copy_forget(t, origin);
-        } else if (origin->stack.base) {
-            green__annotate_stack_free(origin);
-            green__guarded_put(&t->cache, &origin->stack);
-        }
-    }
+    if (origin->state == GREEN_STATE_DEAD)
+        release_stack(t, origin); /* we are off its stack now */
     if (t->nhooks)
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
     /* Releases queued meanwhile first: one of them may be the orphan's own
@@ -689,18 +659,9 @@ static inline void asan_leave(struct green__tstate *t, struct green *origin,
                               struct green *target)
 {
 #ifdef GREEN_ASAN
-    const void *bottom;
-    size_t size;
-    if (target->mode == GREEN_STACK_COPY) {
-        bottom = t->shared.base;
-        size = green__stack_bytes(&t->shared);
-    } else if (target->flags & GF_MAIN) {
-        bottom = target->asan_bottom;
-        size = target->asan_size;
-    } else {
-        bottom = target->stack.base;
-        size = green__stack_bytes(&target->stack);
-    }
+    const struct green__stack *st = green__stack_of(t, target);
+    const void *bottom = st ? st->base : target->asan_bottom;
+    size_t size = st ? green__stack_bytes(st) : target->asan_size;
     __sanitizer_start_switch_fiber(
         origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
         size);
@@ -743,40 +704,69 @@ static inline int resumed(struct green__tstate *t, void **result)
 }
 
 /*
- * Before a switch from a copy-mode greenlet: makes room to save its stack
- * down to a bound below its caller's frame, where the machine layer's
- * switch will save its stack pointer (a frame called from the same place
- * as this one). The bound comes from the frame address, never from the
- * address of a local: with AddressSanitizer's fake stacks
- * (detect_stack_use_after_return) a local whose address is taken lives on
- * the heap, and the fake frame of a finishing greenlet is destroyed by the
- * switch that leaves it, before its last locals are read.
+ * Step 1. Gets target (not current, not dead) ready to be switched to:
+ * its stack if it has none yet, and, unless the current greenlet is dead,
+ * room to save the current one's live stack down to `lowest`. With lowest
+ * NULL the bound is taken below this function's frame, which lies where
+ * the frame of the machine layer's switch will (both are called from the
+ * same caller), so it is a frame address, never the address of a local:
+ * with AddressSanitizer's fake stacks (detect_stack_use_after_return) a
+ * local whose address is taken lives on the heap. Changes nothing that
+ * another call would have to undo: GREEN_OK, GREEN_ENOSTACK or
+ * GREEN_ENOMEM.
  */
-static __attribute__((noinline)) int reserve_here(struct green__tstate *t)
+static __attribute__((noinline)) int prepare(struct green__tstate *t,
+                                             struct green *target,
+                                             const void *lowest)
 {
-    char *frame = __builtin_frame_address(0);
-    return green__copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
+    if (target->state == GREEN_STATE_NEW && !target->sp) {
+        int rc = green__stack_get(t, target);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (t->current->state == GREEN_STATE_DEAD)
+        return GREEN_OK;
+    if (!lowest)
+        lowest = (char *)__builtin_frame_address(0) - GREEN_ARCH_FRAME_MAX;
+    return green__stack_reserve(t, lowest);
 }
 
-/* Switches from the current greenlet to target (not current, not dead;
- * started unless kind is GREEN_OK), delivering (kind, value). */
-static int switch_to(struct green__tstate *t, struct green *target, int kind,
-                     void *value, void **result)
+/*
+ * The core of every commit, the fast paths' whole commit: target becomes
+ * the running greenlet. frame_sp: origin suspends inside green_switch(),
+ * its frame there, what arrives for it to go to `result`; NULL: it
+ * suspends in the library (green__arch_switch() stores its stack
+ * pointer), or it is dead. The machine layer's fast paths repeat exactly
+ * this, on the offsets of arch.h.
+ */
+static inline __attribute__((always_inline)) void
+make_current(struct green__tstate *t, struct green *origin,
+             struct green *target, void *frame_sp, void **result)
+{
+    origin->api_suspended = frame_sp != NULL;
+    if (frame_sp) {
+        origin->sp = frame_sp;
+        origin->result_out = result ? result : &t->discard;
+    }
+    if (origin->state == GREEN_STATE_RUNNING)
+        STORE(origin->state, GREEN_STATE_SUSPENDED);
+    target->api_suspended = 0;
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+}
+
+/*
+ * Step 2, after a successful prepare(): commits the switch from the
+ * current greenlet to target, delivering (kind, value) to the resumed
+ * side (resumed()). Cannot fail. Returns how the machine layer resumes
+ * target: GREEN_RESUME_SLOW or GREEN_RESUME_COPY.
+ */
+static int commit(struct green__tstate *t, struct green *target, int kind,
+                  void *value, void *frame_sp, void **result)
 {
     struct green *origin = t->current;
-    if (target->state == GREEN_STATE_NEW && !target->sp) {
-        int rc = prepare_start(t, target);
-        if (rc != GREEN_OK)
-            return rc;
-    }
-    if (origin->state != GREEN_STATE_DEAD) {
-        int rc = reserve_here(t);
-        if (rc != GREEN_OK)
-            return rc;
-    }
     if (target->state == GREEN_STATE_NEW)
         live_add(t, target);
-    int copy = green__copy_needed(t, target);
     int event = event_of(kind);
     if (t->nhooks)
         run_hooks(t, event, GREEN_PHASE_BEFORE, origin, target);
@@ -784,15 +774,24 @@ static int switch_to(struct green__tstate *t, struct green *target, int kind,
     t->xfer_value = value;
     t->xfer_origin = origin;
     t->xfer_event = event;
-    if (origin->state == GREEN_STATE_RUNNING)
-        STORE(origin->state, GREEN_STATE_SUSPENDED);
-    STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
-    origin->api_suspended = 0;
-    target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
+    make_current(t, origin, target, frame_sp, result);
     asan_leave(t, origin, target);
-    green__arch_switch(&origin->sp, target->sp, copy);
+    return green__stack_resume(t, target);
+}
+
+/* Switches from the current greenlet to target (not current, not dead;
+ * started unless kind is GREEN_OK), delivering (kind, value), inside the
+ * library: throws, finishing greenlets, kills. */
+static int switch_to(struct green__tstate *t, struct green *target, int kind,
+                     void *value, void **result)
+{
+    int rc = prepare(t, target, NULL);
+    if (rc != GREEN_OK)
+        return rc;
+    struct green *origin = t->current;
+    int how = commit(t, target, kind, value, NULL, NULL);
+    green__arch_switch(&origin->sp, target->sp, how == GREEN_RESUME_COPY);
     return resumed(t, result);
 }
 
@@ -818,15 +817,9 @@ static int deliver(struct green__tstate *t, struct green *target, int kind,
             break;
         }
     }
-    if (dest->state == GREEN_STATE_NEW && !dest->sp) {
-        /* Map its stack before anything changes: this can fail. */
-        int rc = prepare_start(t, dest);
-        if (rc != GREEN_OK)
-            return rc;
-    }
-    if (dest != t->current && t->current->state != GREEN_STATE_DEAD) {
-        /* So can making room to save a copy-mode caller. */
-        int rc = reserve_here(t);
+    if (dest != t->current) {
+        /* What can fail, before the greenlets on the way die. */
+        int rc = prepare(t, dest, NULL);
         if (rc != GREEN_OK)
             return rc;
     }
@@ -893,32 +886,6 @@ static int check_target(struct green__tstate **tp, struct green *g)
     return GREEN_OK;
 }
 
-/* Makes target current; the machine layer then resumes target->sp on the
- * slow path (green__switch_resumed() finishes the switch there). */
-static struct green__prepared commit_switch(struct green__tstate *t,
-                                           struct green *origin,
-                                           struct green *target, void *value,
-                                           void **result, void *frame_sp)
-{
-    t->xfer_kind = GREEN_OK;
-    t->xfer_value = value;
-    t->xfer_origin = origin;
-    t->xfer_event = GREEN_EVENT_SWITCH;
-    origin->sp = frame_sp;
-    origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = 1;
-    target->api_suspended = 0;
-    t->slow &= ~SLOW_ORPHAN;
-    STORE(origin->state, GREEN_STATE_SUSPENDED);
-    STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
-    asan_leave(t, origin, target);
-    struct green__prepared p = {target->sp, GREEN_RESUME_SLOW};
-    if (green__copy_needed(t, target))
-        p.rc = GREEN_RESUME_COPY;
-    return p;
-}
-
 /* Every case but a plain switch between two greenlets in green_switch(). */
 static __attribute__((noinline)) struct green__prepared
 prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
@@ -932,30 +899,22 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
         p.rc = GREEN_EDEAD;
         return p;
     }
-    struct green *origin = t->current;
-    if (target == origin) {
+    if (target == t->current) {
         if (result)
             *result = value;
         return p;
     }
-    if (target->state == GREEN_STATE_NEW && !target->sp) {
-        p.rc = prepare_start(t, target);
-        if (p.rc != GREEN_OK)
-            return p;
-    }
-    p.rc = green__copy_reserve(t, frame_sp);
+    p.rc = prepare(t, target, frame_sp);
     if (p.rc != GREEN_OK)
         return p;
-    if (target->state == GREEN_STATE_NEW)
-        live_add(t, target);
-    if (t->nhooks)
-        run_hooks(t, GREEN_EVENT_SWITCH, GREEN_PHASE_BEFORE, origin, target);
-    return commit_switch(t, origin, target, value, result, frame_sp);
+    p.rc = commit(t, target, GREEN_OK, value, frame_sp, result);
+    p.sp = target->sp;
+    return p;
 }
 
 struct green__prepared green__switch_prepare(struct green *target,
-                                            void *value, void **result,
-                                            void *frame_sp)
+                                             void *value, void **result,
+                                             void *frame_sp)
 {
     struct green__tstate *t = tls_thread;
 #ifdef GREEN_ASAN
@@ -970,15 +929,8 @@ struct green__prepared green__switch_prepare(struct green *target,
         return prepare_slow(target, value, result, frame_sp);
     /* Fast path: target waits in green_switch() too and nothing needs to
      * run after the switch, so deliver the value from here. */
-    struct green *origin = t->current;
     *target->result_out = value;
-    origin->sp = frame_sp;
-    origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = 1;
-    target->api_suspended = 0;
-    STORE(origin->state, GREEN_STATE_SUSPENDED);
-    STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
+    make_current(t, t->current, target, frame_sp, result);
     struct green__prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
@@ -1082,7 +1034,7 @@ int green_adopt(green_t *g, green_t *parent)
     for (struct green *p = parent; p; p = p->parent)
         if (p == g)
             return GREEN_ECYCLE;
-    if (g->mode != GREEN_STACK_GUARDED && green__copy_shared(t) != GREEN_OK)
+    if (green__stack_admit(t, g->mode) != GREEN_OK)
         return GREEN_ENOSTACK;
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
@@ -1130,10 +1082,7 @@ long green_stack_saved(const green_t *g)
     struct green__tstate *t = tls_thread;
     if (g->thread != t)
         return GREEN_ETHREAD;
-    if (g->mode != GREEN_STACK_COPY || g->state != GREEN_STATE_SUSPENDED ||
-        t->shared_owner == g)
-        return 0;
-    return (long)g->copy_len;
+    return green__stack_saved(t, g);
 }
 
 int green_state(const green_t *g)
@@ -1182,17 +1131,10 @@ static void thread_exit(void *arg)
         live_del(g);
         g->api_suspended = 0;
         STORE(g->state, GREEN_STATE_DEAD);
-        tsan_forget(g);
-        if (g->mode == GREEN_STACK_COPY) {
-            green__copy_forget(t, g);
-        } else if (g->stack.base) {
-            green__annotate_stack_free(g);
-            green__guarded_unmap(&g->stack);
-        }
+        release_stack(t, g);
     }
     STORE(t->main->state, GREEN_STATE_DEAD);
-    green__guarded_flush(&t->cache);
-    green__copy_thread_end(t);
+    green__stack_thread_end(t);
     tls_thread = NULL;
     struct green *late = atomic_exchange_explicit(
         &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);

@@ -69,47 +69,11 @@ GREEN_HIDDEN struct green__prepared green__switch_prepare(struct green *target,
                                                         void *frame_sp);
 GREEN_HIDDEN int green__switch_resumed(void);
 
-/*
- * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
- * on the shared stack resumes through both functions (prepare returns
- * GREEN_RESUME_COPY, green__arch_switch() gets copy = 1): after saving the
- * origin's frame, the machine layer calls green__copy_out() on the
- * origin's stack; it saves the shared stack's owner and returns a
- * 16-aligned stack pointer on the shared stack below the target's frame. There the machine layer
- * calls green__copy_in(), which puts the target's live stack back and
- * returns the stack pointer to resume.
- */
-GREEN_HIDDEN void *green__copy_out(void);
-GREEN_HIDDEN void *green__copy_in(void);
-/* Whether switching to target needs the copy: a copy-mode greenlet that
- * is not the one on the shared stack. */
-#define green__copy_needed(t, target)                                          \
-    ((target)->mode == GREEN_STACK_COPY && (t)->shared_owner != (target))
-/* Before the current greenlet suspends: if it is the copy-mode greenlet on
- * the shared stack, makes sure its buffer can hold its live stack down to
- * `lowest` (its saved stack pointer, or a bound below it), so that saving
- * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
-GREEN_HIDDEN int green__copy_reserve(struct green__tstate *t, const void *lowest);
-/* GREEN_ARCH_TOP_SLACK and GREEN_ARCH_FRAME_MAX: see arch.h. */
-/* Maps the thread's shared stack if it is not yet. GREEN_OK or
- * GREEN_ENOSTACK. Done when a copy or auto greenlet is created, so that an
- * auto greenlet can fall back to it when no mapping is left. */
-GREEN_HIDDEN int green__copy_shared(struct green__tstate *t);
-/* Starts g (new, copy mode) on the shared stack: marks it prepared. */
-GREEN_HIDDEN int green__copy_prepare_start(struct green__tstate *t,
-                                          struct green *g);
-/* Forgets g's saved stack (g died or is freed). */
-GREEN_HIDDEN void green__copy_forget(struct green__tstate *t, struct green *g);
-/* Unmaps the shared stack (thread end). */
-GREEN_HIDDEN void green__copy_thread_end(struct green__tstate *t);
-/* The marker sp of a copy-mode greenlet prepared to start. */
-#define GREEN_COPY_UNSTARTED ((void *)1)
-
 /* ThreadSanitizer builds: called by the machine layer, once the current
  * greenlet is the target, right before it leaves the origin's stack. */
 GREEN_HIDDEN void green__tsan_switch(void);
 
-/* ---- stacks (stack.c) --------------------------------------------------- */
+/* ---- guarded stacks (stack.c) ------------------------------------------- */
 
 /*
  * A guarded stack: one mapping, a PROT_NONE guard of guard_units below
@@ -124,7 +88,7 @@ struct green__stack {
     unsigned guard_units; /* guard size */
 };
 #define green__stack_bytes(st) ((size_t)(st)->units << GREEN_STACK_UNIT_SHIFT)
-#define green__guard_bytes(st)                                                 \
+#define green__guard_bytes(st)                                                \
     ((size_t)(st)->guard_units << GREEN_STACK_UNIT_SHIFT)
 
 #define GREEN_STACK_CACHE 16
@@ -137,12 +101,12 @@ struct green__stack_cache {
 /* Sets st's sizes (bytes, page-rounded here) without mapping anything.
  * guard 0 means GREEN_GUARD_DEFAULT. */
 GREEN_HIDDEN void green__guarded_request(struct green__stack *st, size_t size,
-                                      size_t guard);
+                                         size_t guard);
 /* Gives st (base NULL, sizes requested) a stack of its sizes, from the
  * cache when one of those sizes is there. GREEN_OK or GREEN_ENOSTACK (st
  * unchanged). */
 GREEN_HIDDEN int green__guarded_get(struct green__stack_cache *cache,
-                                 struct green__stack *st);
+                                    struct green__stack *st);
 /* Maps a fresh stack of st's requested sizes, bypassing the cache.
  * GREEN_OK or GREEN_ENOSTACK (st unchanged). */
 GREEN_HIDDEN int green__guarded_map(struct green__stack *st);
@@ -151,16 +115,88 @@ GREEN_HIDDEN int green__guarded_map(struct green__stack *st);
  * vm.max_map_count (read once). */
 GREEN_HIDDEN long green__guarded_mapped(void);
 GREEN_HIDDEN long green__guarded_auto_limit(void);
-/* Returns st to the cache, or unmaps it if the cache is full; st keeps
+/* Returns st to the cache (unmaps it if cache is NULL or full); st keeps
  * its sizes, base becomes NULL. */
 GREEN_HIDDEN void green__guarded_put(struct green__stack_cache *cache,
-                                  struct green__stack *st);
+                                     struct green__stack *st);
 /* Unmaps st (base becomes NULL). */
 GREEN_HIDDEN void green__guarded_unmap(struct green__stack *st);
 /* Unmaps every cached stack. */
 GREEN_HIDDEN void green__guarded_flush(struct green__stack_cache *cache);
 /* Rounds size up to the page size (0 if it overflows). */
 GREEN_HIDDEN size_t green__guarded_round(size_t size);
+
+/* ---- copy-mode stacks (copy.c) ------------------------------------------- */
+
+/*
+ * A switch whose target is a copy-mode greenlet not on the shared stack
+ * resumes through both functions (prepare returns GREEN_RESUME_COPY,
+ * green__arch_switch() gets copy = 1): after saving the origin's frame,
+ * the machine layer calls green__copy_out() on the origin's stack; it
+ * saves the shared stack's owner and returns a 16-aligned stack pointer
+ * on the shared stack below the target's frame. There the machine layer
+ * calls green__copy_in(), which puts the target's live stack back and
+ * returns the stack pointer to resume.
+ */
+GREEN_HIDDEN void *green__copy_out(void);
+GREEN_HIDDEN void *green__copy_in(void);
+/* Maps the thread's shared stack if it is not yet. GREEN_OK or
+ * GREEN_ENOSTACK. */
+GREEN_HIDDEN int green__copy_shared(struct green__tstate *t);
+/* Starts g (new) on the shared stack: marks it prepared. */
+GREEN_HIDDEN int green__copy_start(struct green__tstate *t, struct green *g);
+/* See green__stack_reserve(). */
+GREEN_HIDDEN int green__copy_reserve(struct green__tstate *t,
+                                     const void *lowest);
+/* Forgets g's saved stack (g died or is freed); t may be NULL (another
+ * thread, or the owner has ended). */
+GREEN_HIDDEN void green__copy_forget(struct green__tstate *t,
+                                     struct green *g);
+/* Unmaps the shared stack (thread end). */
+GREEN_HIDDEN void green__copy_thread_end(struct green__tstate *t);
+/* The marker sp of a copy-mode greenlet prepared to start. */
+#define GREEN_COPY_UNSTARTED ((void *)1)
+
+/* ---- the stack layer (stackmode.c) ----------------------------------------
+ * All that green.c knows of stacks: the guarded and the copy mode (and
+ * auto, which picks one of them when a greenlet starts) are behind these
+ * calls. A greenlet's mode is GREEN_STACK_GUARDED, _COPY or _AUTO while
+ * new, and GUARDED or COPY once it has a stack. */
+
+/* Before a greenlet of `mode` (not the default) is created on t or
+ * adopted by it: what t needs for that mode (copy and auto: the shared
+ * stack, so that an auto greenlet can fall back to it when no mapping is
+ * left). GREEN_OK or GREEN_ENOSTACK. */
+GREEN_HIDDEN int green__stack_admit(struct green__tstate *t, int mode);
+/* Sets a new greenlet's mode and the sizes its stack will have. */
+GREEN_HIDDEN void green__stack_init(struct green *g, int mode, size_t size,
+                                    size_t guard);
+/* A stack for g (new, not prepared yet), its first frame on it, and g->sp
+ * set to resume it. GREEN_OK, or GREEN_ENOSTACK with g unchanged. */
+GREEN_HIDDEN int green__stack_get(struct green__tstate *t, struct green *g);
+/* Before the current greenlet suspends: makes sure its live stack can be
+ * saved down to `lowest` (its saved stack pointer, or a bound below it),
+ * so that saving it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
+static inline int green__stack_reserve(struct green__tstate *t,
+                                       const void *lowest);
+/* How the machine layer makes target's stack live when switching to it:
+ * GREEN_RESUME_SLOW (it is in place) or GREEN_RESUME_COPY. */
+static inline int green__stack_resume(const struct green__tstate *t,
+                                      const struct green *target);
+/* Releases g's stack (g is dead or freed, its stack no longer in use).
+ * `here` is g's thread when the caller runs on it (a guarded stack then
+ * goes to its cache), else NULL. */
+GREEN_HIDDEN void green__stack_release(struct green__tstate *here,
+                                       struct green *g);
+/* The mapped stack g runs on (the shared one in copy mode), or NULL (a
+ * main greenlet, or none yet). */
+GREEN_HIDDEN const struct green__stack *
+green__stack_of(const struct green__tstate *t, const struct green *g);
+/* green_stack_saved() for g of t: bytes of its saved live stack. */
+GREEN_HIDDEN long green__stack_saved(const struct green__tstate *t,
+                                     const struct green *g);
+/* Thread end: unmaps t's cached stacks and its shared stack. */
+GREEN_HIDDEN void green__stack_thread_end(struct green__tstate *t);
 
 /* ---- overflow report (overflow.c) --------------------------------------- */
 
@@ -272,5 +308,24 @@ struct green__tstate {
     _Atomic(struct green *) pending;
     atomic_long refs; /* the thread itself + one per greenlet */
 };
+
+/* ---- the stack layer's calls on the switch path (see above) ------------- */
+
+static inline int green__stack_reserve(struct green__tstate *t,
+                                       const void *lowest)
+{
+    /* Only the copy-mode greenlet on the shared stack is ever saved. */
+    if (t->current->mode != GREEN_STACK_COPY || t->shared_owner != t->current)
+        return GREEN_OK;
+    return green__copy_reserve(t, lowest);
+}
+
+static inline int green__stack_resume(const struct green__tstate *t,
+                                      const struct green *target)
+{
+    return target->mode == GREEN_STACK_COPY && t->shared_owner != target
+               ? GREEN_RESUME_COPY
+               : GREEN_RESUME_SLOW;
+}
 
 #endif /* GREEN_INTERNAL_H */

@@ -129,7 +129,7 @@ void green__guarded_put(struct green__stack_cache *cache, struct green__stack *s
 {
     if (!st->base)
         return;
-    if (cache->count < GREEN_STACK_CACHE) {
+    if (cache && cache->count < GREEN_STACK_CACHE) {
         cache->slots[cache->count++] = *st;
         st->base = NULL;
         return;
