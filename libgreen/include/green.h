@@ -304,6 +304,20 @@ typedef struct green_attr {
 GREEN_API int green_attr_init(green_attr *attr);
 
 /*
+ * Since 1.3, preferred to green_attr_init(): fills the first `size` bytes
+ * of *attr with the defaults, size being what the caller's green_attr
+ * has (sizeof(green_attr) where it was built: GREEN_ATTR_INIT_SIZED does
+ * that), so that the caller says which struct it has instead of the
+ * library guessing from the symbol version. attr->size becomes size; a
+ * size larger than this library's green_attr gets the rest zeroed (fields
+ * the library does not know take their defaults). GREEN_EINVAL, writing
+ * nothing, if attr is NULL or size is smaller than the 1.0 struct. Any
+ * thread.
+ */
+GREEN_API int green_attr_init_size(green_attr *attr, size_t size);
+#define GREEN_ATTR_INIT_SIZED(attr) green_attr_init_size((attr), sizeof *(attr))
+
+/*
  * Creates a greenlet that will run `run`. It does not start it: the first
  * green_switch() into it does (and maps its stack, in guarded mode; the
  * thread's shared stack is mapped when its first copy or auto greenlet is
@@ -406,6 +420,34 @@ GREEN_API int green_retain(green_t *g);
  *  - the running greenlet is killed in the same way once it switches away.
  */
 GREEN_API int green_release(green_t *g);
+
+/*
+ * Since 1.3. Handles now the releases other threads made of the calling
+ * thread's greenlets (see green_release()): kills the suspended ones
+ * (their exit runs here, before this returns), frees the dead ones.
+ * Returns how many releases it handled (0 when none was waiting), or
+ * GREEN_EBUSY inside a hook (nothing is done), GREEN_ENOMEM if the
+ * calling thread's state could not be made. For an event loop or a
+ * binding that wants deferred kills at a moment it picks, rather than at
+ * the thread's next create, switch or throw. On the owner thread (only its
+ * own greenlets are handled).
+ */
+GREEN_API int green_collect(void);
+
+/*
+ * Since 1.3. Opt-in for the calling thread (on = 1; 0 turns it off
+ * again): when the thread ends (on its main greenlet), its greenlets are
+ * killed instead of freed unrun. First the releases other threads made
+ * are handled as green_collect() does; then the exit error is thrown into
+ * every suspended greenlet, one after another (its parent set to the main
+ * greenlet, so that each comes back to it), so that their bodies clean up
+ * on the thread they ran on. What those kills return is discarded; a
+ * greenlet that switches away instead of dying, and one suspended inside
+ * a kill of its own, is then freed unrun like the others. Handles stay
+ * valid, the greenlets are dead. GREEN_OK; GREEN_EINVAL if on is not 0 or
+ * 1; GREEN_ENOMEM.
+ */
+GREEN_API int green_set_kill_at_thread_end(int on);
 
 /*
  * The current (running) greenlet of the calling thread, creating the main
@@ -533,7 +575,8 @@ enum {
 GREEN_API int green_state(const green_t *g);
 
 /* 1 if g is a main greenlet, 0 if not; GREEN_EINVAL if g is NULL. Any
- * thread. */
+ * thread. GREEN_EINVAL is nonzero: test `green_is_main(g) == 1`, not the
+ * result as a truth value. */
 GREEN_API int green_is_main(const green_t *g);
 
 /* The user data of g, or NULL (also if g is NULL). Any thread. */

@@ -232,9 +232,11 @@ static void live_del(struct green *g)
     g->live_next = g->live_prev = NULL;
 }
 
-/* Takes the greenlets other threads released and reaps them here. */
-static void process_pending(struct green__tstate *t)
+/* Takes the greenlets other threads released and reaps them here;
+ * returns how many it took. */
+static int process_pending(struct green__tstate *t)
 {
+    int n = 0;
     /* Clear the flag first: a release queued after the exchange sets it
      * again (the exchange's release order keeps the store before it). */
     atomic_store_explicit(&t->pending_flag, 0, memory_order_relaxed);
@@ -245,7 +247,9 @@ static void process_pending(struct green__tstate *t)
         list = g->pending_next;
         g->pending_next = NULL;
         drop_last(t, g);
+        n++;
     }
+    return n;
 }
 
 static inline void check_pending(struct green__tstate *t)
@@ -548,6 +552,20 @@ static int read_attr(const green_attr *attr, struct create_opts *o)
     if (ATTR_HAS(attr, guard_size))
         o->guard_size = attr->guard_size;
     return o->guard_size > GREEN_GUARD_MAX ? GREEN_EINVAL : GREEN_OK;
+}
+
+int green_attr_init_size(green_attr *attr, size_t size)
+{
+    if (!attr || size < ATTR_SIZE_1_0)
+        return GREEN_EINVAL;
+    green_attr init = GREEN_ATTR_INIT;
+    init.size = size;
+    if (size > sizeof init) {
+        memset((char *)attr + sizeof init, 0, size - sizeof init);
+        size = sizeof init;
+    }
+    memcpy(attr, &init, size);
+    return GREEN_OK;
 }
 
 int green_create(green_t **out, green_run_fn run, green_t *parent,
@@ -1113,6 +1131,53 @@ int green_set_userdata(green_t *g, void *userdata,
 
 /* ---- thread end ---------------------------------------------------------- */
 
+int green_collect(void)
+{
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    return process_pending(t);
+}
+
+int green_set_kill_at_thread_end(int on)
+{
+    if (on != 0 && on != 1)
+        return GREEN_EINVAL;
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    t->kill_at_end = on;
+    return GREEN_OK;
+}
+
+/* The first suspended greenlet of t that a kill at thread end may resume
+ * (not tried yet, not leaked, not waiting inside a kill of its own). */
+static struct green *next_to_kill(struct green__tstate *t)
+{
+    for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
+        if (g->state == GREEN_STATE_SUSPENDED &&
+            !(g->flags & (GF_END_KILLED | GF_LEAKED | GF_KILLING)))
+            return g;
+    return NULL;
+}
+
+/* green_set_kill_at_thread_end(): the thread ends on its main greenlet;
+ * kills what other threads released, then every suspended greenlet. */
+static void kill_at_end(struct green__tstate *t)
+{
+    process_pending(t);
+    struct green *g;
+    while ((g = next_to_kill(t)) != NULL) {
+        g->flags |= GF_END_KILLED; /* once, whatever it does */
+        green_retain(g);
+        green_set_parent(g, t->main); /* same thread, not a main one */
+        switch_to(t, g, GREEN_EXIT, NULL, NULL);
+        green_release(g);
+    }
+}
+
 static void thread_exit(void *arg)
 {
     struct green__tstate *t = arg;
@@ -1123,6 +1188,8 @@ static void thread_exit(void *arg)
         return;
     }
     tls_thread = t;
+    if (t->kill_at_end)
+        kill_at_end(t);
     /* Suspended greenlets can never run again: free their stacks, without
      * running them (kills queued by other threads included: the thread's
      * runtime, an interpreter say, may be gone already). */
