@@ -411,43 +411,71 @@ GREEN_API int green_retain(green_t *g);
  *  - a suspended greenlet is killed first: its parent is set to the
  *    current greenlet and the exit error is thrown into it, on its own
  *    thread: at once if the caller is that thread; otherwise when that
- *    thread next calls green_create(), green_switch(), green_throw() or
- *    green_throw_exit() (if it ends first, the greenlet is freed unrun
- *    like its other suspended greenlets). Whatever it finally returns is
- *    discarded (a binding that must free that value kills with
- *    green_throw_exit() itself, which returns it). If it does not die (it switches away again), it is
- *    reported to the hooks with GREEN_EVENT_LEAK and never freed;
+ *    thread next calls green_create(), green_switch(), green_throw(),
+ *    green_throw_exit() or (since 1.3) green_collect() (if it ends first,
+ *    the greenlet is freed unrun like its other suspended greenlets,
+ *    unless green_set_kill_at_thread_end() says otherwise). Whatever it
+ *    finally returns is discarded (a binding that must free that value
+ *    kills with green_throw_exit() itself, which returns it). If it does
+ *    not die (it switches away again), it is reported to the hooks with
+ *    GREEN_EVENT_LEAK and never freed;
  *  - the running greenlet is killed in the same way once it switches away.
  */
 GREEN_API int green_release(green_t *g);
 
 /*
- * Since 1.3. Handles now the releases other threads made of the calling
- * thread's greenlets (see green_release()): kills the suspended ones
- * (their exit runs here, before this returns), frees the dead ones.
- * Returns how many releases it handled (0 when none was waiting), or
- * GREEN_EBUSY inside a hook (nothing is done), GREEN_ENOMEM if the
- * calling thread's state could not be made. For an event loop or a
- * binding that wants deferred kills at a moment it picks, rather than at
- * the thread's next create, switch or throw. On the owner thread (only its
- * own greenlets are handled).
+ * Since 1.3. Deferred kills. A suspended greenlet's last release kills it
+ * on its own thread; released from another thread, the kill waits for the
+ * owner (see green_release()). These calls let a program or a binding
+ * choose that moment, and what a thread's end does with what is left.
+ */
+
+/*
+ * Handles now the releases other threads made of the calling thread's
+ * greenlets: kills the suspended ones (their exit runs here, before this
+ * returns), frees the dead ones. Returns how many releases it handled (0
+ * when none was waiting: cheap enough to call often), GREEN_EBUSY inside
+ * a hook (nothing is done), GREEN_ENOMEM if the calling thread's state
+ * could not be made. Only the calling thread's greenlets are handled.
  */
 GREEN_API int green_collect(void);
 
 /*
- * Since 1.3. Opt-in for the calling thread (on = 1; 0 turns it off
- * again): when the thread ends (on its main greenlet), its greenlets are
- * killed instead of freed unrun. First the releases other threads made
- * are handled as green_collect() does; then the exit error is thrown into
- * every suspended greenlet, one after another (its parent set to the main
- * greenlet, so that each comes back to it), so that their bodies clean up
- * on the thread they ran on. What those kills return is discarded; a
- * greenlet that switches away instead of dying, and one suspended inside
- * a kill of its own, is then freed unrun like the others. Handles stay
- * valid, the greenlets are dead. GREEN_OK; GREEN_EINVAL if on is not 0 or
- * 1; GREEN_ENOMEM.
+ * green_release() that never runs anything on the calling thread, for a
+ * finalizer or a garbage collector that must not switch: a last release
+ * is handled as one made by another thread, also when the caller is g's
+ * own thread (queued for green_collect() or the thread's next create,
+ * switch or throw; freed at once if g never started or its thread has
+ * ended). Any thread. GREEN_EINVAL if g is NULL.
  */
-GREEN_API int green_set_kill_at_thread_end(int on);
+GREEN_API int green_release_deferred(green_t *g);
+
+/*
+ * Kills every suspended greenlet of the calling thread, one after another:
+ * first the releases others made (as green_collect()), then each other
+ * suspended greenlet gets the exit error (its parent set to the caller,
+ * so that it comes back here), except the caller's own ancestors and a
+ * greenlet suspended inside a kill it makes. Tried once each: one that
+ * switches away instead of dying stays suspended. What the kills return
+ * is discarded. Returns how many died (>= 0), GREEN_EBUSY inside a hook,
+ * GREEN_ENOMEM. On the calling thread only; handles stay valid.
+ */
+GREEN_API int green_kill_suspended(void);
+
+/*
+ * Opt-in for the calling thread: what its end does before it frees the
+ * greenlets left (unrun, the default, GREEN_KILL_NONE), when it ends on
+ * its main greenlet. GREEN_KILL_RELEASED: handles the releases other
+ * threads made (green_collect()), so that those greenlets are killed on
+ * their thread as their release asked; GREEN_KILL_SUSPENDED: kills every
+ * suspended greenlet (green_kill_suspended()), so that their bodies clean
+ * up. Runs in libgreen's thread-specific-data destructor: a runtime whose
+ * own thread state is gone by then (thread-local destructors, an
+ * interpreter's thread state) kills earlier, with green_kill_suspended().
+ * GREEN_OK; GREEN_EINVAL (unknown value, nothing changes); GREEN_ENOMEM.
+ */
+enum { GREEN_KILL_NONE = 0, GREEN_KILL_RELEASED = 1, GREEN_KILL_SUSPENDED = 2 };
+GREEN_API int green_set_kill_at_thread_end(int which);
 
 /*
  * The current (running) greenlet of the calling thread, creating the main

@@ -1138,44 +1138,70 @@ int green_collect(void)
         return GREEN_ENOMEM;
     if (t->in_hook)
         return GREEN_EBUSY;
+    if (!atomic_load_explicit(&t->pending_flag, memory_order_relaxed))
+        return 0; /* the common case, cheap enough to ask on every call */
     return process_pending(t);
 }
 
-int green_set_kill_at_thread_end(int on)
+int green_release_deferred(green_t *g)
 {
-    if (on != 0 && on != 1)
+    if (!g)
         return GREEN_EINVAL;
-    struct green__tstate *t = thread_get();
-    if (!t)
-        return GREEN_ENOMEM;
-    t->kill_at_end = on;
+    /* As a release from another thread: nothing runs here. */
+    if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
+        drop_last(NULL, g);
     return GREEN_OK;
 }
 
-/* The first suspended greenlet of t that a kill at thread end may resume
- * (not tried yet, not leaked, not waiting inside a kill of its own). */
+/* The first suspended greenlet of t that green_kill_suspended() may still
+ * try (not tried yet in this call, not leaked, not waiting inside a kill
+ * of its own). */
 static struct green *next_to_kill(struct green__tstate *t)
 {
     for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
         if (g->state == GREEN_STATE_SUSPENDED &&
-            !(g->flags & (GF_END_KILLED | GF_LEAKED | GF_KILLING)))
+            !(g->flags & (GF_TRIED | GF_LEAKED | GF_KILLING)))
             return g;
     return NULL;
 }
 
-/* green_set_kill_at_thread_end(): the thread ends on its main greenlet;
- * kills what other threads released, then every suspended greenlet. */
-static void kill_at_end(struct green__tstate *t)
+int green_kill_suspended(void)
 {
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    /* Released ones first: they are on the pending list with no reference
+     * left, and must not be retained and released here besides. */
     process_pending(t);
+    int n = 0;
     struct green *g;
     while ((g = next_to_kill(t)) != NULL) {
-        g->flags |= GF_END_KILLED; /* once, whatever it does */
+        g->flags |= GF_TRIED; /* once, whatever it does */
         green_retain(g);
-        green_set_parent(g, t->main); /* same thread, not a main one */
-        switch_to(t, g, GREEN_EXIT, NULL, NULL);
+        /* Back to the caller, unless g is one of its ancestors (a cycle):
+         * that one stays suspended. */
+        if (green_set_parent(g, t->current) == GREEN_OK &&
+            switch_to(t, g, GREEN_EXIT, NULL, NULL) >= 0)
+            n += LOAD(g->state) == GREEN_STATE_DEAD;
         green_release(g);
     }
+    for (g = t->live.live_next; g != &t->live; g = g->live_next)
+        g->flags &= ~GF_TRIED;
+    return n;
+}
+
+int green_set_kill_at_thread_end(int which)
+{
+    if (which != GREEN_KILL_NONE && which != GREEN_KILL_RELEASED &&
+        which != GREEN_KILL_SUSPENDED)
+        return GREEN_EINVAL;
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    t->kill_at_end = which;
+    return GREEN_OK;
 }
 
 static void thread_exit(void *arg)
@@ -1188,8 +1214,11 @@ static void thread_exit(void *arg)
         return;
     }
     tls_thread = t;
-    if (t->kill_at_end)
-        kill_at_end(t);
+    /* The opt-in kills (green_set_kill_at_thread_end()). */
+    if (t->kill_at_end == GREEN_KILL_SUSPENDED)
+        green_kill_suspended();
+    else if (t->kill_at_end == GREEN_KILL_RELEASED)
+        process_pending(t);
     /* Suspended greenlets can never run again: free their stacks, without
      * running them (kills queued by other threads included: the thread's
      * runtime, an interpreter say, may be gone already). */

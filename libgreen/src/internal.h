@@ -224,7 +224,7 @@ enum {
     GF_ORPHAN = 1u << 1, /* last reference dropped while it ran */
     GF_LEAKED = 1u << 2, /* survived its kill; never freed */
     GF_KILLING = 1u << 3, /* suspended in a kill it makes (kill_orphan) */
-    GF_END_KILLED = 1u << 4, /* killed once at its thread's end */
+    GF_TRIED = 1u << 4, /* tried by the running green_kill_suspended() */
 };
 
 struct green {
@@ -296,7 +296,7 @@ struct green__tstate {
     struct green__hook hooks[GREEN_HOOKS_MAX];
     struct green__stack_cache cache;
     int default_mode; /* GREEN_STACK_*, 0 for the process default */
-    int kill_at_end;  /* green_set_kill_at_thread_end() */
+    int kill_at_end;  /* green_set_kill_at_thread_end(): GREEN_KILL_* */
     /* copy mode: the shared stack, and the greenlet whose live stack is on
      * it (NULL if none) */
     struct green__stack shared;

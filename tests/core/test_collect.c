@@ -2,8 +2,11 @@
 /*
  * test_collect.c - deferred kills (1.3): green_collect() handles the
  * releases other threads made of this thread's greenlets, at once and
- * only then (queries do not); green_set_kill_at_thread_end() makes a
- * thread's end kill its greenlets (bodies run their cleanup there) where
+ * only then (queries do not); green_release_deferred() runs nothing on
+ * the calling thread, its own greenlets included; green_kill_suspended()
+ * kills what is suspended but the caller's ancestors;
+ * green_set_kill_at_thread_end() makes a thread's end kill the released
+ * greenlets, or all suspended ones (bodies run their cleanup there), where
  * the default frees them unrun.
  */
 #include <pthread.h>
@@ -120,9 +123,74 @@ static void test_collect_in_hook(void **state)
 static void test_set_kill_at_thread_end_errors(void **state)
 {
     (void)state;
-    assert_int_equal(green_set_kill_at_thread_end(2), GREEN_EINVAL);
+    assert_int_equal(green_set_kill_at_thread_end(3), GREEN_EINVAL);
     assert_int_equal(green_set_kill_at_thread_end(-1), GREEN_EINVAL);
-    assert_ok(green_set_kill_at_thread_end(0));
+    assert_ok(green_set_kill_at_thread_end(GREEN_KILL_NONE));
+}
+
+/* A deferred release of this thread's own suspended greenlet waits for
+ * green_collect(); one that never started is freed at once. */
+static void test_release_deferred(void **state)
+{
+    (void)state;
+    atomic_store(&cleanups, 0);
+    assert_int_equal(green_release_deferred(NULL), GREEN_EINVAL);
+    green_t *g = started_park();
+    assert_ok(green_release_deferred(g));
+    assert_int_equal(atomic_load(&cleanups), 0);
+    assert_int_equal(green_collect(), 1);
+    assert_int_equal(atomic_load(&cleanups), 1);
+    struct freed f = {0};
+    green_t *n = make(run_finish, NULL);
+    track(n, &f);
+    assert_ok(green_release_deferred(n));
+    assert_int_equal(f.count, 1);
+    assert_int_equal(green_collect(), 0);
+}
+
+/* Kills from a child greenlet: its parent (an ancestor) is left alone. */
+static int kill_rc;
+static int run_kill_all(green_t *self, void *in, void **out)
+{
+    (void)self, (void)in, (void)out;
+    kill_rc = green_kill_suspended();
+    return GREEN_OK;
+}
+
+static int run_spawn_killer(green_t *self, void *in, void **out)
+{
+    (void)self, (void)in, (void)out;
+    green_t *k = make(run_kill_all, NULL); /* parent: this one */
+    green_switch(k, NULL, NULL);
+    green_release(k);
+    /* Back after the killer finished; then wait to be killed. */
+    return run_park(self, in, out);
+}
+
+static void test_kill_suspended(void **state)
+{
+    (void)state;
+    atomic_store(&cleanups, 0);
+    green_t *a = started_park(), *b = started_park(), *c = started_park();
+    green_t *released = started_park();
+    release_on_thread(released);
+    green_t *spawner = make(run_spawn_killer, NULL);
+    assert_ok(green_switch(spawner, NULL, NULL));
+    /* The killer killed a, b, c and the released one; not the spawner,
+     * its parent, which is suspended again now. */
+    assert_int_equal(kill_rc, 3);
+    assert_int_equal(atomic_load(&cleanups), 4);
+    assert_int_equal(green_state(a), GREEN_STATE_DEAD);
+    assert_int_equal(green_state(c), GREEN_STATE_DEAD);
+    assert_int_equal(green_state(spawner), GREEN_STATE_SUSPENDED);
+    /* From main: the spawner, and nothing else is left. */
+    assert_int_equal(green_kill_suspended(), 1);
+    assert_int_equal(green_state(spawner), GREEN_STATE_DEAD);
+    assert_int_equal(green_kill_suspended(), 0);
+    green_release(a);
+    green_release(b);
+    green_release(c);
+    green_release(spawner);
 }
 
 /*
@@ -143,6 +211,7 @@ static void *park_and_end(void *arg)
 {
     struct parked *p = arg;
     assert_ok(green_set_kill_at_thread_end(p->kill));
+
     for (int i = 0; i < 3; i++)
         p->kept[i] = started_park();
     /* A chain: the last one suspended inside a switch of its child. */
@@ -176,7 +245,8 @@ static void thread_end_case(int kill)
     pthread_cond_broadcast(&p.cond);
     pthread_mutex_unlock(&p.lock);
     assert_int_equal(pthread_join(th, NULL), 0);
-    int want = kill ? 4 : 0;
+    /* NONE: nothing ran; RELEASED: the released one; SUSPENDED: all. */
+    int want = kill == GREEN_KILL_SUSPENDED ? 4 : kill;
     assert_int_equal(atomic_load(&cleanups), want);
     assert_int_equal(atomic_load(&after_return), want);
     for (int i = 0; i < 3; i++) {
@@ -193,10 +263,16 @@ static void test_thread_end_default_frees_unrun(void **state)
     thread_end_case(0);
 }
 
-static void test_thread_end_kills_when_asked(void **state)
+static void test_thread_end_kills_released(void **state)
 {
     (void)state;
-    thread_end_case(1);
+    thread_end_case(GREEN_KILL_RELEASED);
+}
+
+static void test_thread_end_kills_suspended(void **state)
+{
+    (void)state;
+    thread_end_case(GREEN_KILL_SUSPENDED);
 }
 
 int main(void)
@@ -207,7 +283,10 @@ int main(void)
         cmocka_unit_test(test_collect_in_hook),
         cmocka_unit_test(test_set_kill_at_thread_end_errors),
         cmocka_unit_test(test_thread_end_default_frees_unrun),
-        cmocka_unit_test(test_thread_end_kills_when_asked),
+        cmocka_unit_test(test_release_deferred),
+        cmocka_unit_test(test_kill_suspended),
+        cmocka_unit_test(test_thread_end_kills_released),
+        cmocka_unit_test(test_thread_end_kills_suspended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
