@@ -457,8 +457,9 @@ GREEN_API int green_release_deferred(green_t *g);
  * so that it comes back here), except the caller's own ancestors and a
  * greenlet suspended inside a kill it makes. Tried once each: one that
  * switches away instead of dying stays suspended. What the kills return
- * is discarded. Returns how many died (>= 0), GREEN_EBUSY inside a hook,
- * GREEN_ENOMEM. On the calling thread only; handles stay valid.
+ * is discarded. Returns how many fewer suspended greenlets the thread has
+ * (those killed, and those that died of a last reference dropped on the
+ * way; >= 0), GREEN_EBUSY inside a hook, GREEN_ENOMEM. On the calling thread only; handles stay valid.
  */
 GREEN_API int green_kill_suspended(void);
 

@@ -1165,6 +1165,14 @@ static struct green *next_to_kill(struct green__tstate *t)
     return NULL;
 }
 
+static int count_suspended(struct green__tstate *t)
+{
+    int n = 0;
+    for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
+        n += g->state == GREEN_STATE_SUSPENDED;
+    return n;
+}
+
 int green_kill_suspended(void)
 {
     struct green__tstate *t = thread_get();
@@ -1175,21 +1183,21 @@ int green_kill_suspended(void)
     /* Released ones first: they are on the pending list with no reference
      * left, and must not be retained and released here besides. */
     process_pending(t);
-    int n = 0;
+    int before = count_suspended(t);
     struct green *g;
     while ((g = next_to_kill(t)) != NULL) {
         g->flags |= GF_TRIED; /* once, whatever it does */
         green_retain(g);
         /* Back to the caller, unless g is one of its ancestors (a cycle):
          * that one stays suspended. */
-        if (green_set_parent(g, t->current) == GREEN_OK &&
-            switch_to(t, g, GREEN_EXIT, NULL, NULL) >= 0)
-            n += LOAD(g->state) == GREEN_STATE_DEAD;
+        if (green_set_parent(g, t->current) == GREEN_OK)
+            switch_to(t, g, GREEN_EXIT, NULL, NULL);
         green_release(g);
     }
     for (g = t->live.live_next; g != &t->live; g = g->live_next)
         g->flags &= ~GF_TRIED;
-    return n;
+    int died = before - count_suspended(t);
+    return died > 0 ? died : 0;
 }
 
 int green_set_kill_at_thread_end(int which)

@@ -275,6 +275,56 @@ static void test_thread_end_kills_suspended(void **state)
     thread_end_case(GREEN_KILL_SUSPENDED);
 }
 
+/*
+ * A suspended child holds a reference to its parent, and the parent's
+ * stack holds the child: releasing the parent's last outside reference
+ * kills neither (a cycle, as in Python's greenlet, which leaves it to its
+ * cycle collector). green_kill_suspended() breaks it.
+ */
+static int run_child_of_parked(green_t *self, void *in, void **out)
+{
+    (void)in;
+    green_t *parent = parent_of(self);
+    int rc = green_switch(parent, NULL, NULL);
+    if (rc == GREEN_EXIT)
+        atomic_fetch_add(&cleanups, 1);
+    *out = NULL;
+    return rc;
+}
+
+static int run_parent_with_child(green_t *self, void *in, void **out)
+{
+    (void)in, (void)out;
+    green_t *child = make(run_child_of_parked, self);
+    green_switch(child, NULL, NULL); /* the child suspends back here */
+    int rc = run_park(self, in, out);
+    green_release(child);
+    return rc;
+}
+
+static void test_parent_cycle(void **state)
+{
+    (void)state;
+    atomic_store(&cleanups, 0);
+    green_t *p = make(run_park, NULL);
+    assert_ok(green_switch(p, NULL, NULL));
+    green_t *w = NULL;
+    green_retain(p);
+    w = p;
+    green_release(p); /* without a child: this is not the last one */
+    green_release(w); /* the last one: killed */
+    assert_int_equal(atomic_load(&cleanups), 1);
+
+    atomic_store(&cleanups, 0);
+    green_t *q = make(run_parent_with_child, NULL);
+    assert_ok(green_switch(q, NULL, NULL));
+    green_release(q); /* the child still holds it: nothing runs */
+    assert_int_equal(atomic_load(&cleanups), 0);
+    /* Both die: the parent first, whose exit releases the child. */
+    assert_int_equal(green_kill_suspended(), 2);
+    assert_int_equal(atomic_load(&cleanups), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_thread_end_default_frees_unrun),
         cmocka_unit_test(test_release_deferred),
         cmocka_unit_test(test_kill_suspended),
+        cmocka_unit_test(test_parent_cycle),
         cmocka_unit_test(test_thread_end_kills_released),
         cmocka_unit_test(test_thread_end_kills_suspended),
     };
