@@ -76,6 +76,19 @@
     add sp, sp, #176
 .endm
 
+/* With the origin's frame saved: the copy-out function on the origin's
+ * stack, the copy-in one on the shared stack below the target's frame,
+ * then resume the target (slowly). See copy.c. */
+.macro RESUME_THROUGH_COPY
+    bl green__copy_out
+    mov sp, x0
+    bl green__copy_in
+    mov sp, x0
+    mov x1, #GREEN_RESUME_SLOW
+    ldr x9, [sp]
+    br x9
+.endm
+
 /* int green_switch(green_t *target, void *value, void **result) */
 GREEN_FUNC green_switch
     /*
@@ -143,13 +156,7 @@ GREEN_FUNC green_switch
     ldr x9, [sp]
     br x9
 .Lswitch_copy:
-    bl green__copy_out
-    mov sp, x0
-    bl green__copy_in
-    mov sp, x0
-    mov x1, #GREEN_RESUME_SLOW
-    ldr x9, [sp]
-    br x9
+    RESUME_THROUGH_COPY
 .Lswitch_none:
     mov x0, x1
     ldr x30, [sp, #104]
@@ -177,13 +184,7 @@ GREEN_HIDDEN_FUNC green__arch_switch
     mov x1, #GREEN_RESUME_SLOW  /* a green_switch frame resumes slow */
     ldr x9, [sp]
     br x9
-1:  bl green__copy_out          /* copy != 0 */
-    mov sp, x0
-    bl green__copy_in
-    mov sp, x0
-    mov x1, #GREEN_RESUME_SLOW
-    ldr x9, [sp]
-    br x9
+1:  RESUME_THROUGH_COPY          /* copy != 0 */
 .Lplain_resume:
     RESTORE_FRAME
     br x30

@@ -104,7 +104,11 @@
     jmpq *%rcx
 .endm
 
-/* int green_switch(green_t *target, void *value, void **result) */
+/* int green_switch(green_t *target, void *value, void **result)
+ * Longer than the library's other functions (about 110 lines) on purpose:
+ * the fast path, the slow path's calls into C and the resume point share
+ * one frame layout and one CFI description, and splitting them into
+ * functions would put a call and a return on the fast path. */
 GREEN_FUNC green_switch
     /*
      * Fast path, the common case of a generator or a scheduler: target

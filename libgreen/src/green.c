@@ -217,6 +217,19 @@ static inline struct green__tstate *thread_get(void)
     return likely(t != NULL) ? t : thread_init();
 }
 
+/* The calling thread's state, for a call that hooks may not make:
+ * GREEN_OK, GREEN_ENOMEM or GREEN_EBUSY. */
+static int thread_enter(struct green__tstate **tp)
+{
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    *tp = t;
+    return GREEN_OK;
+}
+
 static void live_add(struct green__tstate *t, struct green *g)
 {
     g->live_next = t->live.live_next;
@@ -304,11 +317,10 @@ int green_hook_add(green_hook_fn fn, void *data)
 {
     if (!fn)
         return GREEN_EINVAL;
-    struct green__tstate *t = thread_get();
-    if (!t)
-        return GREEN_ENOMEM;
-    if (t->in_hook)
-        return GREEN_EBUSY;
+    struct green__tstate *t;
+    int rc = thread_enter(&t);
+    if (rc != GREEN_OK)
+        return rc;
     if (t->nhooks == GREEN_HOOKS_MAX)
         return GREEN_ENOMEM;
     t->hooks[t->nhooks].fn = fn;
@@ -472,14 +484,20 @@ int green_retain(green_t *g)
     return GREEN_OK;
 }
 
-int green_release(green_t *g)
+/* Drops one reference to g; a last one is handled as made on `here`. */
+static int release(green_t *g, struct green__tstate *here)
 {
     if (!g)
         return GREEN_EINVAL;
     if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
-        drop_last(tls_thread, g);
+        drop_last(here, g);
     return GREEN_OK;
 }
+
+int green_release(green_t *g) { return release(g, tls_thread); }
+
+/* As a release from another thread: nothing runs here. */
+int green_release_deferred(green_t *g) { return release(g, NULL); }
 
 /* ---- creation ------------------------------------------------------------ */
 
@@ -1133,24 +1151,13 @@ int green_set_userdata(green_t *g, void *userdata,
 
 int green_collect(void)
 {
-    struct green__tstate *t = thread_get();
-    if (!t)
-        return GREEN_ENOMEM;
-    if (t->in_hook)
-        return GREEN_EBUSY;
+    struct green__tstate *t;
+    int rc = thread_enter(&t);
+    if (rc != GREEN_OK)
+        return rc;
     if (!atomic_load_explicit(&t->pending_flag, memory_order_relaxed))
         return 0; /* the common case, cheap enough to ask on every call */
     return process_pending(t);
-}
-
-int green_release_deferred(green_t *g)
-{
-    if (!g)
-        return GREEN_EINVAL;
-    /* As a release from another thread: nothing runs here. */
-    if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
-        drop_last(NULL, g);
-    return GREEN_OK;
 }
 
 /* The first suspended greenlet of t that green_kill_suspended() may still
@@ -1175,11 +1182,10 @@ static int count_suspended(struct green__tstate *t)
 
 int green_kill_suspended(void)
 {
-    struct green__tstate *t = thread_get();
-    if (!t)
-        return GREEN_ENOMEM;
-    if (t->in_hook)
-        return GREEN_EBUSY;
+    struct green__tstate *t;
+    int rc = thread_enter(&t);
+    if (rc != GREEN_OK)
+        return rc;
     /* Released ones first: they are on the pending list with no reference
      * left, and must not be retained and released here besides. */
     process_pending(t);

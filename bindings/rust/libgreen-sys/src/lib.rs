@@ -90,6 +90,14 @@ pub const GREEN_SCOPE_THREAD: c_int = 1;
 /// Scope of `green_set_stack_mode`: threads that set no mode of their own.
 pub const GREEN_SCOPE_PROCESS: c_int = 2;
 
+/// Since 1.3: what a thread's end kills (`green_set_kill_at_thread_end`):
+/// nothing (the default: its greenlets are freed unrun).
+pub const GREEN_KILL_NONE: c_int = 0;
+/// The greenlets whose last reference other threads released.
+pub const GREEN_KILL_RELEASED: c_int = 1;
+/// Every suspended greenlet (`green_kill_suspended`).
+pub const GREEN_KILL_SUSPENDED: c_int = 2;
+
 /// State: created, never started.
 pub const GREEN_STATE_NEW: c_int = 1;
 /// State: the current greenlet of its thread.
@@ -200,6 +208,19 @@ extern "C" {
     pub fn green_retain(g: *mut green_t) -> c_int;
     /// Releases one reference to `g`. Any thread.
     pub fn green_release(g: *mut green_t) -> c_int;
+    /// Since 1.3: `green_release` that runs nothing on the calling thread
+    /// (a last release is handed to the owner thread, even from itself).
+    pub fn green_release_deferred(g: *mut green_t) -> c_int;
+    /// Since 1.3: handles the releases other threads handed to the calling
+    /// thread (kills, frees); how many, or a negative code.
+    pub fn green_collect() -> c_int;
+    /// Since 1.3: kills the calling thread's suspended greenlets (not the
+    /// caller's ancestors); how many fewer are suspended, or a negative code.
+    pub fn green_kill_suspended() -> c_int;
+    /// Since 1.3: what the calling thread's end kills (`GREEN_KILL_*`).
+    pub fn green_set_kill_at_thread_end(which: c_int) -> c_int;
+    /// Since 1.3: fills the first `size` bytes of `*attr` with the defaults.
+    pub fn green_attr_init_size(attr: *mut green_attr, size: usize) -> c_int;
     /// The current greenlet of the calling thread (borrowed).
     pub fn green_current() -> *mut green_t;
     /// The main greenlet of the calling thread (borrowed).
