@@ -354,6 +354,24 @@ enum { GREEN_SCOPE_THREAD = 1, GREEN_SCOPE_PROCESS = 2 };
 GREEN_API int green_set_stack_mode(int mode, int scope);
 
 /*
+ * Since 1.3, preferred to green_set_stack_mode() (the same function under
+ * a name that says it sets a default, not a greenlet's mode): sets the
+ * default stack mode of the scope, with the same arguments, results and
+ * thread rules.
+ */
+GREEN_API int green_set_default_stack_mode(int mode, int scope);
+
+/*
+ * Since 1.3. The default stack mode of a scope: GREEN_SCOPE_THREAD, the
+ * calling thread's own choice (GREEN_STACK_MODE_DEFAULT if it made none,
+ * its greenlets then taking the process default); GREEN_SCOPE_PROCESS, the
+ * process default (GREEN_STACK_GUARDED, _COPY or _AUTO, from
+ * GREEN_STACK_MODE in the environment until set). GREEN_EINVAL for
+ * another scope, GREEN_ENOMEM. Any thread.
+ */
+GREEN_API int green_default_stack_mode(int scope);
+
+/*
  * The stack mode of g: GREEN_STACK_GUARDED or GREEN_STACK_COPY once it has
  * started (an AUTO greenlet reports the mode it got), its requested mode
  * (GUARDED, COPY or AUTO) before. GREEN_EINVAL if g is NULL. Any thread.

@@ -1106,6 +1106,22 @@ int green_set_stack_mode(int mode, int scope)
     return GREEN_OK;
 }
 
+int green_set_default_stack_mode(int mode, int scope)
+{
+    return green_set_stack_mode(mode, scope);
+}
+
+int green_default_stack_mode(int scope)
+{
+    if (scope != GREEN_SCOPE_THREAD && scope != GREEN_SCOPE_PROCESS)
+        return GREEN_EINVAL;
+    struct green__tstate *t = thread_get(); /* reads the environment */
+    if (!t)
+        return GREEN_ENOMEM;
+    return scope == GREEN_SCOPE_THREAD ? t->default_mode
+                                       : atomic_load(&process_mode);
+}
+
 int green_stack_mode(const green_t *g)
 {
     return g ? LOAD(g->mode) : GREEN_EINVAL;

@@ -198,6 +198,10 @@ extern "C" {
     /// Sets the default stack mode of the calling thread
     /// (`GREEN_SCOPE_THREAD`) or of the process (`GREEN_SCOPE_PROCESS`).
     pub fn green_set_stack_mode(mode: c_int, scope: c_int) -> c_int;
+    /// Since 1.3: `green_set_stack_mode` under the name to prefer.
+    pub fn green_set_default_stack_mode(mode: c_int, scope: c_int) -> c_int;
+    /// Since 1.3: the default stack mode of a scope.
+    pub fn green_default_stack_mode(scope: c_int) -> c_int;
     /// The stack mode of `g` (requested before it starts, actual after).
     pub fn green_stack_mode(g: *const green_t) -> c_int;
     /// Since 1.1: the bytes of `g`'s stack held on the heap (a suspended
