@@ -477,7 +477,8 @@ GREEN_API int green_release_deferred(green_t *g);
  * switches away instead of dying stays suspended. What the kills return
  * is discarded. Returns how many fewer suspended greenlets the thread has
  * (those killed, and those that died of a last reference dropped on the
- * way; >= 0), GREEN_EBUSY inside a hook, GREEN_ENOMEM. On the calling thread only; handles stay valid.
+ * way; >= 0), GREEN_EBUSY inside a hook, GREEN_ENOMEM. On the calling
+ * thread only; handles stay valid.
  */
 GREEN_API int green_kill_suspended(void);
 

@@ -73,13 +73,16 @@ long green__guarded_auto_limit(void)
     return l;
 }
 
-void green__guarded_request(struct green__stack *st, size_t size, size_t guard)
+void green__guarded_request(struct green__stack *st, size_t size,
+                            size_t guard)
 {
+    if (!guard)
+        guard = GREEN_GUARD_DEFAULT;
     st->base = NULL;
-    st->units = (unsigned)(green__guarded_round(size) >> GREEN_STACK_UNIT_SHIFT);
-    st->guard_units = (unsigned)(green__guarded_round(guard ? guard
-                                                        : GREEN_GUARD_DEFAULT) >>
-                                 GREEN_STACK_UNIT_SHIFT);
+    st->units =
+        (unsigned)(green__guarded_round(size) >> GREEN_STACK_UNIT_SHIFT);
+    st->guard_units =
+        (unsigned)(green__guarded_round(guard) >> GREEN_STACK_UNIT_SHIFT);
 }
 
 int green__guarded_map(struct green__stack *st)
@@ -110,7 +113,8 @@ void green__guarded_unmap(struct green__stack *st)
     }
 }
 
-int green__guarded_get(struct green__stack_cache *cache, struct green__stack *st)
+int green__guarded_get(struct green__stack_cache *cache,
+                       struct green__stack *st)
 {
     /* Most recently returned first: its pages are the likeliest to be
      * resident and in cache. */
@@ -125,7 +129,8 @@ int green__guarded_get(struct green__stack_cache *cache, struct green__stack *st
     return green__guarded_map(st);
 }
 
-void green__guarded_put(struct green__stack_cache *cache, struct green__stack *st)
+void green__guarded_put(struct green__stack_cache *cache,
+                        struct green__stack *st)
 {
     if (!st->base)
         return;
