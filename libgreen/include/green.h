@@ -111,13 +111,13 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 #define GREEN_VERSION_MAJOR 1
-#define GREEN_VERSION_MINOR 2
+#define GREEN_VERSION_MINOR 3
 #define GREEN_VERSION_PATCH 0
 /* The version as one number: major * 10000 + minor * 100 + patch. */
 #define GREEN_VERSION                                                         \
     (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
      GREEN_VERSION_PATCH)
-#define GREEN_VERSION_STRING "1.2.0"
+#define GREEN_VERSION_STRING "1.3.0"
 
 #if defined(_WIN32)
 #define GREEN_API
@@ -130,7 +130,7 @@ extern "C" {
 /* The version of the library loaded at run time, as GREEN_VERSION. */
 GREEN_API int green_version(void);
 
-/* The version of the library loaded at run time, as "1.2.0". */
+/* The version of the library loaded at run time, as "1.3.0". */
 GREEN_API const char *green_version_string(void);
 
 /* ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ use core::ffi::{c_char, c_int, c_long, c_void};
 /// Major version of the header these declarations follow.
 pub const GREEN_VERSION_MAJOR: c_int = 1;
 /// Minor version of the header these declarations follow.
-pub const GREEN_VERSION_MINOR: c_int = 2;
+pub const GREEN_VERSION_MINOR: c_int = 3;
 /// Patch version of the header these declarations follow.
 pub const GREEN_VERSION_PATCH: c_int = 0;
 /// The header version as one number: major * 10000 + minor * 100 + patch.
@@ -180,7 +180,7 @@ impl Default for green_attr {
 extern "C" {
     /// The version of the loaded library, as [`GREEN_VERSION`].
     pub fn green_version() -> c_int;
-    /// The version of the loaded library as a C string ("1.2.0").
+    /// The version of the loaded library as a C string ("1.3.0").
     pub fn green_version_string() -> *const c_char;
     /// The name of a return code ("GREEN_EDEAD"), or "GREEN_E?".
     pub fn green_error_name(code: c_int) -> *const c_char;
