@@ -4,9 +4,9 @@ package green
 
 import "sync/atomic"
 
-// PendingReleases exposes the number of handles queued for their owner
-// threads to the tests.
-func PendingReleases() int { return pendingReleases() }
+// DroppedHandles exposes the number of handles cleanups released to the
+// tests.
+func DroppedHandles() int { return droppedHandles() }
 
 // CgoNoop exposes cgoNoop to the benchmarks.
 func CgoNoop() int { return cgoNoop() }

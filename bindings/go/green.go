@@ -562,9 +562,9 @@ func RemoveHook(hook HookFunc, data uintptr) error {
 	return errOf(C.gg_hook(0, hook.fn, C.uintptr_t(data)))
 }
 
-// pendingReleases is the number of handles queued for their owner
-// threads, all threads together.
-func pendingReleases() int { return int(C.gg_pending()) }
+// droppedHandles is the number of handles that cleanups released (handed
+// to their owner threads), all threads together, since the start.
+func droppedHandles() int { return int(C.gg_dropped()) }
 
 // Version returns the version of the libgreen loaded at run time.
 func Version() string { return C.GoString(C.green_version_string()) }

@@ -554,14 +554,14 @@ func TestCloseKills(t *testing.T) {
 	})
 }
 
-// waitPending runs GC until at least n handles are queued for their
-// owner threads, or fails after a while.
-func waitPending(t *testing.T, n int) {
+// waitDropped runs GC until cleanups have released at least n handles
+// (handed them to their owner threads), or fails after a while.
+func waitDropped(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for green.PendingReleases() < n {
+	for green.DroppedHandles() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("cleanups queued %d handles, want %d", green.PendingReleases(), n)
+			t.Fatalf("cleanups released %d handles, want %d", green.DroppedHandles(), n)
 		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
@@ -573,14 +573,14 @@ func TestCleanupHandsReleaseToOwner(t *testing.T) {
 	defer th.Close()
 	var tid int
 	before := bodies.Cleanups()
-	base := green.PendingReleases()
+	base := green.DroppedHandles()
 	th.Do(func() error {
 		tid = syscall.Gettid()
 		g := mk(t, bodies.Catcher, nil)
 		_, err := g.Switch(0) // suspended, then dropped without Close
 		return err
 	})
-	waitPending(t, base+1)
+	waitDropped(t, base+1)
 	time.Sleep(20 * time.Millisecond)
 	if bodies.Cleanups() != before {
 		t.Fatal("the kill ran before the owner thread called in")
@@ -599,7 +599,7 @@ func TestCleanupHandsReleaseToOwner(t *testing.T) {
 		_, err := g.Switch(0)
 		return err
 	})
-	waitPending(t, base+1)
+	waitDropped(t, base+2)
 	locked(func() {
 		// Another thread's calls do not release it.
 		g := mk(t, bodies.Echo, nil)
@@ -621,12 +621,12 @@ func TestCleanupHandsReleaseToOwner(t *testing.T) {
 func TestReap(t *testing.T) {
 	locked(func() {
 		before := bodies.Cleanups()
-		base := green.PendingReleases()
+		base := green.DroppedHandles()
 		func() {
 			g := mk(t, bodies.Counter, nil)
 			g.Switch(10)
 		}()
-		waitPending(t, base+1)
+		waitDropped(t, base+1)
 		if bodies.Cleanups() != before {
 			t.Fatal("killed before Reap")
 		}
@@ -666,9 +666,9 @@ func TestThreadEnd(t *testing.T) {
 		wantErr(t, "Switch after the owner ended", err, green.ErrThread)
 		wantErr(t, "Close after the owner ended", n.Close(), green.ErrThread)
 	})
-	// Dropping them releases them at once: no thread is left to hand
+	// Dropping them frees them at once, unrun: no thread is left to hand
 	// them to.
-	base := green.PendingReleases()
+	base := green.DroppedHandles()
 	wg, wn := weak.Make(g), weak.Make(n)
 	g, n = nil, nil
 	deadline := time.Now().Add(10 * time.Second)
@@ -679,9 +679,9 @@ func TestThreadEnd(t *testing.T) {
 		runtime.GC()
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond) // let the cleanups run
-	if green.PendingReleases() > base {
-		t.Error("handles of an ended thread were queued")
+	waitDropped(t, base+2)
+	if bodies.Cleanups() != before {
+		t.Error("a greenlet of an ended thread ran when its handle was dropped")
 	}
 }
 
@@ -716,19 +716,27 @@ func TestThreadDo(t *testing.T) {
 	th.Do(func() error { panic("boom") })
 }
 
-// A handle queued for a thread that then ends is released when it ends.
+// A handle handed to a thread that then ends is released when it ends:
+// the greenlet is killed there, its body's cleanup runs on that thread.
 func TestQueuedReleaseAtThreadEnd(t *testing.T) {
 	th := green.NewThread()
-	base := green.PendingReleases()
+	base := green.DroppedHandles()
+	before := bodies.Cleanups()
+	var tid int
 	th.Do(func() error {
-		g := mk(t, bodies.Accumulator, nil)
+		tid = syscall.Gettid()
+		g := mk(t, bodies.Catcher, nil)
 		_, err := g.Switch(1)
 		return err
 	})
-	waitPending(t, base+1)
+	waitDropped(t, base+1)
+	if bodies.Cleanups() != before {
+		t.Fatal("killed before its thread called in or ended")
+	}
 	th.Close()
-	if n := green.PendingReleases(); n != base {
-		t.Errorf("%d handles still queued after their thread ended", n-base)
+	if bodies.Cleanups() != before+1 || bodies.CleanupThread() != tid {
+		t.Errorf("at thread end: cleanups %d, on thread %d (owner %d)",
+			bodies.Cleanups()-before, bodies.CleanupThread(), tid)
 	}
 }
 

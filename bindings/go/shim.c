@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * shim.c - the C half of the Go binding: handles, owner-thread checks and
- * the queue that hands releases from Go's cleanup goroutine to the thread
- * that owns the greenlet.
+ * shim.c - the C half of the Go binding: handles and owner-thread checks.
+ * Releases from Go's cleanup goroutine go through libgreen's deferred
+ * release, which hands them to the thread that owns the greenlet.
  */
 #define _GNU_SOURCE
 #include "shim.h"
@@ -25,9 +25,6 @@ struct gg_thread {
      * broadcasts ended. */
     int exited;
     pthread_cond_t ended;
-    /* Handles dropped by Go's cleanups, to release on this thread. */
-    gg_handle *pending;
-    atomic_int has_pending;
     /* Unique for the life of the process (addresses are reused). */
     uintptr_t serial;
 };
@@ -37,14 +34,13 @@ struct gg_handle {
      * (or by gg_drop when nothing else can see the handle). */
     green_t *_Atomic g;
     struct gg_thread *owner; /* immutable */
-    gg_handle *next;         /* link in owner->pending */
 };
 
 static __thread struct gg_thread *gg_tls;
 static pthread_key_t gg_key;
 static pthread_once_t gg_once = PTHREAD_ONCE_INIT;
 static int gg_key_ok;
-static atomic_long gg_npending;
+static atomic_long gg_ndropped;
 static atomic_uintptr_t gg_serials;
 
 static void thread_unref(struct gg_thread *t)
@@ -63,38 +59,16 @@ static void free_handle(gg_handle *h)
     thread_unref(t);
 }
 
-/* Releases every handle queued for t. Runs on t's thread, or after t's
- * thread ended (libgreen then frees what it is given, on any thread). */
-static int drain(struct gg_thread *t)
-{
-    pthread_mutex_lock(&t->lock);
-    gg_handle *list = t->pending;
-    t->pending = NULL;
-    atomic_store(&t->has_pending, 0);
-    pthread_mutex_unlock(&t->lock);
-    int n = 0;
-    while (list) {
-        gg_handle *h = list;
-        list = h->next;
-        green_release(atomic_load(&h->g));
-        free_handle(h);
-        atomic_fetch_sub(&gg_npending, 1);
-        n++;
-    }
-    return n;
-}
-
+/* The thread's releases that cleanups handed over were killed on it by
+ * libgreen's own thread-exit work (GREEN_KILL_RELEASED, set in here()),
+ * which runs before this: its key is made when libgreen is loaded, ours
+ * later, and keys' destructors run in the order the keys were made. */
 static void thread_end(void *arg)
 {
     struct gg_thread *t = arg;
-    gg_tls = t;
-    drain(t); /* still on the thread: kills run here */
-    pthread_mutex_lock(&t->lock);
-    t->exited = 1;
-    pthread_mutex_unlock(&t->lock);
-    drain(t); /* anything queued meanwhile */
     gg_tls = NULL;
     pthread_mutex_lock(&t->lock);
+    t->exited = 1;
     pthread_cond_broadcast(&t->ended);
     pthread_mutex_unlock(&t->lock);
     thread_unref(t);
@@ -118,7 +92,6 @@ static struct gg_thread *here(void)
     if (!t)
         return NULL;
     atomic_init(&t->refs, 1);
-    atomic_init(&t->has_pending, 0);
     t->serial = atomic_fetch_add(&gg_serials, 1) + 1;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->ended, NULL);
@@ -129,28 +102,36 @@ static struct gg_thread *here(void)
         return NULL;
     }
     gg_tls = t;
+    /* Releases handed over and still waiting when the thread ends are
+     * kills, run on it, as any release of a suspended greenlet. */
+    green_set_kill_at_thread_end(GREEN_KILL_RELEASED);
     return t;
 }
 
 /* Every call on a handle starts here: the handle must be open and owned
- * by the calling thread. Releases queued for this thread go first. */
-static inline __attribute__((always_inline)) int enter(gg_handle *h,
-                                                      green_t **g)
+ * by the calling thread. */
+static inline __attribute__((always_inline)) int enter_only(gg_handle *h,
+                                                           green_t **g)
 {
     if (!h)
         return GREEN_EINVAL;
     green_t *p = atomic_load(&h->g);
     if (!p)
         return GG_ECLOSED;
-    struct gg_thread *t = gg_tls;
-    if (h->owner != t)
+    if (h->owner != gg_tls)
         return GREEN_ETHREAD;
-    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed)) {
-        drain(t);
-        p = atomic_load(&h->g);
-    }
     *g = p;
     return GREEN_OK;
+}
+
+/* enter_only(), then the releases handed to this thread (a switch or a
+ * throw handles them itself). */
+static int enter(gg_handle *h, green_t **g)
+{
+    int rc = enter_only(h, g);
+    if (rc == GREEN_OK)
+        green_collect();
+    return rc;
 }
 
 /* Wraps g, taking over one reference, for the calling thread. */
@@ -161,7 +142,6 @@ static int wrap(gg_handle **out, green_t *g, struct gg_thread *t)
         return GREEN_ENOMEM;
     atomic_init(&h->g, g);
     h->owner = t;
-    h->next = NULL;
     atomic_fetch_add(&t->refs, 1);
     *out = h;
     return GREEN_OK;
@@ -182,8 +162,6 @@ int gg_new(gg_handle **out, void *run, gg_handle *parent, size_t stack_size,
     struct gg_thread *t = here();
     if (!t)
         return GREEN_ENOMEM;
-    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
-        drain(t);
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_size = stack_size;
     attr.stack_mode = stack_mode;
@@ -201,7 +179,7 @@ gg_result gg_xfer(int kind, uintptr_t hp, uintptr_t value)
 {
     gg_handle *h = (gg_handle *)hp;
     green_t *g;
-    int rc = enter(h, &g);
+    int rc = enter_only(h, &g);
     if (rc != GREEN_OK)
         return (gg_result){0, rc, 0};
     void *res = NULL;
@@ -254,8 +232,7 @@ int gg_set_stack_mode(int mode, int scope)
     struct gg_thread *t = here();
     if (!t)
         return GREEN_ENOMEM;
-    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
-        drain(t);
+    green_collect();
     return green_set_stack_mode(mode, scope);
 }
 
@@ -301,8 +278,7 @@ static int wrap_borrowed(gg_handle **out, green_t *(*get)(void))
     struct gg_thread *t = here();
     if (!t)
         return GREEN_ENOMEM;
-    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
-        drain(t);
+    green_collect();
     green_t *g = get();
     if (!g)
         return GREEN_ENOMEM;
@@ -345,49 +321,34 @@ int gg_close(gg_handle *h)
 /*
  * Called by Go's cleanup once the Go value holding h is unreachable, on
  * whatever thread runs cleanups. Runs no libgreen code that could switch:
- * an open handle is queued for its owner thread, which releases it on its
- * next call into the binding; only if that thread has ended is it
- * released here (libgreen then just frees it, on any thread).
+ * a deferred release hands the greenlet to its owner thread, which kills
+ * it on its next call into the binding (or Reap, or when it ends); only
+ * if that thread has ended is it freed here.
  */
 void gg_drop(gg_handle *h)
 {
     if (!h)
         return;
-    if (!atomic_load(&h->g)) {
-        free_handle(h);
-        return;
+    green_t *g = atomic_load(&h->g);
+    if (g) {
+        atomic_fetch_add(&gg_ndropped, 1);
+        green_release_deferred(g);
     }
-    struct gg_thread *t = h->owner;
-    pthread_mutex_lock(&t->lock);
-    int queued = !t->exited;
-    if (queued) {
-        h->next = t->pending;
-        t->pending = h;
-        atomic_fetch_add(&gg_npending, 1);
-        atomic_store(&t->has_pending, 1);
-    }
-    pthread_mutex_unlock(&t->lock);
-    if (!queued) {
-        green_release(atomic_load(&h->g));
-        free_handle(h);
-    }
+    free_handle(h);
 }
 
 int gg_reap(void)
 {
-    struct gg_thread *t = here();
-    if (!t)
+    if (!here())
         return GREEN_ENOMEM;
-    return drain(t);
+    return green_collect();
 }
 
 int gg_hook(int add, void *fn, uintptr_t data)
 {
-    struct gg_thread *t = here();
-    if (!t)
+    if (!here())
         return GREEN_ENOMEM;
-    if (atomic_load_explicit(&t->has_pending, memory_order_relaxed))
-        drain(t);
+    green_collect();
     if (add)
         return green_hook_add((green_hook_fn)fn, (void *)data);
     return green_hook_remove((green_hook_fn)fn, (void *)data);
@@ -441,4 +402,4 @@ int gg_on_main_thread(void)
 #endif
 }
 
-long gg_pending(void) { return atomic_load(&gg_npending); }
+long gg_dropped(void) { return atomic_load(&gg_ndropped); }

@@ -58,7 +58,8 @@ int gg_owned_here(gg_handle *h);
 /* A number naming the calling OS thread, never reused; 0 if out of
  * memory. */
 uintptr_t gg_thread_id(void);
-long gg_pending(void);
+/* How many handles Go's cleanups have released (all threads, ever). */
+long gg_dropped(void);
 /* Whether the caller runs on the process's main thread. */
 int gg_on_main_thread(void);
 /* The calling thread's record, with a reference for the caller (NULL if

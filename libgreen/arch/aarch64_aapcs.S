@@ -76,14 +76,28 @@
     add sp, sp, #176
 .endm
 
+/* With the origin's frame saved: the copy-out function on the origin's
+ * stack, the copy-in one on the shared stack below the target's frame,
+ * then resume the target (slowly). See copy.c. */
+.macro RESUME_THROUGH_COPY
+    bl green__copy_out
+    mov sp, x0
+    bl green__copy_in
+    mov sp, x0
+    mov x1, #GREEN_RESUME_SLOW
+    ldr x9, [sp]
+    br x9
+.endm
+
 /* int green_switch(green_t *target, void *value, void **result) */
 GREEN_FUNC green_switch
     /*
      * Fast path, the common case of a generator or a scheduler: target
      * waits in green_switch() on this thread, and nothing (hooks, reaping,
      * releases from other threads) has to run around the switch. The same
-     * test and commit as green__switch_prepare(), on the fields of arch.h.
-     * Anything else goes through the C below.
+     * test as green__switch_prepare()'s fast path and the same commit as
+     * make_current() in green.c, on the fields of arch.h. Anything else
+     * goes through the C below.
      */
 #if defined(GREEN_ASAN)
     b .Lswitch_slow             /* every switch tells the sanitizer */
@@ -142,13 +156,7 @@ GREEN_FUNC green_switch
     ldr x9, [sp]
     br x9
 .Lswitch_copy:
-    bl green__copy_out
-    mov sp, x0
-    bl green__copy_in
-    mov sp, x0
-    mov x1, #GREEN_RESUME_SLOW
-    ldr x9, [sp]
-    br x9
+    RESUME_THROUGH_COPY
 .Lswitch_none:
     mov x0, x1
     ldr x30, [sp, #104]
@@ -164,8 +172,8 @@ GREEN_FUNC green_switch
     br x30
 GREEN_END green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-GREEN_HIDDEN_FUNC green_arch_switch
+/* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_FRAME
     adr x9, .Lplain_resume
     str x9, [sp]
@@ -176,31 +184,25 @@ GREEN_HIDDEN_FUNC green_arch_switch
     mov x1, #GREEN_RESUME_SLOW  /* a green_switch frame resumes slow */
     ldr x9, [sp]
     br x9
-1:  bl green__copy_out          /* copy != 0 */
-    mov sp, x0
-    bl green__copy_in
-    mov sp, x0
-    mov x1, #GREEN_RESUME_SLOW
-    ldr x9, [sp]
-    br x9
+1:  RESUME_THROUGH_COPY          /* copy != 0 */
 .Lplain_resume:
     RESTORE_FRAME
     br x30
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A 16-aligned frame at the top of [base, base+size) whose resume address
  * is green_arch_entry. Returns its sp.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     add x0, x0, x1
     and x0, x0, #~15
     sub x0, x0, #16
     adr x9, green_arch_entry
     stp x9, xzr, [x0]
     ret
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack; unwinders end a backtrace here. Its

@@ -16,7 +16,7 @@
  *  - resuming a stack loads its stack pointer, then jumps to its resume
  *    address with a resume code (below) in a register of that file's
  *    choosing;
- *  - green_arch_init_stack() makes a frame whose resume address is the
+ *  - green__arch_init_stack() makes a frame whose resume address is the
  *    file's entry (green_arch_entry), which never returns. It writes
  *    nothing more than 32 bytes below the 16-aligned top of the stack:
  *    in copy mode the copy-in function runs right below that (copy.c);
@@ -44,7 +44,7 @@
 #define GREEN_G_STATE (5 * GREEN_PTR + 1)
 #define GREEN_G_MODE (5 * GREEN_PTR + 2)
 
-/* struct green_thread: current, slow (unsigned), pending_flag (int),
+/* struct green__tstate: current, slow (unsigned), pending_flag (int),
  * discard */
 #define GREEN_T_CURRENT 0
 #define GREEN_T_SLOW (1 * GREEN_PTR)
@@ -66,7 +66,7 @@
  * resumed side without calling C. */
 #define GREEN_RESUME_FAST 0
 /* The resumed side calls green__switch_resumed() and returns its result
- * (what a switch from green_arch_switch() always gets). */
+ * (what a switch from green__arch_switch() always gets). */
 #define GREEN_RESUME_SLOW 1
 /* The machine layer resumes through green__copy_out() and
  * green__copy_in() (copy mode), then SLOW. Never seen by the resumed
@@ -76,11 +76,11 @@
 /* ---- stack geometry ------------------------------------------------------ */
 
 /* Bytes at the top of a stack that a started greenlet never uses (every
- * green_arch_init_stack() leaves the entry's frame at least this far below
+ * green__arch_init_stack() leaves the entry's frame at least this far below
  * the 16-aligned top), so copy mode does not save them. */
 #define GREEN_ARCH_TOP_SLACK 16
 
-/* A bound on how far below a local of green_arch_switch()'s caller the
+/* A bound on how far below a local of green__arch_switch()'s caller the
  * machine layer saves the stack pointer (the caller's frame, the switch's
  * own frame). ELFv2 and s390x frames are large: a psABI header or
  * register save area for callees, and on ppc64le 12 vector registers;

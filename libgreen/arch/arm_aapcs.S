@@ -113,8 +113,8 @@ GREEN_FUNC green_switch
     RESTORE_FRAME_AND_RETURN
 GREEN_END green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-GREEN_HIDDEN_FUNC green_arch_switch
+/* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_FRAME
     adr r12, .Lplain_resume
     str r12, [sp]
@@ -128,14 +128,14 @@ GREEN_HIDDEN_FUNC green_arch_switch
 1:  RESUME_THROUGH_COPY
 .Lplain_resume:
     RESTORE_FRAME_AND_RETURN
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame 16 bytes below the 16-aligned top of [base, base+size) whose
  * resume address is green_arch_entry. Returns its sp.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     add r0, r0, r1
     bic r0, r0, #15
     sub r0, r0, #16
@@ -144,7 +144,7 @@ GREEN_HIDDEN_FUNC green_arch_init_stack
     str r12, [r0]
     str r1, [r0, #4]
     bx lr
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack (sp 16 below the top); unwinders end a

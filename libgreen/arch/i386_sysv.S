@@ -140,10 +140,10 @@ GREEN_FUNC green_switch
 GREEN_END green_switch
 
 /*
- * void green_arch_switch(void **save_sp, void *new_sp, int copy)
+ * void green__arch_switch(void **save_sp, void *new_sp, int copy)
  * The switch used inside the library (throws, finishing greenlets, kills).
  */
-GREEN_HIDDEN_FUNC green_arch_switch
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_REGS
     LOAD_LABEL .Lplain_resume, %eax
     pushl %eax
@@ -161,14 +161,14 @@ GREEN_HIDDEN_FUNC green_arch_switch
 .Lplain_resume:
     .cfi_adjust_cfa_offset -4
     RESTORE_REGS_AND_RESUME
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame 16 bytes below the 16-aligned top of [base, base+size) whose
  * resume address is green_arch_entry. Returns its stack pointer.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     movl 4(%esp), %eax
     addl 8(%esp), %eax
     andl $-16, %eax
@@ -177,7 +177,7 @@ GREEN_HIDDEN_FUNC green_arch_init_stack
     movl %ecx, (%eax)
     movl $0, 4(%eax)
     ret
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack, with esp 12 bytes below the top (4 mod

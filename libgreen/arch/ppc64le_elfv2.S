@@ -147,9 +147,9 @@ GREEN_FUNC green_switch
     RESTORE_FRAME_AND_RETURN
 GREEN_END green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-GREEN_HIDDEN_FUNC green_arch_switch
-    TOC_ENTRY green_arch_switch
+/* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
+GREEN_HIDDEN_FUNC green__arch_switch
+    TOC_ENTRY green__arch_switch
     SAVE_FRAME
     SET_RESUME .Lplain_resume
     std %r1, 0(%r3)
@@ -161,16 +161,16 @@ GREEN_HIDDEN_FUNC green_arch_switch
 1:  RESUME_THROUGH_COPY
 .Lplain_resume:
     RESTORE_FRAME_AND_RETURN
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame 48 bytes below the 16-aligned top of [base, base+size) whose
  * resume address, the only word written (16 below the top), is
  * green_arch_entry. Returns its r1.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
-    TOC_ENTRY green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
+    TOC_ENTRY green__arch_init_stack
     add %r3, %r3, %r4
     clrrdi %r3, %r3, 4
     addi %r3, %r3, -48
@@ -178,7 +178,7 @@ GREEN_HIDDEN_FUNC green_arch_init_stack
     addi %r11, %r11, green_arch_entry@toc@l
     std %r11, F_RESUME(%r3)
     blr
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack; unwinders end a backtrace here (LR

@@ -108,8 +108,8 @@ GREEN_FUNC green_switch
     RESTORE_FRAME_AND_RETURN
 GREEN_END green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-GREEN_HIDDEN_FUNC green_arch_switch
+/* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_FRAME
     lla t0, .Lplain_resume
     sd t0, 0(sp)
@@ -121,14 +121,14 @@ GREEN_HIDDEN_FUNC green_arch_switch
 1:  RESUME_THROUGH_COPY
 .Lplain_resume:
     RESTORE_FRAME_AND_RETURN
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame 16 bytes below the 16-aligned top of [base, base+size) whose
  * resume address is green_arch_entry. Returns its sp.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     add a0, a0, a1
     andi a0, a0, -16
     addi a0, a0, -16
@@ -136,7 +136,7 @@ GREEN_HIDDEN_FUNC green_arch_init_stack
     sd t0, 0(a0)
     sd zero, 8(a0)
     ret
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack (sp 16 below the top); unwinders end a

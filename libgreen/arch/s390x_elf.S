@@ -109,8 +109,8 @@ GREEN_FUNC green_switch
     RESTORE_FRAME_AND_RETURN
 GREEN_END green_switch
 
-/* void green_arch_switch(void **save_sp, void *new_sp, int copy) */
-GREEN_HIDDEN_FUNC green_arch_switch
+/* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_FRAME
     larl %r1, .Lplain_resume
     stg %r1, F_RESUME(%r15)
@@ -123,22 +123,22 @@ GREEN_HIDDEN_FUNC green_arch_switch
 1:  RESUME_THROUGH_COPY
 .Lplain_resume:
     RESTORE_FRAME_AND_RETURN
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame 176 bytes below the 16-aligned top of [base, base+size) whose
  * resume address, the only word written (16 below the top), is
  * green_arch_entry. Returns its r15.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     agr %r2, %r3
     nill %r2, 0xfff0
     aghi %r2, -176
     larl %r1, green_arch_entry
     stg %r1, F_RESUME(%r2)
     br %r14
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack; unwinders end a backtrace here (r14

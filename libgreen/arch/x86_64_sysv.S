@@ -104,14 +104,19 @@
     jmpq *%rcx
 .endm
 
-/* int green_switch(green_t *target, void *value, void **result) */
+/* int green_switch(green_t *target, void *value, void **result)
+ * Longer than the library's other functions (about 110 lines) on purpose:
+ * the fast path, the slow path's calls into C and the resume point share
+ * one frame layout and one CFI description, and splitting them into
+ * functions would put a call and a return on the fast path. */
 GREEN_FUNC green_switch
     /*
      * Fast path, the common case of a generator or a scheduler: target
      * waits in green_switch() on this thread, and nothing (hooks, reaping,
      * releases from other threads) has to run around the switch. The same
-     * test and commit as green__switch_prepare(), on the fields of
-     * arch.h. Anything else goes through the C below.
+     * test as green__switch_prepare()'s fast path and the same commit as
+     * make_current() in green.c, on the fields of arch.h. Anything else
+     * goes through the C below.
      */
 #if defined(GREEN_ASAN) || defined(GREEN_TSAN)
     jmp .Lswitch_slow   /* every switch tells the sanitizer: see green.c */
@@ -219,10 +224,10 @@ GREEN_FUNC green_switch
 GREEN_END green_switch
 
 /*
- * void green_arch_switch(void **save_sp, void *new_sp, int copy)
+ * void green__arch_switch(void **save_sp, void *new_sp, int copy)
  * The switch used inside the library (throws, finishing greenlets, kills).
  */
-GREEN_HIDDEN_FUNC green_arch_switch
+GREEN_HIDDEN_FUNC green__arch_switch
     SAVE_REGS
     leaq .Lplain_resume(%rip), %rax
     pushq %rax
@@ -239,15 +244,15 @@ GREEN_HIDDEN_FUNC green_arch_switch
     .cfi_adjust_cfa_offset -8
 .Lplain_resume:
     RESTORE_REGS_AND_RESUME
-GREEN_END green_arch_switch
+GREEN_END green__arch_switch
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame at the top of [base, base+size) whose resume address is
  * green_arch_entry, placed so that the entry runs with a 16-byte aligned
  * stack pointer. Returns the frame's stack pointer.
  */
-GREEN_HIDDEN_FUNC green_arch_init_stack
+GREEN_HIDDEN_FUNC green__arch_init_stack
     leaq (%rdi,%rsi), %rax
     andq $-16, %rax
     subq $24, %rax
@@ -255,7 +260,7 @@ GREEN_HIDDEN_FUNC green_arch_init_stack
     movq %rcx, (%rax)
     movq $0, 8(%rax)
     ret
-GREEN_END green_arch_init_stack
+GREEN_END green__arch_init_stack
 
 /*
  * First code run on a new stack (16-aligned here). The return address is

@@ -44,7 +44,7 @@
  * as on ELF x86-64): the thread pointer is MinGW's emulated TLS, which
  * only C reads.
  *
- * A new stack: green_arch_init_stack() makes a frame whose resume address
+ * A new stack: green__arch_init_stack() makes a frame whose resume address
  * is green_arch_entry. The entry gives the TIB the bounds the stack map
  * (os_win32.c) left in the stack's top 16 bytes, and its StackBase is
  * that top minus 16, right above the entry's own frame, whose return
@@ -226,10 +226,10 @@ WIN_FUNC green_switch
 WIN_END
 
 /*
- * void green_arch_switch(void **save_sp, void *new_sp, int copy)
+ * void green__arch_switch(void **save_sp, void *new_sp, int copy)
  * The switch used inside the library (throws, finishing greenlets, kills).
  */
-WIN_FUNC green_arch_switch
+WIN_FUNC green__arch_switch
     SAVE_REGS
     leaq .Lplain_resume(%rip), %rax
     movq %rax, F_RESUME(%rsp)
@@ -246,13 +246,13 @@ WIN_FUNC green_arch_switch
 WIN_END
 
 /*
- * void *green_arch_init_stack(void *base, size_t size)
+ * void *green__arch_init_stack(void *base, size_t size)
  * A frame at the top T of [base, base+size) (16-aligned) whose resume
  * address is green_arch_entry: the entry's frame is [T-80, T-16), its
  * resume slot (F_RESUME) at T-24, where the entry's return address will
  * be. Writes that slot only. Returns the frame's stack pointer, T-80.
  */
-WIN_FUNC green_arch_init_stack
+WIN_FUNC green__arch_init_stack
     .seh_endprologue
     leaq (%rcx,%rdx), %rax
     andq $-16, %rax

@@ -111,13 +111,13 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 #define GREEN_VERSION_MAJOR 1
-#define GREEN_VERSION_MINOR 2
+#define GREEN_VERSION_MINOR 3
 #define GREEN_VERSION_PATCH 0
 /* The version as one number: major * 10000 + minor * 100 + patch. */
 #define GREEN_VERSION                                                         \
     (GREEN_VERSION_MAJOR * 10000 + GREEN_VERSION_MINOR * 100 +                \
      GREEN_VERSION_PATCH)
-#define GREEN_VERSION_STRING "1.2.0"
+#define GREEN_VERSION_STRING "1.3.0"
 
 #if defined(_WIN32)
 #define GREEN_API
@@ -130,7 +130,7 @@ extern "C" {
 /* The version of the library loaded at run time, as GREEN_VERSION. */
 GREEN_API int green_version(void);
 
-/* The version of the library loaded at run time, as "1.2.0". */
+/* The version of the library loaded at run time, as "1.3.0". */
 GREEN_API const char *green_version_string(void);
 
 /* ------------------------------------------------------------------------
@@ -304,6 +304,20 @@ typedef struct green_attr {
 GREEN_API int green_attr_init(green_attr *attr);
 
 /*
+ * Since 1.3, preferred to green_attr_init(): fills the first `size` bytes
+ * of *attr with the defaults, size being what the caller's green_attr
+ * has (sizeof(green_attr) where it was built: GREEN_ATTR_INIT_SIZED does
+ * that), so that the caller says which struct it has instead of the
+ * library guessing from the symbol version. attr->size becomes size; a
+ * size larger than this library's green_attr gets the rest zeroed (fields
+ * the library does not know take their defaults). GREEN_EINVAL, writing
+ * nothing, if attr is NULL or size is smaller than the 1.0 struct. Any
+ * thread.
+ */
+GREEN_API int green_attr_init_size(green_attr *attr, size_t size);
+#define GREEN_ATTR_INIT_SIZED(attr) green_attr_init_size((attr), sizeof *(attr))
+
+/*
  * Creates a greenlet that will run `run`. It does not start it: the first
  * green_switch() into it does (and maps its stack, in guarded mode; the
  * thread's shared stack is mapped when its first copy or auto greenlet is
@@ -338,6 +352,24 @@ GREEN_API int green_create(green_t **out, green_run_fn run, green_t *parent,
  */
 enum { GREEN_SCOPE_THREAD = 1, GREEN_SCOPE_PROCESS = 2 };
 GREEN_API int green_set_stack_mode(int mode, int scope);
+
+/*
+ * Since 1.3, preferred to green_set_stack_mode() (the same function under
+ * a name that says it sets a default, not a greenlet's mode): sets the
+ * default stack mode of the scope, with the same arguments, results and
+ * thread rules.
+ */
+GREEN_API int green_set_default_stack_mode(int mode, int scope);
+
+/*
+ * Since 1.3. The default stack mode of a scope: GREEN_SCOPE_THREAD, the
+ * calling thread's own choice (GREEN_STACK_MODE_DEFAULT if it made none,
+ * its greenlets then taking the process default); GREEN_SCOPE_PROCESS, the
+ * process default (GREEN_STACK_GUARDED, _COPY or _AUTO, from
+ * GREEN_STACK_MODE in the environment until set). GREEN_EINVAL for
+ * another scope, GREEN_ENOMEM. Any thread.
+ */
+GREEN_API int green_default_stack_mode(int scope);
 
 /*
  * The stack mode of g: GREEN_STACK_GUARDED or GREEN_STACK_COPY once it has
@@ -397,15 +429,73 @@ GREEN_API int green_retain(green_t *g);
  *  - a suspended greenlet is killed first: its parent is set to the
  *    current greenlet and the exit error is thrown into it, on its own
  *    thread: at once if the caller is that thread; otherwise when that
- *    thread next calls green_create(), green_switch(), green_throw() or
- *    green_throw_exit() (if it ends first, the greenlet is freed unrun
- *    like its other suspended greenlets). Whatever it finally returns is
- *    discarded (a binding that must free that value kills with
- *    green_throw_exit() itself, which returns it). If it does not die (it switches away again), it is
- *    reported to the hooks with GREEN_EVENT_LEAK and never freed;
+ *    thread next calls green_create(), green_switch(), green_throw(),
+ *    green_throw_exit() or (since 1.3) green_collect() (if it ends first,
+ *    the greenlet is freed unrun like its other suspended greenlets,
+ *    unless green_set_kill_at_thread_end() says otherwise). Whatever it
+ *    finally returns is discarded (a binding that must free that value
+ *    kills with green_throw_exit() itself, which returns it). If it does
+ *    not die (it switches away again), it is reported to the hooks with
+ *    GREEN_EVENT_LEAK and never freed;
  *  - the running greenlet is killed in the same way once it switches away.
  */
 GREEN_API int green_release(green_t *g);
+
+/*
+ * Since 1.3. Deferred kills. A suspended greenlet's last release kills it
+ * on its own thread; released from another thread, the kill waits for the
+ * owner (see green_release()). These calls let a program or a binding
+ * choose that moment, and what a thread's end does with what is left.
+ */
+
+/*
+ * Handles now the releases other threads made of the calling thread's
+ * greenlets: kills the suspended ones (their exit runs here, before this
+ * returns), frees the dead ones. Returns how many releases it handled (0
+ * when none was waiting: cheap enough to call often), GREEN_EBUSY inside
+ * a hook (nothing is done), GREEN_ENOMEM if the calling thread's state
+ * could not be made. Only the calling thread's greenlets are handled.
+ */
+GREEN_API int green_collect(void);
+
+/*
+ * green_release() that never runs anything on the calling thread, for a
+ * finalizer or a garbage collector that must not switch: a last release
+ * is handled as one made by another thread, also when the caller is g's
+ * own thread (queued for green_collect() or the thread's next create,
+ * switch or throw; freed at once if g never started or its thread has
+ * ended). Any thread. GREEN_EINVAL if g is NULL.
+ */
+GREEN_API int green_release_deferred(green_t *g);
+
+/*
+ * Kills every suspended greenlet of the calling thread, one after another:
+ * first the releases others made (as green_collect()), then each other
+ * suspended greenlet gets the exit error (its parent set to the caller,
+ * so that it comes back here), except the caller's own ancestors and a
+ * greenlet suspended inside a kill it makes. Tried once each: one that
+ * switches away instead of dying stays suspended. What the kills return
+ * is discarded. Returns how many fewer suspended greenlets the thread has
+ * (those killed, and those that died of a last reference dropped on the
+ * way; >= 0), GREEN_EBUSY inside a hook, GREEN_ENOMEM. On the calling
+ * thread only; handles stay valid.
+ */
+GREEN_API int green_kill_suspended(void);
+
+/*
+ * Opt-in for the calling thread: what its end does before it frees the
+ * greenlets left (unrun, the default, GREEN_KILL_NONE), when it ends on
+ * its main greenlet. GREEN_KILL_RELEASED: handles the releases other
+ * threads made (green_collect()), so that those greenlets are killed on
+ * their thread as their release asked; GREEN_KILL_SUSPENDED: kills every
+ * suspended greenlet (green_kill_suspended()), so that their bodies clean
+ * up. Runs in libgreen's thread-specific-data destructor: a runtime whose
+ * own thread state is gone by then (thread-local destructors, an
+ * interpreter's thread state) kills earlier, with green_kill_suspended().
+ * GREEN_OK; GREEN_EINVAL (unknown value, nothing changes); GREEN_ENOMEM.
+ */
+enum { GREEN_KILL_NONE = 0, GREEN_KILL_RELEASED = 1, GREEN_KILL_SUSPENDED = 2 };
+GREEN_API int green_set_kill_at_thread_end(int which);
 
 /*
  * The current (running) greenlet of the calling thread, creating the main
@@ -533,7 +623,8 @@ enum {
 GREEN_API int green_state(const green_t *g);
 
 /* 1 if g is a main greenlet, 0 if not; GREEN_EINVAL if g is NULL. Any
- * thread. */
+ * thread. GREEN_EINVAL is nonzero: test `green_is_main(g) == 1`, not the
+ * result as a truth value. */
 GREEN_API int green_is_main(const green_t *g);
 
 /* The user data of g, or NULL (also if g is NULL). Any thread. */

@@ -25,37 +25,37 @@
 #ifdef GREEN_HAVE_VALGRIND
 #define GREEN_ANNOTATE_FIELDS unsigned valgrind_stack_id;
 /* (in struct green) */
-#define green_annotate_range_new(id, base, size)                              \
+#define green__annotate_range_new(id, base, size)                              \
     ((id) = VALGRIND_STACK_REGISTER((char *)(base), (char *)(base) + (size)))
-#define green_annotate_range_free(id) VALGRIND_STACK_DEREGISTER(id)
+#define green__annotate_range_free(id) VALGRIND_STACK_DEREGISTER(id)
 /* Memcheck loses track of what is addressable on the shared stack when
  * the stack pointer jumps within it; say it before using a range. */
-#define green_annotate_usable(addr, len) VALGRIND_MAKE_MEM_UNDEFINED(addr, len)
-#define green_annotate_defined(addr, len) VALGRIND_MAKE_MEM_DEFINED(addr, len)
+#define green__annotate_usable(addr, len) VALGRIND_MAKE_MEM_UNDEFINED(addr, len)
+#define green__annotate_defined(addr, len) VALGRIND_MAKE_MEM_DEFINED(addr, len)
 /* Nonzero under valgrind: a hot path asks once, and skips the requests
  * above (a few dozen instructions each) outside it. */
-#define green_annotate_running() RUNNING_ON_VALGRIND
+#define green__annotate_running() RUNNING_ON_VALGRIND
 #else
 #define GREEN_ANNOTATE_FIELDS
-#define green_annotate_range_new(id, base, size) ((void)0)
-#define green_annotate_range_free(id) ((void)0)
+#define green__annotate_range_new(id, base, size) ((void)0)
+#define green__annotate_range_free(id) ((void)0)
 /* (functions, so that their arguments count as used without the
  * valgrind headers) */
-static inline void green_annotate_nothing(const volatile void *addr,
+static inline void green__annotate_nothing(const volatile void *addr,
                                           size_t len)
 {
     (void)addr, (void)len;
 }
-#define green_annotate_usable(addr, len) green_annotate_nothing(addr, len)
-#define green_annotate_defined(addr, len) green_annotate_nothing(addr, len)
-#define green_annotate_running() 0
+#define green__annotate_usable(addr, len) green__annotate_nothing(addr, len)
+#define green__annotate_defined(addr, len) green__annotate_nothing(addr, len)
+#define green__annotate_running() 0
 #endif
 
-#define green_annotate_stack_new(g)                                           \
-    green_annotate_range_new((g)->valgrind_stack_id, (g)->stack.base,        \
-                             green_stack_bytes(&(g)->stack))
-#define green_annotate_stack_free(g)                                          \
-    green_annotate_range_free((g)->valgrind_stack_id)
+#define green__annotate_stack_new(g)                                           \
+    green__annotate_range_new((g)->valgrind_stack_id, (g)->stack.base,        \
+                             green__stack_bytes(&(g)->stack))
+#define green__annotate_stack_free(g)                                          \
+    green__annotate_range_free((g)->valgrind_stack_id)
 
 /*
  * AddressSanitizer (a build with -DGREEN_SANITIZE=address defines
@@ -70,12 +70,12 @@ static inline void green_annotate_nothing(const volatile void *addr,
     void *asan_fake;          /* its fake stack while suspended */           \
     const void *asan_bottom;  /* a main greenlet's stack, once known */      \
     size_t asan_size;
-#define green_annotate_unpoison(addr, len)                                    \
+#define green__annotate_unpoison(addr, len)                                    \
     __asan_unpoison_memory_region((addr), (len))
 #define GREEN_NO_ASAN __attribute__((no_sanitize_address))
 #else
 #define GREEN_ASAN_FIELDS
-#define green_annotate_unpoison(addr, len) ((void)(addr), (void)(len))
+#define green__annotate_unpoison(addr, len) ((void)(addr), (void)(len))
 #define GREEN_NO_ASAN
 #endif
 

@@ -21,9 +21,9 @@
 #include "internal.h"
 
 /* The top of what a started greenlet uses on the shared stack. */
-static inline char *shared_top(const struct green_thread *t)
+static inline char *shared_top(const struct green__tstate *t)
 {
-    return (char *)t->shared.base + green_stack_bytes(&t->shared) -
+    return (char *)t->shared.base + green__stack_bytes(&t->shared) -
            GREEN_ARCH_TOP_SLACK;
 }
 
@@ -43,7 +43,7 @@ static inline char *shared_top(const struct green_thread *t)
 #define LINE 64
 
 /* Where a live stack from sp up to the top is copied from. */
-static inline char *copy_from(const struct green_thread *t, const void *sp)
+static inline char *copy_from(const struct green__tstate *t, const void *sp)
 {
     uintptr_t a = (uintptr_t)sp;
     if ((uintptr_t)shared_top(t) - a >= ALIGN_FROM)
@@ -70,24 +70,24 @@ static GREEN_NO_ASAN void copy_stack_bytes(void *dst, const void *src,
  * stack is mapped (no copy can happen before). */
 static atomic_int on_valgrind;
 
-int green_copy_shared(struct green_thread *t)
+int green__copy_shared(struct green__tstate *t)
 {
     if (!t->shared.base) {
-        atomic_store_explicit(&on_valgrind, green_annotate_running() != 0,
+        atomic_store_explicit(&on_valgrind, green__annotate_running() != 0,
                               memory_order_relaxed);
-        green_stack_request(&t->shared, GREEN_COPY_STACK_SIZE,
+        green__guarded_request(&t->shared, GREEN_COPY_STACK_SIZE,
                             GREEN_GUARD_DEFAULT);
-        if (green_stack_map(&t->shared) != GREEN_OK)
+        if (green__guarded_map(&t->shared) != GREEN_OK)
             return GREEN_ENOSTACK;
-        green_annotate_range_new(t->shared_vg_id, t->shared.base,
-                                 green_stack_bytes(&t->shared));
+        green__annotate_range_new(t->shared_vg_id, t->shared.base,
+                                 green__stack_bytes(&t->shared));
     }
     return GREEN_OK;
 }
 
-int green_copy_prepare_start(struct green_thread *t, struct green *g)
+int green__copy_start(struct green__tstate *t, struct green *g)
 {
-    if (green_copy_shared(t) != GREEN_OK)
+    if (green__copy_shared(t) != GREEN_OK)
         return GREEN_ENOSTACK;
     g->mode = GREEN_STACK_COPY; /* an AUTO one's stack fields go */
     g->copy_buf = NULL;
@@ -96,11 +96,9 @@ int green_copy_prepare_start(struct green_thread *t, struct green *g)
     return GREEN_OK;
 }
 
-int green_copy_reserve(struct green_thread *t, const void *lowest)
+int green__copy_reserve(struct green__tstate *t, const void *lowest)
 {
-    struct green *g = t->current;
-    if (g->mode != GREEN_STACK_COPY || t->shared_owner != g)
-        return GREEN_OK;
+    struct green *g = t->current; /* the owner of the shared stack */
     size_t need = (size_t)(shared_top(t) - copy_from(t, lowest));
     if (need <= g->copy_cap)
         return GREEN_OK;
@@ -125,13 +123,13 @@ int green_copy_reserve(struct green_thread *t, const void *lowest)
 
 void *green__copy_out(void)
 {
-    struct green_thread *t = green__tls;
+    struct green__tstate *t = green__tls;
     struct green *target = t->current;
     struct green *owner = t->shared_owner;
     if (owner && owner != target && owner->state != GREEN_STATE_DEAD) {
         char *from = copy_from(t, owner->sp);
         size_t n = (size_t)(shared_top(t) - from);
-        if (n > owner->copy_cap) /* green_copy_reserve() prevents this */
+        if (n > owner->copy_cap) /* green__copy_reserve() prevents this */
             abort();
         copy_stack_bytes(owner->copy_buf, from, n);
         owner->copy_len = (unsigned)n;
@@ -152,22 +150,22 @@ void *green__copy_out(void)
                     ? scratch - 2048
                     : (char *)t->shared.base;
     size_t len = (size_t)(shared_top(t) + GREEN_ARCH_TOP_SLACK - low);
-    green_annotate_unpoison(low, len);
+    green__annotate_unpoison(low, len);
     if (atomic_load_explicit(&on_valgrind, memory_order_relaxed)) {
         volatile char anchor = 0;
-        green_annotate_usable(low, len);
-        green_annotate_defined((char *)&anchor, 256);
+        green__annotate_usable(low, len);
+        green__annotate_defined((char *)&anchor, 256);
     }
     return scratch;
 }
 
 void *green__copy_in(void)
 {
-    struct green_thread *t = green__tls;
+    struct green__tstate *t = green__tls;
     struct green *g = t->current;
     if (g->sp == GREEN_COPY_UNSTARTED)
-        g->sp = green_arch_init_stack(t->shared.base,
-                                      green_stack_bytes(&t->shared));
+        g->sp = green__arch_init_stack(t->shared.base,
+                                      green__stack_bytes(&t->shared));
     else
         copy_stack_bytes(shared_top(t) - g->copy_len, g->copy_buf,
                          g->copy_len);
@@ -175,7 +173,7 @@ void *green__copy_in(void)
     return g->sp;
 }
 
-void green_copy_forget(struct green_thread *t, struct green *g)
+void green__copy_forget(struct green__tstate *t, struct green *g)
 {
     free(g->copy_buf);
     g->copy_buf = NULL;
@@ -184,11 +182,11 @@ void green_copy_forget(struct green_thread *t, struct green *g)
         t->shared_owner = NULL;
 }
 
-void green_copy_thread_end(struct green_thread *t)
+void green__copy_thread_end(struct green__tstate *t)
 {
     t->shared_owner = NULL;
     if (t->shared.base) {
-        green_annotate_range_free(t->shared_vg_id);
-        green_stack_unmap(&t->shared);
+        green__annotate_range_free(t->shared_vg_id);
+        green__guarded_unmap(&t->shared);
     }
 }

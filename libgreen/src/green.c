@@ -13,9 +13,8 @@
  *    pending list, except for a never-started greenlet, which the
  *    releasing thread frees itself (nothing of the owner can reach it).
  *
- * Every switch goes through switch_to(); everything that happens on the
- * resumed side (releasing a dead origin's stack, hooks, reaping) happens
- * in resumed().
+ * Every switch is prepare(), commit(), then resumed() on the other side
+ * (see "switching" below); stacks are the stack layer's (stackmode.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,11 +23,11 @@
 #include "internal.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
+#define SLOW_ORPHAN (1u << 16) /* green__tstate.slow: current is an orphan */
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* The calling thread's state; the machine layer reads it too. */
-GREEN_TLS struct green_thread *green__tls;
+GREEN_TLS struct green__tstate *green__tls;
 #define tls_thread green__tls
 
 /* The machine layer's view of the structs (arch.h) must be right. */
@@ -41,16 +40,16 @@ LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
 LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
 LAYOUT(green, state, GREEN_G_STATE);
 LAYOUT(green, mode, GREEN_G_MODE);
-LAYOUT(green_thread, current, GREEN_T_CURRENT);
-LAYOUT(green_thread, slow, GREEN_T_SLOW);
-LAYOUT(green_thread, pending_flag, GREEN_T_PENDING);
-LAYOUT(green_thread, discard, GREEN_T_DISCARD);
+LAYOUT(green__tstate, current, GREEN_T_CURRENT);
+LAYOUT(green__tstate, slow, GREEN_T_SLOW);
+LAYOUT(green__tstate, pending_flag, GREEN_T_PENDING);
+LAYOUT(green__tstate, discard, GREEN_T_DISCARD);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
 _Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
 static void thread_exit(void *arg);
-static void drop_last(struct green_thread *t, struct green *g);
+static void drop_last(struct green__tstate *t, struct green *g);
 
 /* ---- version and errors ------------------------------------------------- */
 
@@ -150,7 +149,7 @@ static int mode_from_env(void)
  * destructor ends the thread is made when the library is loaded.
  */
 struct thread_block {
-    struct green_thread t;
+    struct green__tstate t;
     struct green m;
 };
 
@@ -159,13 +158,13 @@ __attribute__((constructor)) static void on_load(void)
     green__os_key_init(thread_exit);
 }
 
-static void thread_unref(struct green_thread *t)
+static void thread_unref(struct green__tstate *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
         green__os_free(t, sizeof(struct thread_block));
 }
 
-static struct green_thread *thread_init(void)
+static struct green__tstate *thread_init(void)
 {
     if (!green__os_key_init(thread_exit)) /* done at load */
         return NULL;
@@ -176,7 +175,7 @@ static struct green_thread *thread_init(void)
     struct thread_block *b = green__os_alloc(sizeof *b);
     if (!b)
         return NULL;
-    struct green_thread *t = &b->t; /* zero-filled */
+    struct green__tstate *t = &b->t; /* zero-filled */
     struct green *m = &b->m;
     if (green__os_key_set(t) != 0) {
         green__os_free(b, sizeof *b);
@@ -197,13 +196,26 @@ static struct green_thread *thread_init(void)
     return t;
 }
 
-static inline struct green_thread *thread_get(void)
+static inline struct green__tstate *thread_get(void)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     return likely(t != NULL) ? t : thread_init();
 }
 
-static void live_add(struct green_thread *t, struct green *g)
+/* The calling thread's state, for a call that hooks may not make:
+ * GREEN_OK, GREEN_ENOMEM or GREEN_EBUSY. */
+static int thread_enter(struct green__tstate **tp)
+{
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    if (t->in_hook)
+        return GREEN_EBUSY;
+    *tp = t;
+    return GREEN_OK;
+}
+
+static void live_add(struct green__tstate *t, struct green *g)
 {
     g->live_next = t->live.live_next;
     g->live_prev = &t->live;
@@ -218,9 +230,11 @@ static void live_del(struct green *g)
     g->live_next = g->live_prev = NULL;
 }
 
-/* Takes the greenlets other threads released and reaps them here. */
-static void process_pending(struct green_thread *t)
+/* Takes the greenlets other threads released and reaps them here;
+ * returns how many it took. */
+static int process_pending(struct green__tstate *t)
 {
+    int n = 0;
     /* Clear the flag first: a release queued after the exchange sets it
      * again (the exchange's release order keeps the store before it). */
     atomic_store_explicit(&t->pending_flag, 0, memory_order_relaxed);
@@ -231,10 +245,12 @@ static void process_pending(struct green_thread *t)
         list = g->pending_next;
         g->pending_next = NULL;
         drop_last(t, g);
+        n++;
     }
+    return n;
 }
 
-static inline void check_pending(struct green_thread *t)
+static inline void check_pending(struct green__tstate *t)
 {
     if (unlikely(atomic_load_explicit(&t->pending_flag, memory_order_relaxed)))
         process_pending(t);
@@ -245,7 +261,7 @@ static inline void check_pending(struct green_thread *t)
  * which case the caller frees g. A lock-free push: a process that forks
  * while another thread queues here leaves its child no lock to wait for.
  */
-static int queue_pending(struct green_thread *t, struct green *g)
+static int queue_pending(struct green__tstate *t, struct green *g)
 {
     struct green *head =
         atomic_load_explicit(&t->pending, memory_order_relaxed);
@@ -273,7 +289,7 @@ static int event_of(int kind)
     }
 }
 
-static void run_hooks(struct green_thread *t, int event, int phase,
+static void run_hooks(struct green__tstate *t, int event, int phase,
                       struct green *origin, struct green *target)
 {
     t->in_hook++;
@@ -286,11 +302,10 @@ int green_hook_add(green_hook_fn fn, void *data)
 {
     if (!fn)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
-    if (!t)
-        return GREEN_ENOMEM;
-    if (t->in_hook)
-        return GREEN_EBUSY;
+    struct green__tstate *t;
+    int rc = thread_enter(&t);
+    if (rc != GREEN_OK)
+        return rc;
     if (t->nhooks == GREEN_HOOKS_MAX)
         return GREEN_ENOMEM;
     t->hooks[t->nhooks].fn = fn;
@@ -302,7 +317,7 @@ int green_hook_add(green_hook_fn fn, void *data)
 
 int green_hook_remove(green_hook_fn fn, void *data)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     if (!t)
         return GREEN_EINVAL;
     if (t->in_hook)
@@ -323,20 +338,12 @@ int green_hook_remove(green_hook_fn fn, void *data)
 
 /* Frees g (refs == 0, never started or dead). Returns its parent if that
  * lost its last reference too, so that the caller goes on with it. */
-static struct green *free_greenlet(struct green_thread *owner_here,
+static struct green *free_greenlet(struct green__tstate *owner_here,
                                    struct green *g)
 {
     struct green *parent = g->parent;
-    struct green_thread *t = g->thread;
-    if (g->mode == GREEN_STACK_COPY) {
-        green_copy_forget(owner_here, g);
-    } else if (g->stack.base) {
-        green_annotate_stack_free(g);
-        if (owner_here)
-            green_stack_put(&owner_here->cache, &g->stack);
-        else
-            green_stack_unmap(&g->stack);
-    }
+    struct green__tstate *t = g->thread;
+    green__stack_release(owner_here, g);
     if (g->userdata_free)
         g->userdata_free(g->userdata);
     if (!(g->flags & GF_MAIN))
@@ -348,7 +355,7 @@ static struct green *free_greenlet(struct green_thread *owner_here,
     return NULL;
 }
 
-static int switch_to(struct green_thread *t, struct green *target, int kind,
+static int switch_to(struct green__tstate *t, struct green *target, int kind,
                      void *value, void **result);
 
 /* Drops one reference that the library held to g; returns g if that was
@@ -367,7 +374,7 @@ static inline struct green *unref(struct green *g)
  * suspended greenlets, each the parent of the next, then dies link after
  * link in constant stack, however long it is.
  */
-static struct green *kill_orphan(struct green_thread *t, struct green *g)
+static struct green *kill_orphan(struct green__tstate *t, struct green *g)
 {
     atomic_store_explicit(&g->refs, 1, memory_order_relaxed); /* ours */
     struct green *old_parent = g->parent;
@@ -409,10 +416,10 @@ static struct green *kill_orphan(struct green_thread *t, struct green *g)
  * it to be reaped once it stops running. Elsewhere: hand it to the owner.
  * Whatever loses its last reference on the way (parents of freed or killed
  * greenlets) is handled by the same loop, never by recursion. */
-static void drop_last(struct green_thread *here, struct green *g)
+static void drop_last(struct green__tstate *here, struct green *g)
 {
     while (g) {
-        struct green_thread *t = g->thread;
+        struct green__tstate *t = g->thread;
         if (t != here && LOAD(g->state) == GREEN_STATE_NEW) {
             /* Never started: it has no stack, and with no reference left
              * nothing of its owner can reach it. Free it here, on the
@@ -462,14 +469,20 @@ int green_retain(green_t *g)
     return GREEN_OK;
 }
 
-int green_release(green_t *g)
+/* Drops one reference to g; a last one is handled as made on `here`. */
+static int release(green_t *g, struct green__tstate *here)
 {
     if (!g)
         return GREEN_EINVAL;
     if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
-        drop_last(tls_thread, g);
+        drop_last(here, g);
     return GREEN_OK;
 }
+
+int green_release(green_t *g) { return release(g, tls_thread); }
+
+/* As a release from another thread: nothing runs here. */
+int green_release_deferred(green_t *g) { return release(g, NULL); }
 
 /* ---- creation ------------------------------------------------------------ */
 
@@ -515,42 +528,66 @@ int green_attr_init(green_attr *attr)
     __attribute__((alias("green__attr_init_1_2")));
 #endif
 
+/* What green_create() takes from its attributes. */
+struct create_opts {
+    size_t stack_size, guard_size; /* guard 0: GREEN_GUARD_DEFAULT */
+    int mode;
+    void *userdata;
+    void (*userdata_free)(void *);
+};
+
+/* Reads attr (NULL: every default) into o. GREEN_OK or GREEN_EINVAL. */
+static int read_attr(const green_attr *attr, struct create_opts *o)
+{
+    *o = (struct create_opts){GREEN_STACK_DEFAULT, 0, GREEN_STACK_MODE_DEFAULT,
+                              NULL, NULL};
+    if (!attr)
+        return GREEN_OK;
+    if (!ATTR_HAS(attr, stack_size))
+        return GREEN_EINVAL;
+    if (attr->stack_size) {
+        if (attr->stack_size < GREEN_STACK_MIN ||
+            attr->stack_size > GREEN_STACK_MAX)
+            return GREEN_EINVAL;
+        o->stack_size = attr->stack_size;
+    }
+    if (ATTR_HAS(attr, userdata))
+        o->userdata = attr->userdata;
+    if (ATTR_HAS(attr, userdata_free))
+        o->userdata_free = attr->userdata_free;
+    if (ATTR_HAS(attr, stack_mode))
+        o->mode = attr->stack_mode;
+    if (o->mode < GREEN_STACK_MODE_DEFAULT || o->mode > GREEN_STACK_AUTO)
+        return GREEN_EINVAL;
+    if (ATTR_HAS(attr, guard_size))
+        o->guard_size = attr->guard_size;
+    return o->guard_size > GREEN_GUARD_MAX ? GREEN_EINVAL : GREEN_OK;
+}
+
+int green_attr_init_size(green_attr *attr, size_t size)
+{
+    if (!attr || size < ATTR_SIZE_1_0)
+        return GREEN_EINVAL;
+    green_attr init = GREEN_ATTR_INIT;
+    init.size = size;
+    if (size > sizeof init) {
+        memset((char *)attr + sizeof init, 0, size - sizeof init);
+        size = sizeof init;
+    }
+    memcpy(attr, &init, size);
+    return GREEN_OK;
+}
+
 int green_create(green_t **out, green_run_fn run, green_t *parent,
                  const green_attr *attr)
 {
     if (!out)
         return GREEN_EINVAL;
     *out = NULL;
-    if (!run)
+    struct create_opts o;
+    if (!run || read_attr(attr, &o) != GREEN_OK)
         return GREEN_EINVAL;
-    size_t stack_size = GREEN_STACK_DEFAULT;
-    void *userdata = NULL;
-    void (*userdata_free)(void *) = NULL;
-    int mode = GREEN_STACK_MODE_DEFAULT;
-    size_t guard_size = 0; /* GREEN_GUARD_DEFAULT */
-    if (attr) {
-        if (!ATTR_HAS(attr, stack_size))
-            return GREEN_EINVAL;
-        if (attr->stack_size) {
-            if (attr->stack_size < GREEN_STACK_MIN ||
-                attr->stack_size > GREEN_STACK_MAX)
-                return GREEN_EINVAL;
-            stack_size = attr->stack_size;
-        }
-        if (ATTR_HAS(attr, userdata))
-            userdata = attr->userdata;
-        if (ATTR_HAS(attr, userdata_free))
-            userdata_free = attr->userdata_free;
-        if (ATTR_HAS(attr, stack_mode))
-            mode = attr->stack_mode;
-        if (mode < GREEN_STACK_MODE_DEFAULT || mode > GREEN_STACK_AUTO)
-            return GREEN_EINVAL;
-        if (ATTR_HAS(attr, guard_size))
-            guard_size = attr->guard_size;
-        if (guard_size > GREEN_GUARD_MAX)
-            return GREEN_EINVAL;
-    }
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (parent && parent->thread != t)
@@ -559,68 +596,37 @@ int green_create(green_t **out, green_run_fn run, green_t *parent,
     green__overflow_thread_setup(); /* a report without one: the default */
     if (!parent)
         parent = t->current;
-    if (mode == GREEN_STACK_MODE_DEFAULT)
-        mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
-    if (mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+    if (o.mode == GREEN_STACK_MODE_DEFAULT)
+        o.mode = t->default_mode ? t->default_mode : atomic_load(&process_mode);
+    if (green__stack_admit(t, o.mode) != GREEN_OK)
         return GREEN_ENOSTACK;
 
     struct green *g = malloc(sizeof *g);
     if (!g)
         return GREEN_ENOMEM;
+    *g = (struct green){.thread = t, .parent = parent, .run = run,
+                        .state = GREEN_STATE_NEW, .userdata = o.userdata,
+                        .userdata_free = o.userdata_free};
     atomic_init(&g->refs, 1);
-    g->thread = t;
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
-    g->parent = parent;
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
-    g->sp = NULL;
-    g->run = run;
-    g->api_suspended = 0;
-    g->state = GREEN_STATE_NEW;
-    g->flags = 0;
-    g->mode = mode;
-    if (mode == GREEN_STACK_COPY) {
-        g->copy_buf = NULL;
-        g->copy_len = g->copy_cap = 0;
-    } else {
-        green_stack_request(&g->stack, stack_size, guard_size);
-    }
-    g->userdata = userdata;
-    g->userdata_free = userdata_free;
-    g->live_prev = g->live_next = NULL;
-    g->pending_next = NULL;
-#ifdef GREEN_ASAN
-    g->asan_fake = NULL;
-    g->asan_bottom = NULL;
-    g->asan_size = 0;
-#endif
-#ifdef GREEN_TSAN
-    g->tsan_fiber = NULL;
-#endif
+    green__stack_init(g, o.mode, o.stack_size, o.guard_size);
     *out = g;
     return GREEN_OK;
 }
 
-/* ---- switching ----------------------------------------------------------- */
-
-/* Gives a greenlet that is about to start its stack and first frame. */
-static int prepare_start(struct green_thread *t, struct green *g)
-{
-    if (g->mode == GREEN_STACK_COPY)
-        return green_copy_prepare_start(t, g);
-    if (g->mode == GREEN_STACK_AUTO &&
-        green_stack_mapped() >= green_stack_auto_limit())
-        return green_copy_prepare_start(t, g); /* keep mappings for others */
-    if (green_stack_get(&t->cache, &g->stack) != GREEN_OK) {
-        /* AUTO: no mapping left (or no memory for one), so share. */
-        return g->mode == GREEN_STACK_AUTO ? green_copy_prepare_start(t, g)
-                                           : GREEN_ENOSTACK;
-    }
-    g->mode = GREEN_STACK_GUARDED;
-    green_annotate_stack_new(g);
-    green_annotate_unpoison(g->stack.base, green_stack_bytes(&g->stack));
-    g->sp = green_arch_init_stack(g->stack.base, green_stack_bytes(&g->stack));
-    return GREEN_OK;
-}
+/* ---- switching -----------------------------------------------------------
+ * Every switch is made of the same three steps, whichever way it comes:
+ * green_switch() through the machine layer (fast or slow), a throw, a
+ * finishing greenlet, a kill.
+ *  1. prepare(): what can fail, before anything changes: the target's
+ *     stack, room to save the origin's;
+ *  2. commit(): the target becomes current (make_current(), which the fast
+ *     paths of green__switch_prepare() and of the machine layer are), with
+ *     what the resumed side needs to know;
+ *  3. on the resumed side, resumed(): the value, and the rare work after a
+ *     switch (after_switch(): a dead origin's stack, hooks, reaping).
+ */
 
 #ifdef GREEN_TSAN
 GREEN_NO_TSAN void green__tsan_switch(void)
@@ -643,20 +649,20 @@ static void tsan_forget(struct green *g)
 #define tsan_forget(g) ((void)0)
 #endif
 
+/* g can never run again (dead, or its thread ends): gives back its stack
+ * and what the sanitizers keep for it. `here` as green__stack_release(). */
+static void release_stack(struct green__tstate *here, struct green *g)
+{
+    tsan_forget(g);
+    green__stack_release(here, g);
+}
+
 /* The rare work after a switch: a dead origin's stack, hooks, reaping. */
-static __attribute__((noinline)) void after_switch(struct green_thread *t,
+static __attribute__((noinline)) void after_switch(struct green__tstate *t,
                                                    struct green *origin)
 {
-    if (origin->state == GREEN_STATE_DEAD) {
-        /* We are off its stack now. */
-        tsan_forget(origin);
-        if (origin->mode == GREEN_STACK_COPY) {
-            green_copy_forget(t, origin);
-        } else if (origin->stack.base) {
-            green_annotate_stack_free(origin);
-            green_stack_put(&t->cache, &origin->stack);
-        }
-    }
+    if (origin->state == GREEN_STATE_DEAD)
+        release_stack(t, origin); /* we are off its stack now */
     if (t->nhooks)
         run_hooks(t, t->xfer_event, GREEN_PHASE_AFTER, origin, t->current);
     /* Releases queued meanwhile first: one of them may be the orphan's own
@@ -677,22 +683,13 @@ static __attribute__((noinline)) void after_switch(struct green_thread *t,
 
 /* AddressSanitizer: the stack the switch goes to (before it), and the end
  * of the switch on the new stack (first thing after it). */
-static inline void asan_leave(struct green_thread *t, struct green *origin,
+static inline void asan_leave(struct green__tstate *t, struct green *origin,
                               struct green *target)
 {
 #ifdef GREEN_ASAN
-    const void *bottom;
-    size_t size;
-    if (target->mode == GREEN_STACK_COPY) {
-        bottom = t->shared.base;
-        size = green_stack_bytes(&t->shared);
-    } else if (target->flags & GF_MAIN) {
-        bottom = target->asan_bottom;
-        size = target->asan_size;
-    } else {
-        bottom = target->stack.base;
-        size = green_stack_bytes(&target->stack);
-    }
+    const struct green__stack *st = green__stack_of(t, target);
+    const void *bottom = st ? st->base : target->asan_bottom;
+    size_t size = st ? green__stack_bytes(st) : target->asan_size;
     __sanitizer_start_switch_fiber(
         origin->state == GREEN_STATE_DEAD ? NULL : &origin->asan_fake, bottom,
         size);
@@ -701,7 +698,7 @@ static inline void asan_leave(struct green_thread *t, struct green *origin,
 #endif
 }
 
-static inline void asan_arrive(struct green_thread *t)
+static inline void asan_arrive(struct green__tstate *t)
 {
 #ifdef GREEN_ASAN
     const void *bottom = NULL;
@@ -718,7 +715,7 @@ static inline void asan_arrive(struct green_thread *t)
 }
 
 /* Runs on the side that was switched to, right after the stack switch. */
-static inline int resumed(struct green_thread *t, void **result)
+static inline int resumed(struct green__tstate *t, void **result)
 {
     asan_arrive(t);
     int kind = t->xfer_kind;
@@ -735,40 +732,69 @@ static inline int resumed(struct green_thread *t, void **result)
 }
 
 /*
- * Before a switch from a copy-mode greenlet: makes room to save its stack
- * down to a bound below its caller's frame, where the machine layer's
- * switch will save its stack pointer (a frame called from the same place
- * as this one). The bound comes from the frame address, never from the
- * address of a local: with AddressSanitizer's fake stacks
- * (detect_stack_use_after_return) a local whose address is taken lives on
- * the heap, and the fake frame of a finishing greenlet is destroyed by the
- * switch that leaves it, before its last locals are read.
+ * Step 1. Gets target (not current, not dead) ready to be switched to:
+ * its stack if it has none yet, and, unless the current greenlet is dead,
+ * room to save the current one's live stack down to `lowest`. With lowest
+ * NULL the bound is taken below this function's frame, which lies where
+ * the frame of the machine layer's switch will (both are called from the
+ * same caller), so it is a frame address, never the address of a local:
+ * with AddressSanitizer's fake stacks (detect_stack_use_after_return) a
+ * local whose address is taken lives on the heap. Changes nothing that
+ * another call would have to undo: GREEN_OK, GREEN_ENOSTACK or
+ * GREEN_ENOMEM.
  */
-static __attribute__((noinline)) int reserve_here(struct green_thread *t)
+static __attribute__((noinline)) int prepare(struct green__tstate *t,
+                                             struct green *target,
+                                             const void *lowest)
 {
-    char *frame = __builtin_frame_address(0);
-    return green_copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
+    if (target->state == GREEN_STATE_NEW && !target->sp) {
+        int rc = green__stack_get(t, target);
+        if (rc != GREEN_OK)
+            return rc;
+    }
+    if (t->current->state == GREEN_STATE_DEAD)
+        return GREEN_OK;
+    if (!lowest)
+        lowest = (char *)__builtin_frame_address(0) - GREEN_ARCH_FRAME_MAX;
+    return green__stack_reserve(t, lowest);
 }
 
-/* Switches from the current greenlet to target (not current, not dead;
- * started unless kind is GREEN_OK), delivering (kind, value). */
-static int switch_to(struct green_thread *t, struct green *target, int kind,
-                     void *value, void **result)
+/*
+ * The core of every commit, the fast paths' whole commit: target becomes
+ * the running greenlet. frame_sp: origin suspends inside green_switch(),
+ * its frame there, what arrives for it to go to `result`; NULL: it
+ * suspends in the library (green__arch_switch() stores its stack
+ * pointer), or it is dead. The machine layer's fast paths repeat exactly
+ * this, on the offsets of arch.h.
+ */
+static inline __attribute__((always_inline)) void
+make_current(struct green__tstate *t, struct green *origin,
+             struct green *target, void *frame_sp, void **result)
+{
+    origin->api_suspended = frame_sp != NULL;
+    if (frame_sp) {
+        origin->sp = frame_sp;
+        origin->result_out = result ? result : &t->discard;
+    }
+    if (origin->state == GREEN_STATE_RUNNING)
+        STORE(origin->state, GREEN_STATE_SUSPENDED);
+    target->api_suspended = 0;
+    STORE(target->state, GREEN_STATE_RUNNING);
+    t->current = target;
+}
+
+/*
+ * Step 2, after a successful prepare(): commits the switch from the
+ * current greenlet to target, delivering (kind, value) to the resumed
+ * side (resumed()). Cannot fail. Returns how the machine layer resumes
+ * target: GREEN_RESUME_SLOW or GREEN_RESUME_COPY.
+ */
+static int commit(struct green__tstate *t, struct green *target, int kind,
+                  void *value, void *frame_sp, void **result)
 {
     struct green *origin = t->current;
-    if (target->state == GREEN_STATE_NEW && !target->sp) {
-        int rc = prepare_start(t, target);
-        if (rc != GREEN_OK)
-            return rc;
-    }
-    if (origin->state != GREEN_STATE_DEAD) {
-        int rc = reserve_here(t);
-        if (rc != GREEN_OK)
-            return rc;
-    }
     if (target->state == GREEN_STATE_NEW)
         live_add(t, target);
-    int copy = green_copy_needed(t, target);
     int event = event_of(kind);
     if (t->nhooks)
         run_hooks(t, event, GREEN_PHASE_BEFORE, origin, target);
@@ -776,15 +802,24 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
     t->xfer_value = value;
     t->xfer_origin = origin;
     t->xfer_event = event;
-    if (origin->state == GREEN_STATE_RUNNING)
-        STORE(origin->state, GREEN_STATE_SUSPENDED);
-    STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
-    origin->api_suspended = 0;
-    target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
+    make_current(t, origin, target, frame_sp, result);
     asan_leave(t, origin, target);
-    green_arch_switch(&origin->sp, target->sp, copy);
+    return green__stack_resume(t, target);
+}
+
+/* Switches from the current greenlet to target (not current, not dead;
+ * started unless kind is GREEN_OK), delivering (kind, value), inside the
+ * library: throws, finishing greenlets, kills. */
+static int switch_to(struct green__tstate *t, struct green *target, int kind,
+                     void *value, void **result)
+{
+    int rc = prepare(t, target, NULL);
+    if (rc != GREEN_OK)
+        return rc;
+    struct green *origin = t->current;
+    int how = commit(t, target, kind, value, NULL, NULL);
+    green__arch_switch(&origin->sp, target->sp, how == GREEN_RESUME_COPY);
     return resumed(t, result);
 }
 
@@ -794,7 +829,7 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
  * receives an error by dying unstarted and passing it on (exit becoming an
  * ordinary value). Nothing changes if the final switch fails.
  */
-static int deliver(struct green_thread *t, struct green *target, int kind,
+static int deliver(struct green__tstate *t, struct green *target, int kind,
                    void *value, void **result)
 {
     struct green *dest = target;
@@ -810,15 +845,9 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
             break;
         }
     }
-    if (dest->state == GREEN_STATE_NEW && !dest->sp) {
-        /* Map its stack before anything changes: this can fail. */
-        int rc = prepare_start(t, dest);
-        if (rc != GREEN_OK)
-            return rc;
-    }
-    if (dest != t->current && t->current->state != GREEN_STATE_DEAD) {
-        /* So can making room to save a copy-mode caller. */
-        int rc = reserve_here(t);
+    if (dest != t->current) {
+        /* What can fail, before the greenlets on the way die. */
+        int rc = prepare(t, dest, NULL);
         if (rc != GREEN_OK)
             return rc;
     }
@@ -838,10 +867,10 @@ static int deliver(struct green_thread *t, struct green *target, int kind,
  * then calls self->run(self, in, &out) with `out` in its own small frame:
  * that frame stays on the stack for the greenlet's whole life (and is
  * saved with it in copy mode), this function's does not. */
-struct green_begin green__begin(void)
+struct green__start green__begin(void)
 {
-    struct green_thread *t = tls_thread;
-    struct green_begin b = {t->current, NULL};
+    struct green__tstate *t = tls_thread;
+    struct green__start b = {t->current, NULL};
     resumed(t, &b.in);
     return b;
 }
@@ -850,7 +879,7 @@ struct green_begin green__begin(void)
  * finished greenlet hands its result on; never returns. */
 void green__finish(int rc, void *out)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     struct green *self = t->current;
     if (rc == GREEN_EXIT)
         rc = GREEN_OK;
@@ -869,11 +898,11 @@ void green__finish(int rc, void *out)
     }
 }
 
-static int check_target(struct green_thread **tp, struct green *g)
+static int check_target(struct green__tstate **tp, struct green *g)
 {
     if (!g)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (g->thread != t)
@@ -885,38 +914,12 @@ static int check_target(struct green_thread **tp, struct green *g)
     return GREEN_OK;
 }
 
-/* Makes target current; the machine layer then resumes target->sp on the
- * slow path (green__switch_resumed() finishes the switch there). */
-static struct green_prepared commit_switch(struct green_thread *t,
-                                           struct green *origin,
-                                           struct green *target, void *value,
-                                           void **result, void *frame_sp)
-{
-    t->xfer_kind = GREEN_OK;
-    t->xfer_value = value;
-    t->xfer_origin = origin;
-    t->xfer_event = GREEN_EVENT_SWITCH;
-    origin->sp = frame_sp;
-    origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = 1;
-    target->api_suspended = 0;
-    t->slow &= ~SLOW_ORPHAN;
-    STORE(origin->state, GREEN_STATE_SUSPENDED);
-    STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
-    asan_leave(t, origin, target);
-    struct green_prepared p = {target->sp, GREEN_RESUME_SLOW};
-    if (green_copy_needed(t, target))
-        p.rc = GREEN_RESUME_COPY;
-    return p;
-}
-
 /* Every case but a plain switch between two greenlets in green_switch(). */
-static __attribute__((noinline)) struct green_prepared
+static __attribute__((noinline)) struct green__prepared
 prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
 {
-    struct green_prepared p = {NULL, GREEN_OK};
-    struct green_thread *t;
+    struct green__prepared p = {NULL, GREEN_OK};
+    struct green__tstate *t;
     p.rc = check_target(&t, target);
     if (p.rc != GREEN_OK)
         return p;
@@ -924,32 +927,24 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
         p.rc = GREEN_EDEAD;
         return p;
     }
-    struct green *origin = t->current;
-    if (target == origin) {
+    if (target == t->current) {
         if (result)
             *result = value;
         return p;
     }
-    if (target->state == GREEN_STATE_NEW && !target->sp) {
-        p.rc = prepare_start(t, target);
-        if (p.rc != GREEN_OK)
-            return p;
-    }
-    p.rc = green_copy_reserve(t, frame_sp);
+    p.rc = prepare(t, target, frame_sp);
     if (p.rc != GREEN_OK)
         return p;
-    if (target->state == GREEN_STATE_NEW)
-        live_add(t, target);
-    if (t->nhooks)
-        run_hooks(t, GREEN_EVENT_SWITCH, GREEN_PHASE_BEFORE, origin, target);
-    return commit_switch(t, origin, target, value, result, frame_sp);
+    p.rc = commit(t, target, GREEN_OK, value, frame_sp, result);
+    p.sp = target->sp;
+    return p;
 }
 
-struct green_prepared green__switch_prepare(struct green *target,
-                                            void *value, void **result,
-                                            void *frame_sp)
+struct green__prepared green__switch_prepare(struct green *target,
+                                             void *value, void **result,
+                                             void *frame_sp)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
 #ifdef GREEN_ASAN
     /* every switch tells the sanitizer, on both sides: no fast path */
     return prepare_slow(target, value, result, frame_sp);
@@ -962,28 +957,21 @@ struct green_prepared green__switch_prepare(struct green *target,
         return prepare_slow(target, value, result, frame_sp);
     /* Fast path: target waits in green_switch() too and nothing needs to
      * run after the switch, so deliver the value from here. */
-    struct green *origin = t->current;
     *target->result_out = value;
-    origin->sp = frame_sp;
-    origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = 1;
-    target->api_suspended = 0;
-    STORE(origin->state, GREEN_STATE_SUSPENDED);
-    STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
-    struct green_prepared p = {target->sp, GREEN_RESUME_FAST};
+    make_current(t, t->current, target, frame_sp, result);
+    struct green__prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
 
 int green__switch_resumed(void)
 {
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     return resumed(t, t->current->result_out);
 }
 
 int green_throw(green_t *target, void *payload, void **result)
 {
-    struct green_thread *t;
+    struct green__tstate *t;
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
@@ -992,7 +980,7 @@ int green_throw(green_t *target, void *payload, void **result)
 
 int green_throw_exit(green_t *target, void *payload, void **result)
 {
-    struct green_thread *t;
+    struct green__tstate *t;
     int rc = check_target(&t, target);
     if (rc != GREEN_OK)
         return rc;
@@ -1011,13 +999,13 @@ int green_throw_exit(green_t *target, void *payload, void **result)
 
 green_t *green_current(void)
 {
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     return likely(t != NULL) ? t->current : NULL;
 }
 
 green_t *green_main(void)
 {
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     return likely(t != NULL) ? t->main : NULL;
 }
 
@@ -1033,7 +1021,7 @@ int green_set_parent(green_t *g, green_t *parent)
 {
     if (!g || !parent)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (g->thread != t || parent->thread != t)
@@ -1056,14 +1044,14 @@ int green_adopt(green_t *g, green_t *parent)
 {
     if (!g || !parent)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     if (parent->thread != t)
         return GREEN_ETHREAD;
     if (g->flags & GF_MAIN)
         return GREEN_EMAIN;
-    struct green_thread *old_t = g->thread;
+    struct green__tstate *old_t = g->thread;
     if (old_t == t)
         return green_set_parent(g, parent);
     /* Only a greenlet that never ran can move: it has no stack yet, and
@@ -1074,7 +1062,7 @@ int green_adopt(green_t *g, green_t *parent)
     for (struct green *p = parent; p; p = p->parent)
         if (p == g)
             return GREEN_ECYCLE;
-    if (g->mode != GREEN_STACK_GUARDED && green_copy_shared(t) != GREEN_OK)
+    if (green__stack_admit(t, g->mode) != GREEN_OK)
         return GREEN_ENOSTACK;
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
@@ -1095,7 +1083,7 @@ int green_set_stack_mode(int mode, int scope)
     if (scope == GREEN_SCOPE_PROCESS) {
         if (mode == GREEN_STACK_MODE_DEFAULT)
             return GREEN_EINVAL;
-        struct green_thread *t = thread_get(); /* reads the environment */
+        struct green__tstate *t = thread_get(); /* reads the environment */
         if (!t)
             return GREEN_ENOMEM;
         atomic_store(&process_mode, mode);
@@ -1103,11 +1091,27 @@ int green_set_stack_mode(int mode, int scope)
     }
     if (scope != GREEN_SCOPE_THREAD)
         return GREEN_EINVAL;
-    struct green_thread *t = thread_get();
+    struct green__tstate *t = thread_get();
     if (!t)
         return GREEN_ENOMEM;
     t->default_mode = mode;
     return GREEN_OK;
+}
+
+int green_set_default_stack_mode(int mode, int scope)
+{
+    return green_set_stack_mode(mode, scope);
+}
+
+int green_default_stack_mode(int scope)
+{
+    if (scope != GREEN_SCOPE_THREAD && scope != GREEN_SCOPE_PROCESS)
+        return GREEN_EINVAL;
+    struct green__tstate *t = thread_get(); /* reads the environment */
+    if (!t)
+        return GREEN_ENOMEM;
+    return scope == GREEN_SCOPE_THREAD ? t->default_mode
+                                       : atomic_load(&process_mode);
 }
 
 int green_stack_mode(const green_t *g)
@@ -1119,13 +1123,10 @@ long green_stack_saved(const green_t *g)
 {
     if (!g)
         return GREEN_EINVAL;
-    struct green_thread *t = tls_thread;
+    struct green__tstate *t = tls_thread;
     if (g->thread != t)
         return GREEN_ETHREAD;
-    if (g->mode != GREEN_STACK_COPY || g->state != GREEN_STATE_SUSPENDED ||
-        t->shared_owner == g)
-        return 0;
-    return (long)g->copy_len;
+    return green__stack_saved(t, g);
 }
 
 int green_state(const green_t *g)
@@ -1156,9 +1157,78 @@ int green_set_userdata(green_t *g, void *userdata,
 
 /* ---- thread end ---------------------------------------------------------- */
 
+int green_collect(void)
+{
+    struct green__tstate *t;
+    int rc = thread_enter(&t);
+    if (rc != GREEN_OK)
+        return rc;
+    if (!atomic_load_explicit(&t->pending_flag, memory_order_relaxed))
+        return 0; /* the common case, cheap enough to ask on every call */
+    return process_pending(t);
+}
+
+/* The first suspended greenlet of t that green_kill_suspended() may still
+ * try (not tried yet in this call, not leaked, not waiting inside a kill
+ * of its own). */
+static struct green *next_to_kill(struct green__tstate *t)
+{
+    for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
+        if (g->state == GREEN_STATE_SUSPENDED &&
+            !(g->flags & (GF_TRIED | GF_LEAKED | GF_KILLING)))
+            return g;
+    return NULL;
+}
+
+static int count_suspended(struct green__tstate *t)
+{
+    int n = 0;
+    for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
+        n += g->state == GREEN_STATE_SUSPENDED;
+    return n;
+}
+
+int green_kill_suspended(void)
+{
+    struct green__tstate *t;
+    int rc = thread_enter(&t);
+    if (rc != GREEN_OK)
+        return rc;
+    /* Released ones first: they are on the pending list with no reference
+     * left, and must not be retained and released here besides. */
+    process_pending(t);
+    int before = count_suspended(t);
+    struct green *g;
+    while ((g = next_to_kill(t)) != NULL) {
+        g->flags |= GF_TRIED; /* once, whatever it does */
+        green_retain(g);
+        /* Back to the caller, unless g is one of its ancestors (a cycle):
+         * that one stays suspended. */
+        if (green_set_parent(g, t->current) == GREEN_OK)
+            switch_to(t, g, GREEN_EXIT, NULL, NULL);
+        green_release(g);
+    }
+    for (g = t->live.live_next; g != &t->live; g = g->live_next)
+        g->flags &= ~GF_TRIED;
+    int died = before - count_suspended(t);
+    return died > 0 ? died : 0;
+}
+
+int green_set_kill_at_thread_end(int which)
+{
+    if (which != GREEN_KILL_NONE && which != GREEN_KILL_RELEASED &&
+        which != GREEN_KILL_SUSPENDED)
+        return GREEN_EINVAL;
+    struct green__tstate *t = thread_get();
+    if (!t)
+        return GREEN_ENOMEM;
+    t->kill_at_end = which;
+    return GREEN_OK;
+}
+
 static void thread_exit(void *arg)
 {
-    struct green_thread *t = arg;
+    struct green__tstate *t = arg;
     green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
@@ -1166,6 +1236,11 @@ static void thread_exit(void *arg)
         return;
     }
     tls_thread = t;
+    /* The opt-in kills (green_set_kill_at_thread_end()). */
+    if (t->kill_at_end == GREEN_KILL_SUSPENDED)
+        green_kill_suspended();
+    else if (t->kill_at_end == GREEN_KILL_RELEASED)
+        process_pending(t);
     /* Suspended greenlets can never run again: free their stacks, without
      * running them (kills queued by other threads included: the thread's
      * runtime, an interpreter say, may be gone already). */
@@ -1174,17 +1249,10 @@ static void thread_exit(void *arg)
         live_del(g);
         g->api_suspended = 0;
         STORE(g->state, GREEN_STATE_DEAD);
-        tsan_forget(g);
-        if (g->mode == GREEN_STACK_COPY) {
-            green_copy_forget(t, g);
-        } else if (g->stack.base) {
-            green_annotate_stack_free(g);
-            green_stack_unmap(&g->stack);
-        }
+        release_stack(t, g);
     }
     STORE(t->main->state, GREEN_STATE_DEAD);
-    green_stack_cache_flush(&t->cache);
-    green_copy_thread_end(t);
+    green__stack_thread_end(t);
     tls_thread = NULL;
     struct green *late = atomic_exchange_explicit(
         &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);

@@ -28,7 +28,7 @@
 #include "os.h"
 
 struct green;
-struct green_thread;
+struct green__tstate;
 
 /* ---- machine layer (libgreen/arch/<arch>_<abi>.S) ---------------------- */
 
@@ -38,13 +38,13 @@ struct green_thread;
  * saved stack pointer is new_sp; with copy != 0, resumes through
  * green__copy_out() and green__copy_in() instead (new_sp is then unused).
  */
-GREEN_HIDDEN void green_arch_switch(void **save_sp, void *new_sp, int copy);
+GREEN_HIDDEN void green__arch_switch(void **save_sp, void *new_sp, int copy);
 
 /*
  * Prepares a fresh stack [base, base+size) so that resuming the returned
  * stack pointer enters the machine layer's entry (see green__begin()).
  */
-GREEN_HIDDEN void *green_arch_init_stack(void *base, size_t size);
+GREEN_HIDDEN void *green__arch_init_stack(void *base, size_t size);
 
 /*
  * A new greenlet's first frame, in the machine layer: calls
@@ -52,11 +52,11 @@ GREEN_HIDDEN void *green_arch_init_stack(void *base, size_t size);
  * self->run(self, in, &out) with `out` (initially NULL) in its own frame,
  * then green__finish(rc, out), which never returns.
  */
-struct green_begin {
+struct green__start {
     struct green *self;
     void *in;
 };
-GREEN_HIDDEN struct green_begin green__begin(void);
+GREEN_HIDDEN struct green__start green__begin(void);
 GREEN_HIDDEN void green__finish(int rc, void *out) __attribute__((noreturn));
 
 /*
@@ -67,60 +67,24 @@ GREEN_HIDDEN void green__finish(int rc, void *out) __attribute__((noreturn));
  * GREEN_OK on the resumed side; GREEN_RESUME_SLOW: call
  * green__switch_resumed() on the resumed side, whose result green_switch()
  * returns; GREEN_RESUME_COPY: see copy mode below); or sp = NULL and rc =
- * the return code when there is nothing to switch. green_arch_switch()
+ * the return code when there is nothing to switch. green__arch_switch()
  * always resumes slow.
  */
-struct green_prepared {
+struct green__prepared {
     void *sp;
     long rc;
 };
-GREEN_HIDDEN struct green_prepared green__switch_prepare(struct green *target,
+GREEN_HIDDEN struct green__prepared green__switch_prepare(struct green *target,
                                                         void *value,
                                                         void **result,
                                                         void *frame_sp);
 GREEN_HIDDEN int green__switch_resumed(void);
 
-/*
- * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
- * on the shared stack resumes through both functions (prepare returns
- * GREEN_RESUME_COPY, green_arch_switch() gets copy = 1): after saving the
- * origin's frame, the machine layer calls green__copy_out() on the
- * origin's stack; it saves the shared stack's owner and returns a
- * 16-aligned stack pointer on the shared stack below the target's frame. There the machine layer
- * calls green__copy_in(), which puts the target's live stack back and
- * returns the stack pointer to resume.
- */
-GREEN_HIDDEN void *green__copy_out(void);
-GREEN_HIDDEN void *green__copy_in(void);
-/* Whether switching to target needs the copy: a copy-mode greenlet that
- * is not the one on the shared stack. */
-#define green_copy_needed(t, target)                                          \
-    ((target)->mode == GREEN_STACK_COPY && (t)->shared_owner != (target))
-/* Before the current greenlet suspends: if it is the copy-mode greenlet on
- * the shared stack, makes sure its buffer can hold its live stack down to
- * `lowest` (its saved stack pointer, or a bound below it), so that saving
- * it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
-GREEN_HIDDEN int green_copy_reserve(struct green_thread *t, const void *lowest);
-/* GREEN_ARCH_TOP_SLACK and GREEN_ARCH_FRAME_MAX: see arch.h. */
-/* Maps the thread's shared stack if it is not yet. GREEN_OK or
- * GREEN_ENOSTACK. Done when a copy or auto greenlet is created, so that an
- * auto greenlet can fall back to it when no mapping is left. */
-GREEN_HIDDEN int green_copy_shared(struct green_thread *t);
-/* Starts g (new, copy mode) on the shared stack: marks it prepared. */
-GREEN_HIDDEN int green_copy_prepare_start(struct green_thread *t,
-                                          struct green *g);
-/* Forgets g's saved stack (g died or is freed). */
-GREEN_HIDDEN void green_copy_forget(struct green_thread *t, struct green *g);
-/* Unmaps the shared stack (thread end). */
-GREEN_HIDDEN void green_copy_thread_end(struct green_thread *t);
-/* The marker sp of a copy-mode greenlet prepared to start. */
-#define GREEN_COPY_UNSTARTED ((void *)1)
-
 /* ThreadSanitizer builds: called by the machine layer, once the current
  * greenlet is the target, right before it leaves the origin's stack. */
 GREEN_HIDDEN void green__tsan_switch(void);
 
-/* ---- stacks (stack.c) --------------------------------------------------- */
+/* ---- guarded stacks (stack.c) ------------------------------------------- */
 
 /*
  * A guarded stack: one mapping, a PROT_NONE guard of guard_units below
@@ -129,49 +93,121 @@ GREEN_HIDDEN void green__tsan_switch(void);
  * While a greenlet is new, base is NULL and the sizes are the ones to map.
  */
 #define GREEN_STACK_UNIT_SHIFT 12
-struct green_stack {
+struct green__stack {
     void *base; /* lowest usable address (the guard lies below) */
     unsigned units;       /* usable size */
     unsigned guard_units; /* guard size */
 };
-#define green_stack_bytes(st) ((size_t)(st)->units << GREEN_STACK_UNIT_SHIFT)
-#define green_guard_bytes(st)                                                 \
+#define green__stack_bytes(st) ((size_t)(st)->units << GREEN_STACK_UNIT_SHIFT)
+#define green__guard_bytes(st)                                                \
     ((size_t)(st)->guard_units << GREEN_STACK_UNIT_SHIFT)
 
 #define GREEN_STACK_CACHE 16
 
-struct green_stack_cache {
+struct green__stack_cache {
     unsigned count;
-    struct green_stack slots[GREEN_STACK_CACHE];
+    struct green__stack slots[GREEN_STACK_CACHE];
 };
 
 /* Sets st's sizes (bytes, page-rounded here) without mapping anything.
  * guard 0 means GREEN_GUARD_DEFAULT. */
-GREEN_HIDDEN void green_stack_request(struct green_stack *st, size_t size,
-                                      size_t guard);
+GREEN_HIDDEN void green__guarded_request(struct green__stack *st, size_t size,
+                                         size_t guard);
 /* Gives st (base NULL, sizes requested) a stack of its sizes, from the
  * cache when one of those sizes is there. GREEN_OK or GREEN_ENOSTACK (st
  * unchanged). */
-GREEN_HIDDEN int green_stack_get(struct green_stack_cache *cache,
-                                 struct green_stack *st);
+GREEN_HIDDEN int green__guarded_get(struct green__stack_cache *cache,
+                                    struct green__stack *st);
 /* Maps a fresh stack of st's requested sizes, bypassing the cache.
  * GREEN_OK or GREEN_ENOSTACK (st unchanged). */
-GREEN_HIDDEN int green_stack_map(struct green_stack *st);
+GREEN_HIDDEN int green__guarded_map(struct green__stack *st);
 /* How many stacks the process has mapped, and how many auto-mode
  * greenlets may take before they start in copy mode: a quarter of
  * vm.max_map_count (read once). */
-GREEN_HIDDEN long green_stack_mapped(void);
-GREEN_HIDDEN long green_stack_auto_limit(void);
-/* Returns st to the cache, or unmaps it if the cache is full; st keeps
+GREEN_HIDDEN long green__guarded_mapped(void);
+GREEN_HIDDEN long green__guarded_auto_limit(void);
+/* Returns st to the cache (unmaps it if cache is NULL or full); st keeps
  * its sizes, base becomes NULL. */
-GREEN_HIDDEN void green_stack_put(struct green_stack_cache *cache,
-                                  struct green_stack *st);
+GREEN_HIDDEN void green__guarded_put(struct green__stack_cache *cache,
+                                     struct green__stack *st);
 /* Unmaps st (base becomes NULL). */
-GREEN_HIDDEN void green_stack_unmap(struct green_stack *st);
+GREEN_HIDDEN void green__guarded_unmap(struct green__stack *st);
 /* Unmaps every cached stack. */
-GREEN_HIDDEN void green_stack_cache_flush(struct green_stack_cache *cache);
+GREEN_HIDDEN void green__guarded_flush(struct green__stack_cache *cache);
 /* Rounds size up to the page size (0 if it overflows). */
-GREEN_HIDDEN size_t green_stack_round(size_t size);
+GREEN_HIDDEN size_t green__guarded_round(size_t size);
+
+/* ---- copy-mode stacks (copy.c) ------------------------------------------- */
+
+/*
+ * A switch whose target is a copy-mode greenlet not on the shared stack
+ * resumes through both functions (prepare returns GREEN_RESUME_COPY,
+ * green__arch_switch() gets copy = 1): after saving the origin's frame,
+ * the machine layer calls green__copy_out() on the origin's stack; it
+ * saves the shared stack's owner and returns a 16-aligned stack pointer
+ * on the shared stack below the target's frame. There the machine layer
+ * calls green__copy_in(), which puts the target's live stack back and
+ * returns the stack pointer to resume.
+ */
+GREEN_HIDDEN void *green__copy_out(void);
+GREEN_HIDDEN void *green__copy_in(void);
+/* Maps the thread's shared stack if it is not yet. GREEN_OK or
+ * GREEN_ENOSTACK. */
+GREEN_HIDDEN int green__copy_shared(struct green__tstate *t);
+/* Starts g (new) on the shared stack: marks it prepared. */
+GREEN_HIDDEN int green__copy_start(struct green__tstate *t, struct green *g);
+/* See green__stack_reserve(). */
+GREEN_HIDDEN int green__copy_reserve(struct green__tstate *t,
+                                     const void *lowest);
+/* Forgets g's saved stack (g died or is freed); t may be NULL (another
+ * thread, or the owner has ended). */
+GREEN_HIDDEN void green__copy_forget(struct green__tstate *t,
+                                     struct green *g);
+/* Unmaps the shared stack (thread end). */
+GREEN_HIDDEN void green__copy_thread_end(struct green__tstate *t);
+/* The marker sp of a copy-mode greenlet prepared to start. */
+#define GREEN_COPY_UNSTARTED ((void *)1)
+
+/* ---- the stack layer (stackmode.c) ----------------------------------------
+ * All that green.c knows of stacks: the guarded and the copy mode (and
+ * auto, which picks one of them when a greenlet starts) are behind these
+ * calls. A greenlet's mode is GREEN_STACK_GUARDED, _COPY or _AUTO while
+ * new, and GUARDED or COPY once it has a stack. */
+
+/* Before a greenlet of `mode` (not the default) is created on t or
+ * adopted by it: what t needs for that mode (copy and auto: the shared
+ * stack, so that an auto greenlet can fall back to it when no mapping is
+ * left). GREEN_OK or GREEN_ENOSTACK. */
+GREEN_HIDDEN int green__stack_admit(struct green__tstate *t, int mode);
+/* Sets a new greenlet's mode and the sizes its stack will have. */
+GREEN_HIDDEN void green__stack_init(struct green *g, int mode, size_t size,
+                                    size_t guard);
+/* A stack for g (new, not prepared yet), its first frame on it, and g->sp
+ * set to resume it. GREEN_OK, or GREEN_ENOSTACK with g unchanged. */
+GREEN_HIDDEN int green__stack_get(struct green__tstate *t, struct green *g);
+/* Before the current greenlet suspends: makes sure its live stack can be
+ * saved down to `lowest` (its saved stack pointer, or a bound below it),
+ * so that saving it later cannot fail. GREEN_OK or GREEN_ENOMEM. */
+static inline int green__stack_reserve(struct green__tstate *t,
+                                       const void *lowest);
+/* How the machine layer makes target's stack live when switching to it:
+ * GREEN_RESUME_SLOW (it is in place) or GREEN_RESUME_COPY. */
+static inline int green__stack_resume(const struct green__tstate *t,
+                                      const struct green *target);
+/* Releases g's stack (g is dead or freed, its stack no longer in use).
+ * `here` is g's thread when the caller runs on it (a guarded stack then
+ * goes to its cache), else NULL. */
+GREEN_HIDDEN void green__stack_release(struct green__tstate *here,
+                                       struct green *g);
+/* The mapped stack g runs on (the shared one in copy mode), or NULL (a
+ * main greenlet, or none yet). */
+GREEN_HIDDEN const struct green__stack *
+green__stack_of(const struct green__tstate *t, const struct green *g);
+/* green_stack_saved() for g of t: bytes of its saved live stack. */
+GREEN_HIDDEN long green__stack_saved(const struct green__tstate *t,
+                                     const struct green *g);
+/* Thread end: unmaps t's cached stacks and its shared stack. */
+GREEN_HIDDEN void green__stack_thread_end(struct green__tstate *t);
 
 /* ---- overflow report (overflow.c) --------------------------------------- */
 
@@ -187,24 +223,25 @@ GREEN_HIDDEN void green__overflow_thread_end(void);
 #include "annotate.h"
 
 /* The calling thread's state (green.c); the machine layer reads it too. */
-extern GREEN_TLS struct green_thread *green__tls;
+extern GREEN_TLS struct green__tstate *green__tls;
 
 /* ---- greenlets and threads ---------------------------------------------- */
 
-struct green_thread;
+struct green__tstate;
 
 enum {
     GF_MAIN = 1u << 0,   /* the main greenlet of its thread */
     GF_ORPHAN = 1u << 1, /* last reference dropped while it ran */
     GF_LEAKED = 1u << 2, /* survived its kill; never freed */
     GF_KILLING = 1u << 3, /* suspended in a kill it makes (kill_orphan) */
+    GF_TRIED = 1u << 4, /* tried by the running green_kill_suspended() */
 };
 
 struct green {
     /* The fields up to `state` are read by green_switch()'s fast path in
      * the machine layer: their offsets are fixed in arch.h. */
     atomic_long refs;
-    struct green_thread *thread; /* owner; holds a reference to it */
+    struct green__tstate *thread; /* owner; holds a reference to it */
     struct green *parent;        /* holds a reference; NULL for main */
     void *sp; /* saved stack pointer while suspended */
     union {
@@ -226,7 +263,7 @@ struct green {
      * these (see bench/copy_bench.c). */
     union {
         /* guarded or auto mode; its sizes are the ones to map while new */
-        struct green_stack stack;
+        struct green__stack stack;
         /* copy mode: the saved live stack, its length and capacity */
         struct {
             void *copy_buf;
@@ -243,12 +280,12 @@ struct green {
 
 #define GREEN_PENDING_CLOSED ((struct green *)1)
 
-struct green_hook {
+struct green__hook {
     green_hook_fn fn;
     void *data;
 };
 
-struct green_thread {
+struct green__tstate {
     /* The fields green_switch()'s fast path reads come first; their
      * offsets are fixed in arch.h for the machine layer. */
     struct green *current;
@@ -266,12 +303,13 @@ struct green_thread {
     struct green *xfer_origin; /* origin of the switch that resumed us */
     unsigned in_hook;
     unsigned nhooks;
-    struct green_hook hooks[GREEN_HOOKS_MAX];
-    struct green_stack_cache cache;
+    struct green__hook hooks[GREEN_HOOKS_MAX];
+    struct green__stack_cache cache;
     int default_mode; /* GREEN_STACK_*, 0 for the process default */
+    int kill_at_end;  /* green_set_kill_at_thread_end(): GREEN_KILL_* */
     /* copy mode: the shared stack, and the greenlet whose live stack is on
      * it (NULL if none) */
-    struct green_stack shared;
+    struct green__stack shared;
     struct green *shared_owner;
     unsigned shared_vg_id; /* valgrind's id of the shared stack */
     struct green live; /* sentinel of the list of started greenlets */
@@ -282,5 +320,24 @@ struct green_thread {
     _Atomic(struct green *) pending;
     atomic_long refs; /* the thread itself + one per greenlet */
 };
+
+/* ---- the stack layer's calls on the switch path (see above) ------------- */
+
+static inline int green__stack_reserve(struct green__tstate *t,
+                                       const void *lowest)
+{
+    /* Only the copy-mode greenlet on the shared stack is ever saved. */
+    if (t->current->mode != GREEN_STACK_COPY || t->shared_owner != t->current)
+        return GREEN_OK;
+    return green__copy_reserve(t, lowest);
+}
+
+static inline int green__stack_resume(const struct green__tstate *t,
+                                      const struct green *target)
+{
+    return target->mode == GREEN_STACK_COPY && t->shared_owner != target
+               ? GREEN_RESUME_COPY
+               : GREEN_RESUME_SLOW;
+}
 
 #endif /* GREEN_INTERNAL_H */

@@ -186,20 +186,14 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *info)
     DWORD code = info->ExceptionRecord->ExceptionCode;
     if (code != EXCEPTION_STACK_OVERFLOW && code != EXCEPTION_ACCESS_VIOLATION)
         return EXCEPTION_CONTINUE_SEARCH;
-    struct green_thread *t = green__tls;
+    struct green__tstate *t = green__tls;
     if (!t || !t->current)
         return EXCEPTION_CONTINUE_SEARCH;
     struct green *g = t->current;
-    const struct green_stack *st;
-    if (g->mode == GREEN_STACK_COPY)
-        st = &t->shared;
-    else if (g != t->main)
-        st = &g->stack;
-    else
+    const struct green__stack *st = green__stack_of(t, g);
+    if (!st || !st->base)
         return EXCEPTION_CONTINUE_SEARCH;
-    if (!st->base)
-        return EXCEPTION_CONTINUE_SEARCH;
-    uintptr_t lo = (uintptr_t)st->base, hi = lo + green_stack_bytes(st);
+    uintptr_t lo = (uintptr_t)st->base, hi = lo + green__stack_bytes(st);
     uintptr_t start = (uintptr_t)((void **)hi)[-1]; /* the reservation */
     uintptr_t addr = (uintptr_t)info->ContextRecord->Rsp;
     if (info->ExceptionRecord->NumberParameters >= 2)

@@ -51,20 +51,7 @@ static size_t put_hex(char *buf, size_t len, size_t cap, uintptr_t v)
     return len;
 }
 
-/* The usable stack of g and the guard below it, if g has one here. */
-static int bounds(struct green_thread *t, struct green *g,
-                  const struct green_stack **st)
-{
-    if (g->mode == GREEN_STACK_COPY)
-        *st = &t->shared;
-    else if (g != t->main && g->stack.base)
-        *st = &g->stack;
-    else
-        return 0;
-    return (*st)->base != NULL;
-}
-
-static void report(struct green *g, const struct green_stack *st,
+static void report(struct green *g, const struct green__stack *st,
                    uintptr_t addr)
 {
     char line[320];
@@ -77,9 +64,9 @@ static void report(struct green *g, const struct green_stack *st,
                                   : ", stack ");
     n = put_hex(line, n, cap, lo);
     n = put_str(line, n, cap, "-");
-    n = put_hex(line, n, cap, lo + green_stack_bytes(st));
+    n = put_hex(line, n, cap, lo + green__stack_bytes(st));
     n = put_str(line, n, cap, ", guard ");
-    n = put_hex(line, n, cap, lo - green_guard_bytes(st));
+    n = put_hex(line, n, cap, lo - green__guard_bytes(st));
     n = put_str(line, n, cap, "-");
     n = put_hex(line, n, cap, lo);
     n = put_str(line, n, cap, ", fault at ");
@@ -91,12 +78,14 @@ static void report(struct green *g, const struct green_stack *st,
 
 static void on_segv(int sig, siginfo_t *info, void *ctx)
 {
-    struct green_thread *t = green__tls;
-    const struct green_stack *st;
-    if (t && t->current && bounds(t, t->current, &st)) {
+    struct green__tstate *t = green__tls;
+    const struct green__stack *st = NULL;
+    if (t && t->current)
+        st = green__stack_of(t, t->current);
+    if (st) {
         uintptr_t addr = (uintptr_t)info->si_addr;
         uintptr_t lo = (uintptr_t)st->base;
-        if (addr < lo && addr >= lo - green_guard_bytes(st))
+        if (addr < lo && addr >= lo - green__guard_bytes(st))
             report(t->current, st, addr);
     }
     /* Hand it on. */

@@ -32,7 +32,7 @@ static size_t page_size(void)
     return page;
 }
 
-size_t green_stack_round(size_t size)
+size_t green__guarded_round(size_t size)
 {
     size_t page = page_size();
     if (size > SIZE_MAX - page)
@@ -44,12 +44,12 @@ size_t green_stack_round(size_t size)
  * mappings. */
 static atomic_long mapped;
 
-long green_stack_mapped(void)
+long green__guarded_mapped(void)
 {
     return atomic_load_explicit(&mapped, memory_order_relaxed);
 }
 
-long green_stack_auto_limit(void)
+long green__guarded_auto_limit(void)
 {
     static atomic_long limit;
     long l = atomic_load_explicit(&limit, memory_order_relaxed);
@@ -63,18 +63,21 @@ long green_stack_auto_limit(void)
     return l;
 }
 
-void green_stack_request(struct green_stack *st, size_t size, size_t guard)
+void green__guarded_request(struct green__stack *st, size_t size,
+                            size_t guard)
 {
+    if (!guard)
+        guard = GREEN_GUARD_DEFAULT;
     st->base = NULL;
-    st->units = (unsigned)(green_stack_round(size) >> GREEN_STACK_UNIT_SHIFT);
-    st->guard_units = (unsigned)(green_stack_round(guard ? guard
-                                                        : GREEN_GUARD_DEFAULT) >>
-                                 GREEN_STACK_UNIT_SHIFT);
+    st->units =
+        (unsigned)(green__guarded_round(size) >> GREEN_STACK_UNIT_SHIFT);
+    st->guard_units =
+        (unsigned)(green__guarded_round(guard) >> GREEN_STACK_UNIT_SHIFT);
 }
 
-int green_stack_map(struct green_stack *st)
+int green__guarded_map(struct green__stack *st)
 {
-    size_t size = green_stack_bytes(st), guard = green_guard_bytes(st);
+    size_t size = green__stack_bytes(st), guard = green__guard_bytes(st);
     void *base = green__os_stack_map(size, guard);
     if (!base)
         return GREEN_ENOSTACK;
@@ -83,17 +86,18 @@ int green_stack_map(struct green_stack *st)
     return GREEN_OK;
 }
 
-void green_stack_unmap(struct green_stack *st)
+void green__guarded_unmap(struct green__stack *st)
 {
     if (st->base) {
-        green__os_stack_unmap(st->base, green_stack_bytes(st),
-                              green_guard_bytes(st));
+        green__os_stack_unmap(st->base, green__stack_bytes(st),
+                              green__guard_bytes(st));
         atomic_fetch_sub_explicit(&mapped, 1, memory_order_relaxed);
         st->base = NULL;
     }
 }
 
-int green_stack_get(struct green_stack_cache *cache, struct green_stack *st)
+int green__guarded_get(struct green__stack_cache *cache,
+                       struct green__stack *st)
 {
     /* Most recently returned first: its pages are the likeliest to be
      * resident and in cache. */
@@ -105,23 +109,24 @@ int green_stack_get(struct green_stack_cache *cache, struct green_stack *st)
             return GREEN_OK;
         }
     }
-    return green_stack_map(st);
+    return green__guarded_map(st);
 }
 
-void green_stack_put(struct green_stack_cache *cache, struct green_stack *st)
+void green__guarded_put(struct green__stack_cache *cache,
+                        struct green__stack *st)
 {
     if (!st->base)
         return;
-    if (cache->count < GREEN_STACK_CACHE) {
+    if (cache && cache->count < GREEN_STACK_CACHE) {
         cache->slots[cache->count++] = *st;
         st->base = NULL;
         return;
     }
-    green_stack_unmap(st);
+    green__guarded_unmap(st);
 }
 
-void green_stack_cache_flush(struct green_stack_cache *cache)
+void green__guarded_flush(struct green__stack_cache *cache)
 {
     while (cache->count > 0)
-        green_stack_unmap(&cache->slots[--cache->count]);
+        green__guarded_unmap(&cache->slots[--cache->count]);
 }

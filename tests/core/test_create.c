@@ -506,10 +506,61 @@ static void test_failed_create_keeps_parent_refs(void **state)
     assert_int_equal(f.count, 1);
 }
 
+static int run_nothing_for_attr(green_t *self, void *in, void **out)
+{
+    (void)self, (void)in, (void)out;
+    return GREEN_OK;
+}
+
+/* green_attr_init_size() (1.3): writes exactly the size it is given. */
+static void test_attr_init_size(void **state)
+{
+    (void)state;
+    struct {
+        green_attr attr;
+        unsigned char tail[16];
+    } big;
+    memset(&big, 0xA5, sizeof big);
+    size_t old_size = offsetof(green_attr, guard_size);
+    /* A 1.0-sized struct: nothing past it is written. */
+    assert_ok(green_attr_init_size(&big.attr, old_size));
+    assert_int_equal(big.attr.size, old_size);
+    assert_int_equal(big.attr.stack_size, 0);
+    assert_int_equal(big.attr.stack_mode, GREEN_STACK_MODE_DEFAULT);
+    const unsigned char *past = (const unsigned char *)&big.attr + old_size;
+    for (size_t i = 0; i < sizeof big - old_size; i++)
+        assert_int_equal(past[i], 0xA5);
+    /* The current struct, by the macro. */
+    memset(&big, 0xA5, sizeof big);
+    assert_ok(GREEN_ATTR_INIT_SIZED(&big.attr));
+    assert_int_equal(big.attr.size, sizeof(green_attr));
+    assert_int_equal(big.attr.guard_size, 0);
+    assert_null(big.attr.userdata);
+    assert_int_equal(big.tail[0], 0xA5);
+    /* A larger (future) struct: the unknown tail is zeroed. */
+    memset(&big, 0xA5, sizeof big);
+    assert_ok(green_attr_init_size(&big.attr, sizeof big - 8));
+    assert_int_equal(big.attr.size, sizeof big - 8);
+    for (size_t i = 0; i < sizeof big.tail - 8; i++)
+        assert_int_equal(big.tail[i], 0);
+    assert_int_equal(big.tail[sizeof big.tail - 8], 0xA5);
+    green_t *g = NULL;
+    assert_ok(green_create(&g, run_nothing_for_attr, NULL, &big.attr));
+    green_release(g);
+    /* Errors write nothing. */
+    memset(&big, 0xA5, sizeof big);
+    assert_int_equal(green_attr_init_size(NULL, sizeof(green_attr)),
+                     GREEN_EINVAL);
+    assert_int_equal(green_attr_init_size(&big.attr, old_size - 1),
+                     GREEN_EINVAL);
+    assert_int_equal(((unsigned char *)&big)[0], 0xA5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_attr_init_size),
         cmocka_unit_test(test_parent_is_current_at_creation),
         cmocka_unit_test(test_explicit_parent),
         cmocka_unit_test(test_parent_reference_held),

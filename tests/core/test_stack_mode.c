@@ -131,6 +131,42 @@ static void test_thread_default(void **state)
     assert_int_equal(mode_of_default(), process);
 }
 
+/* The 1.3 names: green_set_default_stack_mode() sets what
+ * green_default_stack_mode() reports, per scope. */
+static void test_default_stack_mode_query(void **state)
+{
+    (void)state;
+    int process = green_default_stack_mode(GREEN_SCOPE_PROCESS);
+    assert_true(process == GREEN_STACK_GUARDED || process == GREEN_STACK_COPY ||
+                process == GREEN_STACK_AUTO);
+    assert_int_equal(mode_of_default(), process);
+    assert_int_equal(green_default_stack_mode(GREEN_SCOPE_THREAD),
+                     GREEN_STACK_MODE_DEFAULT);
+    assert_ok(green_set_default_stack_mode(GREEN_STACK_COPY,
+                                           GREEN_SCOPE_THREAD));
+    assert_int_equal(green_default_stack_mode(GREEN_SCOPE_THREAD),
+                     GREEN_STACK_COPY);
+    assert_int_equal(green_default_stack_mode(GREEN_SCOPE_PROCESS), process);
+    assert_int_equal(mode_of_default(), GREEN_STACK_COPY);
+    /* errors change nothing */
+    assert_int_equal(green_set_default_stack_mode(GREEN_STACK_AUTO + 1,
+                                                  GREEN_SCOPE_THREAD),
+                     GREEN_EINVAL);
+    assert_int_equal(green_set_default_stack_mode(GREEN_STACK_MODE_DEFAULT,
+                                                  GREEN_SCOPE_PROCESS),
+                     GREEN_EINVAL);
+    assert_int_equal(green_default_stack_mode(0), GREEN_EINVAL);
+    assert_int_equal(green_default_stack_mode(3), GREEN_EINVAL);
+    assert_int_equal(green_default_stack_mode(GREEN_SCOPE_THREAD),
+                     GREEN_STACK_COPY);
+    assert_int_equal(green_default_stack_mode(GREEN_SCOPE_PROCESS), process);
+    assert_ok(green_set_default_stack_mode(GREEN_STACK_MODE_DEFAULT,
+                                           GREEN_SCOPE_THREAD));
+    assert_int_equal(green_default_stack_mode(GREEN_SCOPE_THREAD),
+                     GREEN_STACK_MODE_DEFAULT);
+    assert_int_equal(mode_of_default(), process);
+}
+
 struct other_thread_modes {
     int own;        /* mode the thread sets for itself, 0 for none */
     int seen;       /* mode of a DEFAULT greenlet there */
@@ -814,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_env_default),
         cmocka_unit_test(test_set_stack_mode_errors),
         cmocka_unit_test(test_thread_default),
+        cmocka_unit_test(test_default_stack_mode_query),
         cmocka_unit_test(test_process_default),
         cmocka_unit_test(test_copy_locals_preserved),
         cmocka_unit_test(test_copy_deep_stacks),

@@ -654,14 +654,32 @@ static void step_release(int t)
     int g = pick_slot(held);
     if (g == NONE)
         return;
+    /* A deferred release is one made by another thread, also here. */
+    int deferred = fuzz_below(&R, 4) == 0;
     if (verbose)
-        fprintf(stderr, "  release slot %d (urefs %d, refs %d)\n", g,
-                M.s[g].urefs, refs(g));
+        fprintf(stderr, "  release%s slot %d (urefs %d, refs %d)\n",
+                deferred ? "_deferred" : "", g, M.s[g].urefs, refs(g));
     green_t *h = M.s[g].h;
-    m_release(g, t);
+    m_release(g, deferred ? NONE : t);
     if (model_avoid())
         return;
-    CHECK(green_release(h) == GREEN_OK, "release failed");
+    CHECK((deferred ? green_release_deferred(h) : green_release(h)) ==
+              GREEN_OK,
+          "release failed");
+    verify();
+}
+
+/* green_collect(): the thread's queued releases, at once; how many. */
+static void step_collect(int t)
+{
+    int want = M.npending[t];
+    if (verbose)
+        fprintf(stderr, "  collect (%d queued)\n", want);
+    m_process_pending(t);
+    if (model_avoid())
+        return;
+    int rc = green_collect();
+    CHECK(rc == want, "collect = %d, model says %d", rc, want);
     verify();
 }
 
@@ -822,8 +840,10 @@ static int interp(int self, void **out)
                     fprintf(stderr, "  turn %d -> %d\n", t, to);
                 set_turn(to);
             }
-        } else {
+        } else if (r < 98) {
             step_bad(t);
+        } else {
+            step_collect(t);
         }
     }
 }

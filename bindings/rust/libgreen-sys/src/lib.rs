@@ -30,7 +30,7 @@ use core::ffi::{c_char, c_int, c_long, c_void};
 /// Major version of the header these declarations follow.
 pub const GREEN_VERSION_MAJOR: c_int = 1;
 /// Minor version of the header these declarations follow.
-pub const GREEN_VERSION_MINOR: c_int = 2;
+pub const GREEN_VERSION_MINOR: c_int = 3;
 /// Patch version of the header these declarations follow.
 pub const GREEN_VERSION_PATCH: c_int = 0;
 /// The header version as one number: major * 10000 + minor * 100 + patch.
@@ -89,6 +89,14 @@ pub const GREEN_COPY_STACK_SIZE: usize = 1024 * 1024;
 pub const GREEN_SCOPE_THREAD: c_int = 1;
 /// Scope of `green_set_stack_mode`: threads that set no mode of their own.
 pub const GREEN_SCOPE_PROCESS: c_int = 2;
+
+/// Since 1.3: what a thread's end kills (`green_set_kill_at_thread_end`):
+/// nothing (the default: its greenlets are freed unrun).
+pub const GREEN_KILL_NONE: c_int = 0;
+/// The greenlets whose last reference other threads released.
+pub const GREEN_KILL_RELEASED: c_int = 1;
+/// Every suspended greenlet (`green_kill_suspended`).
+pub const GREEN_KILL_SUSPENDED: c_int = 2;
 
 /// State: created, never started.
 pub const GREEN_STATE_NEW: c_int = 1;
@@ -172,7 +180,7 @@ impl Default for green_attr {
 extern "C" {
     /// The version of the loaded library, as [`GREEN_VERSION`].
     pub fn green_version() -> c_int;
-    /// The version of the loaded library as a C string ("1.2.0").
+    /// The version of the loaded library as a C string ("1.3.0").
     pub fn green_version_string() -> *const c_char;
     /// The name of a return code ("GREEN_EDEAD"), or "GREEN_E?".
     pub fn green_error_name(code: c_int) -> *const c_char;
@@ -190,6 +198,10 @@ extern "C" {
     /// Sets the default stack mode of the calling thread
     /// (`GREEN_SCOPE_THREAD`) or of the process (`GREEN_SCOPE_PROCESS`).
     pub fn green_set_stack_mode(mode: c_int, scope: c_int) -> c_int;
+    /// Since 1.3: `green_set_stack_mode` under the name to prefer.
+    pub fn green_set_default_stack_mode(mode: c_int, scope: c_int) -> c_int;
+    /// Since 1.3: the default stack mode of a scope.
+    pub fn green_default_stack_mode(scope: c_int) -> c_int;
     /// The stack mode of `g` (requested before it starts, actual after).
     pub fn green_stack_mode(g: *const green_t) -> c_int;
     /// Since 1.1: the bytes of `g`'s stack held on the heap (a suspended
@@ -200,6 +212,19 @@ extern "C" {
     pub fn green_retain(g: *mut green_t) -> c_int;
     /// Releases one reference to `g`. Any thread.
     pub fn green_release(g: *mut green_t) -> c_int;
+    /// Since 1.3: `green_release` that runs nothing on the calling thread
+    /// (a last release is handed to the owner thread, even from itself).
+    pub fn green_release_deferred(g: *mut green_t) -> c_int;
+    /// Since 1.3: handles the releases other threads handed to the calling
+    /// thread (kills, frees); how many, or a negative code.
+    pub fn green_collect() -> c_int;
+    /// Since 1.3: kills the calling thread's suspended greenlets (not the
+    /// caller's ancestors); how many fewer are suspended, or a negative code.
+    pub fn green_kill_suspended() -> c_int;
+    /// Since 1.3: what the calling thread's end kills (`GREEN_KILL_*`).
+    pub fn green_set_kill_at_thread_end(which: c_int) -> c_int;
+    /// Since 1.3: fills the first `size` bytes of `*attr` with the defaults.
+    pub fn green_attr_init_size(attr: *mut green_attr, size: usize) -> c_int;
     /// The current greenlet of the calling thread (borrowed).
     pub fn green_current() -> *mut green_t;
     /// The main greenlet of the calling thread (borrowed).

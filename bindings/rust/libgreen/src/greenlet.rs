@@ -998,43 +998,25 @@ impl Hasher for AddrHasher {
 struct Bodies(HashSet<usize, BuildHasherDefault<AddrHasher>>);
 
 impl Drop for Bodies {
-    /// The thread ends: kill the bodies still suspended, so that their
-    /// stacks unwind before libgreen frees them (it runs after thread-local
-    /// destructors, and would free them without dropping anything).
+    /// The thread ends: kill the greenlets still suspended, so that their
+    /// stacks unwind while this thread's locals still exist (libgreen's own
+    /// thread end runs after thread-local destructors, and would free them
+    /// without dropping anything).
     fn drop(&mut self) {
-        let list: Vec<usize> = self.0.drain().collect();
-        abort_on_panic(|| {
-            // SAFETY: every address is a started greenlet of this thread that
-            // has not finished, so still allocated; we hold references while
-            // killing, since one kill may free others.
-            unsafe { kill_suspended(&list) }
-        });
-    }
-}
-
-unsafe fn kill_suspended(list: &[usize]) {
-    let main = sys::green_main();
-    if main.is_null() || sys::green_current() != main {
-        // The thread ends inside a greenlet: libgreen leaves everything.
-        return;
-    }
-    for &g in list {
-        sys::green_retain(g as *mut sys::green_t);
-    }
-    for &g in list {
-        let g = g as *mut sys::green_t;
-        if sys::green_state(g) == sys::GREEN_STATE_SUSPENDED {
-            // Back to us whatever it does; its result is discarded.
-            sys::green_set_parent(g, main);
-            let mut result = ptr::null_mut();
-            let rc = sys::green_throw_exit(g, ptr::null_mut(), &mut result);
-            if rc >= 0 {
-                packet::discard(result);
-            }
+        if self.0.is_empty() {
+            return;
         }
-    }
-    for &g in list {
-        sys::green_release(g as *mut sys::green_t);
+        // SAFETY: plain calls on the calling thread.
+        unsafe {
+            let main = sys::green_main();
+            if main.is_null() || sys::green_current() != main {
+                // The thread ends inside a greenlet: libgreen leaves everything.
+                return;
+            }
+            // Each comes back here; what a kill returns is discarded (a
+            // body killed without a payload leaves no value: `receive`).
+            abort_on_panic(|| sys::green_kill_suspended());
+        }
     }
 }
 
