@@ -89,6 +89,9 @@ for f in ("py.typed", "__init__.pyi", "_greenlet_dropin/_greenlet.pyi"):
 meta = md.metadata("libgreen")
 assert "MIT" in (meta.get("License-Expression") or meta.get("License") or "") \
     or any("MIT" in c for c in meta.get_all("Classifier") or []), "no licence"
+assert md.version("libgreen") == libgreen.__version__, \
+    ("the package's version is not the library's",
+     md.version("libgreen"), libgreen.__version__)
 print("wheel in use: ok, libgreen", libgreen.__version__)
 PY
   )
