@@ -38,14 +38,18 @@ static bool PyGreenlet_dead_get(PyGreenlet *self)
  * that runs, never started or ended, and from another thread. */
 static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 {
-    if (!self->pimpl->g || tls_ts != self->pimpl->ts || !self->pimpl->ts->alive)
+    if (!self->pimpl->g || tls_ts != self->pimpl->ts ||
+        !self->pimpl->ts->alive)
         return 0;
     long n = green_stack_saved(self->pimpl->g);
     if (n > 0)
         return n;
-    int suspended = self->pimpl->main ? self->pimpl->ts->current != self
-                               : green_state(self->pimpl->g) == GREEN_STATE_SUSPENDED;
-    if (!suspended || !self->pimpl->stack_base || self->pimpl->stack_sp >= self->pimpl->stack_base)
+    int suspended =
+        self->pimpl->main
+            ? self->pimpl->ts->current != self
+            : green_state(self->pimpl->g) == GREEN_STATE_SUSPENDED;
+    if (!suspended || !self->pimpl->stack_base ||
+        self->pimpl->stack_sp >= self->pimpl->stack_base)
         return 0;
     return (long)(self->pimpl->stack_base - self->pimpl->stack_sp);
 }

@@ -634,7 +634,8 @@ static PyObject *run_body(void *arg)
 static void finish_route(PyGreenlet *self, PyObject **result)
 {
     PyGreenlet *dest = live_ancestor(self->pimpl->parent);
-    while (dest && !dest->pimpl->main && green_state(dest->pimpl->g) == GREEN_STATE_NEW &&
+    while (dest && !dest->pimpl->main &&
+           green_state(dest->pimpl->g) == GREEN_STATE_NEW &&
            !dest->pimpl->run_started) {
         PyObject *et = NULL, *ev = NULL, *etb = NULL;
         if (!*result)
@@ -788,13 +789,15 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         }
         break;
     }
-    if (green_state(self->pimpl->g) == GREEN_STATE_NEW && claim_new(ts, self) < 0) {
+    if (green_state(self->pimpl->g) == GREEN_STATE_NEW &&
+        claim_new(ts, self) < 0) {
         value_free(val);
         return NULL;
     }
     void *res = NULL;
-    int rc = PYG_UNLIKELY(self->pimpl->inject) ? injected_switch(self)
-                                        : green_switch(self->pimpl->g, val, &res);
+    int rc = PYG_UNLIKELY(self->pimpl->inject)
+                 ? injected_switch(self)
+                 : green_switch(self->pimpl->g, val, &res);
     if (PYG_UNLIKELY(rc < 0)) {
         value_free(val);
         return raise_switch_error(self, rc);
@@ -877,7 +880,8 @@ static int claim_new(pyg_thread *ts, PyGreenlet *self)
             PyErr_Format(PyExc_GreenletError,
                          "Cannot switch to a different thread\n\tCurrent:  "
                          "%R\n\tExpected: %R",
-                         (PyObject *)ts->current, (PyObject *)p->pimpl->ts->main);
+                         (PyObject *)ts->current,
+                         (PyObject *)p->pimpl->ts->main);
         return -1;
     }
     int rc = adopt(self, p);
@@ -1172,7 +1176,8 @@ static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     attr.stack_size = PYG_STACK_SIZE;
     attr.stack_mode = pyg_stack_mode;
     attr.userdata = self;
-    int rc = green_create(&self->pimpl->g, pyg_run, ts->current->pimpl->g, &attr);
+    int rc = green_create(&self->pimpl->g, pyg_run, ts->current->pimpl->g,
+                          &attr);
     if (rc < 0) {
         self->pimpl->g = NULL;
         Py_DECREF(self);
@@ -1285,7 +1290,8 @@ static PyObject *pyg_getcontext(PyObject *o, void *closure)
     PyObject *ctx;
     if (running_here(g)) {
         ctx = pyg_state_get_context_running();
-    } else if (g->pimpl->g && green_state(g->pimpl->g) == GREEN_STATE_RUNNING) {
+    } else if (g->pimpl->g &&
+               green_state(g->pimpl->g) == GREEN_STATE_RUNNING) {
         PyErr_SetString(PyExc_ValueError,
                         "cannot get context of a greenlet that is running "
                         "in a different thread");
@@ -1318,7 +1324,8 @@ static int pyg_setcontext(PyObject *o, PyObject *value, void *closure)
     Py_XINCREF(value);
     if (running_here(g)) {
         pyg_state_set_context_running(value);
-    } else if (g->pimpl->g && green_state(g->pimpl->g) == GREEN_STATE_RUNNING) {
+    } else if (g->pimpl->g &&
+               green_state(g->pimpl->g) == GREEN_STATE_RUNNING) {
         Py_XDECREF(value);
         PyErr_SetString(PyExc_ValueError,
                         "cannot set context of a greenlet that is running in "
@@ -1499,7 +1506,8 @@ static PyObject *pyg_repr(PyObject *o)
         where = " suspended"; /* current in another thread */
     return PyUnicode_FromFormat(
         "<%s object at %p (otid=%p)%s%s%s%s>", tp_name, o,
-        started ? (void *)g->pimpl->ts : NULL, where, is_active(g) ? " active" : "",
+        started ? (void *)g->pimpl->ts : NULL, where,
+        is_active(g) ? " active" : "",
         started ? " started" : " pending", g->pimpl->main ? " main" : "");
 }
 
