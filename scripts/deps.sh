@@ -8,7 +8,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 # Each cross compiler only recommends its C library: both are named.
-native=(cmake ninja-build gcc make pkg-config libcmocka-dev libffi-dev swig
+native=(cmake ninja-build gcc g++ make pkg-config libcmocka-dev libffi-dev swig
         abigail-tools valgrind gdb gdb-multiarch strace xz-utils qemu-user python3
         debhelper dpkg-dev lintian
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross
