@@ -9,7 +9,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${GREEN_BUILD_DIR:?set GREEN_BUILD_DIR to a CMake build directory}"
-BINDING=$(cd "$GREEN_BUILD_DIR" && pwd)/python
+GREEN_BUILD_DIR=$(cd "$GREEN_BUILD_DIR" && pwd)
+BINDING=$GREEN_BUILD_DIR/python
 PY=${PYTHON:-python3}
 VENV="$GREEN_BUILD_DIR/python-typecheck"
 if [[ ! -x "$VENV/bin/python" ]]; then
