@@ -9,7 +9,7 @@ sudo=""
 
 # Each cross compiler only recommends its C library: both are named (for
 # Windows: MinGW-w64's, and wine64 to run the tests).
-native=(cmake ninja-build gcc make pkg-config libcmocka-dev libffi-dev swig
+native=(cmake ninja-build gcc g++ make pkg-config libcmocka-dev libffi-dev swig
         abigail-tools valgrind gdb gdb-multiarch strace xz-utils qemu-user python3
         debhelper dpkg-dev lintian
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross

@@ -173,6 +173,10 @@ for b in python rust go; do
     step "$b binding" env GREEN_BUILD_DIR="$build" "bindings/$b/test.sh"
   fi
 done
+# gevent's compiled wheel, unmodified, on the drop-in: its own test modules,
+# against the same on PyPI's greenlet (each CPython).
+step "gevent's tests on the Python drop-in" \
+  env GREEN_BUILD_DIR="$build" bindings/python/test.sh gevent
 
 check_step "Python type stubs (stubtest, mypy --strict)" \
   env GREEN_BUILD_DIR="$build" bindings/python/typecheck.sh

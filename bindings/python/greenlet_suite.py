@@ -5,17 +5,20 @@ PyPI's greenlet) on libgreen's drop-in and on PyPI's greenlet, on this
 interpreter, and compares what passed.
 
     python3 greenlet_suite.py --binding BUILD/python --greenlet-dir REF \
-        --deps DEPS [--impl both|dropin|pypi]
+        --deps DEPS --sdist SDIST [--impl both|dropin|pypi]
 
 REF is a directory into which greenlet (from PyPI) was installed with
 ``pip install --target``; DEPS holds the suite's own dependencies (psutil,
-objgraph). The tests that load greenlet's C API test extensions
-(``_test_extension``, ``_test_extension_cpp``) are left out on both sides:
-the drop-in has no C API.
+objgraph); SDIST is greenlet's source distribution (the .tar.gz of the same
+version, from ``pip download --no-binary``).
 
 For the drop-in run, a staging directory holds a ``greenlet`` package made of
-the drop-in's modules plus ``greenlet/tests`` (a symbolic link to PyPI's
-tests), so that the suite imports the drop-in as ``greenlet``.
+the drop-in's modules and its greenlet.h, plus ``greenlet/tests``: PyPI's
+tests, except greenlet's C API test extensions (``_test_extension``,
+``_test_extension_cpp``), which are compiled here from SDIST's sources
+against the drop-in's greenlet.h, so that the suite imports the drop-in as
+``greenlet`` and its C API tests exercise the drop-in's ``_C_API`` capsule.
+On PyPI's greenlet, the suite runs with the extensions its wheel ships.
 
 Exit status: 0 when every test that passed on PyPI's greenlet also passed on
 the drop-in (and the drop-in run ran tests), 1 otherwise.
@@ -31,8 +34,13 @@ import tempfile
 import time
 import unittest
 
-# Modules that exist only to test greenlet's C API.
+# Modules that exist only to test greenlet's C API (their tests are counted
+# apart as well).
 C_API_MODULES = {"test_cpp", "test_extension_interface"}
+# greenlet's C API test extensions: (module, source in the sdist's
+# src/greenlet/tests, language).
+EXTENSIONS = [("_test_extension", "_test_extension.c", "c"),
+              ("_test_extension_cpp", "_test_extension_cpp.cpp", "c++")]
 
 
 def uses_c_api(test):
@@ -69,22 +77,27 @@ def inner(out):
     tests_dir = os.path.dirname(greenlet.tests.__file__)
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    excluded = []
+    c_api = []
     for name in sorted(os.listdir(tests_dir)):
         if not (name.startswith("test_") and name.endswith(".py")):
             continue
         mod = name[:-3]
-        if mod in C_API_MODULES:
-            excluded.append("greenlet.tests." + mod + " (module)")
-            continue
         for t in flatten(loader.loadTestsFromName("greenlet.tests." + mod)):
-            if isinstance(t, unittest.loader._FailedTest) or not uses_c_api(t):
-                suite.addTest(t)
-            else:
-                excluded.append(t.id())
-    print("greenlet from %s; %d tests, %d excluded (C API)"
+            suite.addTest(t)
+            if mod in C_API_MODULES or (
+                    not isinstance(t, unittest.loader._FailedTest)
+                    and uses_c_api(t)):
+                c_api.append(t.id())
+    exts = []
+    for mod, _, _ in EXTENSIONS:
+        try:
+            m = __import__("greenlet.tests." + mod, fromlist=["_"])
+            exts.append(m.__file__)
+        except ImportError as e:
+            exts.append("%s not importable (%s)" % (mod, e))
+    print("greenlet from %s; %d tests, %d of them of the C API, with %s"
           % (os.path.dirname(greenlet.__file__), suite.countTestCases(),
-             len(excluded)), flush=True)
+             len(c_api), ", ".join(exts)), flush=True)
     runner = unittest.TextTestRunner(resultclass=Recorder, verbosity=1,
                                      stream=sys.stdout)
     t0 = time.time()
@@ -101,11 +114,51 @@ def inner(out):
         "failed": sorted(t.id() for t, _ in r.failures if t.id() not in no_leak),
         "errors": sorted(t.id() for t, _ in r.errors if t.id() not in no_leak),
         "skipped": sorted(t.id() for t, _ in r.skipped),
-        "excluded": excluded,
+        "c_api": sorted(c_api),
         "seconds": round(time.time() - t0, 1),
     }
     with open(out, "w") as f:
         json.dump(report, f)
+
+
+def build_extensions(sdist, pkg):
+    """Compiles greenlet's C API test extensions from the sdist's sources
+    into pkg/tests, against pkg/greenlet.h (the sources include
+    "../greenlet.h"). Raises SystemExit if one does not build."""
+    import sysconfig
+    import tarfile
+    src = os.path.join(os.path.dirname(pkg), "sdist")
+    with tarfile.open(sdist) as tf:
+        wanted = [m for m in tf.getmembers()
+                  if "/src/greenlet/" in m.name and m.isfile()
+                  and (m.name.endswith(".hpp") or
+                       any(m.name.endswith("/tests/" + f)
+                           for _, f, _ in EXTENSIONS))]
+        for m in wanted:
+            m.name = m.name.split("/src/greenlet/", 1)[1]
+        if hasattr(tarfile, "data_filter"):
+            tf.extractall(src, members=wanted, filter="data")
+        else:
+            tf.extractall(src, members=wanted)
+    # greenlet's own compiler-compatibility header, which the C++ source
+    # includes, beside the drop-in's greenlet.h.
+    for f in os.listdir(src):
+        if f.endswith(".hpp"):
+            shutil.copy(os.path.join(src, f), pkg)
+    inc = sysconfig.get_paths()["include"]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    for mod, f, lang in EXTENSIONS:
+        source = os.path.join(pkg, "tests", f)
+        shutil.copy(os.path.join(src, "tests", f), source)
+        cc = "c++" if lang == "c++" else "cc"
+        cmd = [cc, "-shared", "-fPIC", "-O2", "-I" + inc, source,
+               "-o", os.path.join(pkg, "tests", mod + suffix)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("building %s against the drop-in's greenlet.h "
+                             "failed:\n%s%s" % (mod, r.stdout, r.stderr))
+    print("built %s against %s" % (", ".join(m for m, _, _ in EXTENSIONS),
+                                   os.path.join(pkg, "greenlet.h")))
 
 
 def start_impl(label, pythonpath, out):
@@ -149,6 +202,8 @@ def main():
     ap.add_argument("--binding", help="<build>/python of libgreen")
     ap.add_argument("--greenlet-dir", help="PyPI greenlet (pip --target)")
     ap.add_argument("--deps", help="psutil and objgraph (pip --target)")
+    ap.add_argument("--sdist", help="greenlet's sdist (.tar.gz), for its C "
+                    "API test extensions")
     ap.add_argument("--impl", choices=["both", "dropin", "pypi"],
                     default="both")
     args = ap.parse_args()
@@ -163,10 +218,21 @@ def main():
         stage = os.path.join(work, "stage")
         pkg = os.path.join(stage, "greenlet")
         os.makedirs(pkg)
-        for f in ("__init__.py", "_greenlet.py"):
+        for f in ("__init__.py", "_greenlet.py", "greenlet.h"):
             shutil.copy(os.path.join(binding, "greenlet", f), pkg)
-        os.symlink(os.path.join(ref, "greenlet", "tests"),
-                   os.path.join(pkg, "tests"))
+        # PyPI's tests, with the C API test extensions built here.
+        ref_tests = os.path.join(ref, "greenlet", "tests")
+        os.makedirs(os.path.join(pkg, "tests"))
+        for f in os.listdir(ref_tests):
+            if f.startswith("_test_extension") and f.endswith(".so"):
+                continue
+            os.symlink(os.path.join(ref_tests, f),
+                       os.path.join(pkg, "tests", f))
+        if args.impl in ("both", "dropin"):
+            if not args.sdist:
+                raise SystemExit("--sdist (greenlet's source distribution) "
+                                 "is needed for the drop-in run")
+            build_extensions(os.path.abspath(args.sdist), pkg)
         # The two runs go side by side: most of the suite's time is spent
         # waiting (sleeps, subprocesses, memory measurements).
         started = {}
@@ -188,11 +254,13 @@ def main():
             continue
         print("greenlet suite, Python %s, %s: %d run, %d passed (+%d without "
               "greenlet's expected leak), %d failed, "
-              "%d errors, %d skipped (%d C API tests excluded) in %.0f s"
+              "%d errors, %d skipped in %.0f s"
               % (ver, k, r["run"], len(r["passed"]), len(r.get("no_leak", ())),
                  len(r["failed"]),
-                 len(r["errors"]), len(r["skipped"]), len(r["excluded"]),
-                 r["seconds"]))
+                 len(r["errors"]), len(r["skipped"]), r["seconds"]))
+        capi = set(r["c_api"])
+        print("greenlet C API tests, Python %s, %s: %d of %d passed"
+              % (ver, k, len(capi & set(r["passed"])), len(capi)))
         # The plain count the test command reads.
         print("greenlet-suite-%s-%s: %d passed, %d failed, %d skipped"
               % (ver, k, len(r["passed"]) + len(r.get("no_leak", ())),

@@ -21,16 +21,16 @@
 /* %extend helpers of the greenlet type (read-only attributes). */
 static bool PyGreenlet_dead_get(PyGreenlet *self)
 {
-    if (!self->g)
+    if (!self->pimpl->g)
         return true;
-    int state = green_state(self->g);
+    int state = green_state(self->pimpl->g);
     /* A new greenlet is not dead, even if its thread ended: another
      * thread may adopt it. */
     if (state == GREEN_STATE_NEW)
         return false;
-    if (!self->ts->alive)
+    if (!self->pimpl->ts->alive)
         return true;
-    return !self->main && state == GREEN_STATE_DEAD;
+    return !self->pimpl->main && state == GREEN_STATE_DEAD;
 }
 
 /* The C stack bytes a suspended greenlet holds: the slice saved on the
@@ -38,22 +38,26 @@ static bool PyGreenlet_dead_get(PyGreenlet *self)
  * that runs, never started or ended, and from another thread. */
 static long PyGreenlet__stack_saved_get(PyGreenlet *self)
 {
-    if (!self->g || tls_ts != self->ts || !self->ts->alive)
+    if (!self->pimpl->g || tls_ts != self->pimpl->ts ||
+        !self->pimpl->ts->alive)
         return 0;
-    long n = green_stack_saved(self->g);
+    long n = green_stack_saved(self->pimpl->g);
     if (n > 0)
         return n;
-    int suspended = self->main ? self->ts->current != self
-                               : green_state(self->g) == GREEN_STATE_SUSPENDED;
-    if (!suspended || !self->stack_base || self->stack_sp >= self->stack_base)
+    int suspended =
+        self->pimpl->main
+            ? self->pimpl->ts->current != self
+            : green_state(self->pimpl->g) == GREEN_STATE_SUSPENDED;
+    if (!suspended || !self->pimpl->stack_base ||
+        self->pimpl->stack_sp >= self->pimpl->stack_base)
         return 0;
-    return (long)(self->stack_base - self->stack_sp);
+    return (long)(self->pimpl->stack_base - self->pimpl->stack_sp);
 }
 
 /* 'guarded' or 'copy' once started, the requested mode before. */
 static const char *PyGreenlet__stack_mode_get(PyGreenlet *self)
 {
-    int m = self->g ? green_stack_mode(self->g) : GREEN_EINVAL;
+    int m = self->pimpl->g ? green_stack_mode(self->pimpl->g) : GREEN_EINVAL;
     switch (m) {
     case GREEN_STACK_GUARDED:
         return "guarded";
@@ -115,7 +119,7 @@ static const char *PyGreenlet__stack_mode_get(PyGreenlet *self)
 %feature("python:nb_nonzero") PyGreenlet "pyg_bool";
 %feature("python:tp_weaklistoffset") PyGreenlet
     "offsetof(PyGreenlet, weakreflist)";
-%feature("python:tp_dictoffset") PyGreenlet "offsetof(PyGreenlet, swig.dict)";
+%feature("python:tp_dictoffset") PyGreenlet "offsetof(PyGreenlet, dict)";
 %feature("python:tp_doc") PyGreenlet
     "greenlet(run=None, parent=None) -> greenlet\n\n"
     "Creates a new greenlet object (without running it).\n\n"

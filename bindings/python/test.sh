@@ -3,6 +3,11 @@
 # Tests of the Python binding, on every supported CPython (3.11, 3.12, 3.13).
 #
 #   GREEN_BUILD_DIR=<CMake build dir of this repository> bindings/python/test.sh
+#   GREEN_BUILD_DIR=... bindings/python/test.sh gevent
+#
+# The second form runs gevent's own test modules only (gevent_suite.py: its
+# compiled wheel from PyPI, on the drop-in and on PyPI's greenlet, compared
+# test by test), on each interpreter.
 #
 # The build dir must hold the binding built by the top-level CMake
 # (<build>/python) for one of the interpreters; the binding for each other
@@ -14,17 +19,25 @@
 # python3 on PATH and pyenv's 3.11, 3.12 and 3.13. Each must be found: a
 # missing one fails the run. The versions run side by side (their output is
 # printed version by version at the end); for each, into <its build>/:
-# pytest, and eventlet + dnspython WITHOUT the greenlet package
-# (python-deps, so that eventlet imports libgreen's drop-in); greenlet
+# pytest, and eventlet + dnspython, gevent (its manylinux wheel, whose
+# compiled modules were built against PyPI greenlet's header) + zope.event
+# + zope.interface, WITHOUT the greenlet package (python-deps, so that
+# eventlet and gevent import libgreen's drop-in); greenlet
 # 3.5.6 from PyPI only into its own directory (python-ref-greenlet, for the
-# reference runs and the benchmark); psutil and objgraph for greenlet's
-# suite (python-suite-deps). Then:
+# reference runs and the benchmark), and its sdist (python-greenlet-sdist:
+# the sources of its C API test extensions); psutil and objgraph for
+# greenlet's suite (python-suite-deps). Then:
 #   the binding's tests on the drop-in (guarded stacks, then copy stacks),
 #   the same tests on PyPI's greenlet (checks what they expect),
 #   greenlet's own suite on the drop-in and on PyPI's greenlet, compared
 #     (greenlet_suite.py: every test that passes on PyPI's passes here),
 #   the demo, pip install ./bindings/python (a wheel), a benchmark smoke run.
 set -euo pipefail
+MODE=${1:-all}
+case "$MODE" in
+    all | gevent) ;;
+    *) echo "usage: $0 [gevent]" >&2; exit 2 ;;
+esac
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -80,8 +93,9 @@ local PIP=("$PY" -m pip install -q --disable-pip-version-check)
 echo "== CPython $V ($PY), binding in $BINDING"
 "$PY" -c "import pytest" 2>/dev/null || "${PIP[@]}" pytest
 local DEPS="$B/python-deps"
-if [[ ! -d "$DEPS/eventlet" || ! -d "$DEPS/dns" ]]; then
-    "${PIP[@]}" --no-deps --target "$DEPS" eventlet dnspython
+if [[ ! -d "$DEPS/eventlet" || ! -d "$DEPS/dns" || ! -d "$DEPS/gevent" ]]; then
+    "${PIP[@]}" --no-deps --target "$DEPS" eventlet dnspython \
+        "gevent==26.9.0" zope.event zope.interface
 fi
 if ls "$DEPS" | grep -q '^greenlet'; then
     echo "$DEPS holds a greenlet package: it would hide the drop-in" >&2
@@ -91,12 +105,28 @@ local REF="$B/python-ref-greenlet"
 if [[ ! -d "$REF/greenlet" ]]; then
     "${PIP[@]}" --target "$REF" "greenlet==3.5.6"
 fi
+local SDIST="$B/python-greenlet-sdist"
+if ! compgen -G "$SDIST/greenlet-3.5.6.tar.gz" >/dev/null; then
+    "$PY" -m pip download -q --disable-pip-version-check --no-deps \
+        --no-binary :all: -d "$SDIST" "greenlet==3.5.6"
+fi
 local SUITE_DEPS="$B/python-suite-deps"
 if [[ ! -d "$SUITE_DEPS/psutil" || ! -f "$SUITE_DEPS/objgraph.py" ]]; then
     "${PIP[@]}" --no-deps --target "$SUITE_DEPS" psutil objgraph
 fi
 cd "$HERE"
 local status=0
+
+if [[ "$MODE" == gevent ]]; then
+    echo "== gevent's test modules on the drop-in and on PyPI's greenlet"
+    "$PY" gevent_suite.py --binding "$BINDING" --gevent-dir "$DEPS" \
+        --greenlet-dir "$REF" --jobs 3 || status=1
+    echo "== gevent benchmark smoke run (figures: run bench_gevent.py without --quick)"
+    "$PY" bench_gevent.py --quick --runs 1 --build-dir "$B" \
+        --greenlet-dir "$REF" --gevent-dir "$DEPS" || status=1
+    echo "== CPython $V: $([[ $status -eq 0 ]] && echo passed || echo FAILED)"
+    return $status
+fi
 
 echo "== tests on libgreen's greenlet ($BINDING)"
 PYTHONPATH="$BINDING:$DEPS" "$PY" -m pytest -p no:cacheprovider -q tests \
@@ -151,7 +181,7 @@ rm -rf "$WHEEL_TMP"
 
 echo "== greenlet's own suite (PyPI's greenlet 3.5.6 tests) on the drop-in and on PyPI's greenlet"
 "$PY" greenlet_suite.py --binding "$BINDING" --greenlet-dir "$REF" \
-    --deps "$SUITE_DEPS" || status=1
+    --deps "$SUITE_DEPS" --sdist "$SDIST/greenlet-3.5.6.tar.gz" || status=1
 
 echo "== benchmark smoke run (figures: run bench.py without --quick)"
 "$PY" bench.py --quick --runs 1 --build-dir "$B" \

@@ -2,15 +2,16 @@
 /*
  * greenlet_type.c - the greenlet type on top of libgreen.
  *
- * Included by libgreen.i into the SWIG-generated wrapper, after SWIG's
- * runtime, so that the type's object starts with SWIG's builtin object
- * header (SWIG's %extend wrappers find the object through it). SWIG builds
- * the type object from libgreen.i; the slots and the hot methods (switch,
- * throw, getcurrent) are the functions below.
+ * Included by libgreen.i into the SWIG-generated wrapper. SWIG builds the
+ * type object from libgreen.i; the slots and the hot methods (switch,
+ * throw, getcurrent) are the functions below. The object has greenlet's
+ * layout (greenlet.h), not SWIG's object header: libgreen.i's typemap
+ * hands the object itself to the %extend helpers.
  *
  * Model:
  *  - A PyGreenlet owns one reference to its green_t; the green_t's userdata
- *    is the PyGreenlet (borrowed).
+ *    is the PyGreenlet (borrowed). Its state is behind pimpl (struct
+ *    pyg_impl), so that the object keeps greenlet's 40-byte layout.
  *  - A PyGreenlet holds a strong reference to its parent's PyGreenlet, in
  *    step with the core's parent reference, so that `parent` can always be
  *    answered.
@@ -46,8 +47,20 @@
 
 typedef struct pyg_thread pyg_thread;
 
+/* The object has greenlet's binary layout (greenlet.h): the object
+ * header, the weak-reference list, the instance dict and a pointer to the
+ * rest, 40 bytes on 64-bit. Extension types built against greenlet's
+ * header (gevent's Greenlet and Hub) put their own fields after it. */
 typedef struct PyGreenlet {
-    SwigPyObject swig; /* ptr = self; swig.dict is the instance __dict__ */
+    PyObject_HEAD
+    PyObject *weakreflist;
+    PyObject *dict;
+    struct pyg_impl *pimpl;
+} PyGreenlet;
+
+/* Everything else, allocated with the object (pyg_new, ts_init) and freed
+ * with it; NULL only in an object whose construction failed. */
+struct pyg_impl {
     green_t *g;
     pyg_thread *ts;            /* owner thread (counted reference) */
     struct PyGreenlet *parent; /* strong; NULL for a main greenlet */
@@ -58,7 +71,6 @@ typedef struct PyGreenlet {
      * frames if the greenlet is discarded unfinished). */
     PyObject *call_run;
     void *call_value; /* as it arrived (see VAL_PACKED) */
-    PyObject *weakreflist;
     struct PyGreenlet *kill_next; /* on the owner's list of kills */
     int main;
     int starting; /* run is being looked up by the greenlet starting */
@@ -67,7 +79,7 @@ typedef struct PyGreenlet {
      * stack bytes a suspended greenlet holds (_stack_saved). */
     char *stack_base, *stack_sp;
     pyg_pystate st;
-} PyGreenlet;
+};
 
 struct pyg_thread {
     long refs; /* the thread itself + one per greenlet (under the GIL) */
@@ -98,7 +110,6 @@ static __thread pyg_thread *tls_ts;
  * another. */
 static int pyg_stack_mode = GREEN_STACK_AUTO;
 static PyTypeObject *pyg_type;           /* greenlet.greenlet */
-static swig_type_info *pyg_swig_type;    /* its SWIG descriptor */
 static PyObject *PyExc_GreenletExit;
 static PyObject *PyExc_GreenletError;
 static long pyg_main_count;              /* live main greenlets */
@@ -261,12 +272,19 @@ static void ts_unref(pyg_thread *ts)
         PyMem_RawFree(ts);
 }
 
-static void pyg_init_header(PyGreenlet *g)
+/* Gives a freshly allocated object its implementation part. Returns 0, or
+ * -1 with MemoryError. */
+static int pyg_impl_new(PyGreenlet *g)
 {
-    g->swig.ptr = g;
-    g->swig.ty = pyg_swig_type;
-    g->swig.own = 0;
-    g->swig.next = NULL;
+    struct pyg_impl *im = PyObject_Malloc(sizeof *im);
+    if (!im) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(im, 0, offsetof(struct pyg_impl, st));
+    pyg_state_init(&im->st);
+    g->pimpl = im;
+    return 0;
 }
 
 static void ts_ended(PyObject *capsule);
@@ -293,27 +311,26 @@ static pyg_thread *ts_init(void)
         return NULL;
     }
     PyGreenlet *mg = (PyGreenlet *)pyg_type->tp_alloc(pyg_type, 0);
-    if (!mg) {
+    if (!mg || pyg_impl_new(mg) < 0) {
+        Py_XDECREF(mg);
         green_hook_remove(pyg_hook, ts);
         PyMem_RawFree(ts);
         return NULL;
     }
-    pyg_init_header(mg);
     green_retain(m);
-    mg->g = m;
-    mg->ts = ts;
+    mg->pimpl->g = m;
+    mg->pimpl->ts = ts;
     ts->refs++;
-    mg->main = 1;
+    mg->pimpl->main = 1;
     pthread_attr_t pa;
     if (pthread_getattr_np(pthread_self(), &pa) == 0) {
         void *addr;
         size_t size;
         if (pthread_attr_getstack(&pa, &addr, &size) == 0)
-            mg->stack_base = (char *)addr + size;
+            mg->pimpl->stack_base = (char *)addr + size;
         pthread_attr_destroy(&pa);
     }
-    pyg_state_init(&mg->st);
-    mg->st.fresh = 0;
+    mg->pimpl->st.fresh = 0;
     green_set_userdata(m, mg, NULL);
     pyg_main_count++;
     ts->main = mg; /* the reference from tp_alloc */
@@ -450,7 +467,7 @@ static PyObject *raise_core_error(int rc)
 
 static PyObject *raise_thread_error(PyGreenlet *target)
 {
-    if (!target->ts->alive)
+    if (!target->pimpl->ts->alive)
         PyErr_SetString(PyExc_GreenletError,
                         "cannot switch to a different thread (which happens "
                         "to have exited)");
@@ -494,8 +511,8 @@ static void pyg_hook(void *data, int event, int phase, green_t *origin,
     if (phase == GREEN_PHASE_BEFORE) {
         PyGreenlet *o = green_get_userdata(origin);
         if (o) {
-            pyg_state_save(&o->st);
-            o->stack_sp = (char *)__builtin_frame_address(0);
+            pyg_state_save(&o->pimpl->st);
+            o->pimpl->stack_sp = (char *)__builtin_frame_address(0);
         }
         return;
     }
@@ -504,7 +521,7 @@ static void pyg_hook(void *data, int event, int phase, green_t *origin,
     PyGreenlet *t = green_get_userdata(target);
     if (!t)
         return;
-    pyg_state_restore(&t->st);
+    pyg_state_restore(&t->pimpl->st);
     Py_INCREF(t);
     if (ts->current) {
         if (ts->nstash < PYG_STASH)
@@ -581,11 +598,11 @@ struct run_ctx {
 static __attribute__((noinline)) int run_begin(struct run_ctx *c)
 {
     PyGreenlet *self = green_get_userdata(c->g);
-    pyg_thread *ts = self->ts;
-    self->stack_base = (char *)c; /* on pyg_run()'s frame */
+    pyg_thread *ts = self->pimpl->ts;
+    self->pimpl->stack_base = (char *)c; /* on pyg_run()'s frame */
     after_switch(ts);
-    PyObject *run = self->run_started;
-    self->run_started = NULL;
+    PyObject *run = self->pimpl->run_started;
+    self->pimpl->run_started = NULL;
     if (PYG_UNLIKELY(ts->trace_type != NULL)) {
         value_free(c->in);
         PyErr_Restore(ts->trace_type, ts->trace_value, ts->trace_tb);
@@ -593,8 +610,8 @@ static __attribute__((noinline)) int run_begin(struct run_ctx *c)
         Py_XDECREF(run);
         return 0;
     }
-    if (!run && (self->starting = 1, run = lookup_run(self),
-                 self->starting = 0, !run)) {
+    if (!run && (self->pimpl->starting = 1, run = lookup_run(self),
+                 self->pimpl->starting = 0, !run)) {
         /* Started by a finished child: its run is looked up here, and
          * an error goes to its parent. */
         value_free(c->in);
@@ -602,9 +619,9 @@ static __attribute__((noinline)) int run_begin(struct run_ctx *c)
     }
     /* As greenlet: the constructor's run is dropped before the call (its
      * __del__ may run, and switch, here). */
-    Py_CLEAR(self->run);
-    self->call_run = run;
-    self->call_value = c->in;
+    Py_CLEAR(self->pimpl->run);
+    self->pimpl->call_run = run;
+    self->pimpl->call_value = c->in;
     c->in = NULL;
     return 1;
 }
@@ -615,10 +632,11 @@ static __attribute__((noinline)) void run_end(struct run_ctx *c,
                                               PyObject *result)
 {
     PyGreenlet *self = green_get_userdata(c->g);
-    value_free(self->call_value);
-    self->call_value = NULL;
-    Py_CLEAR(self->call_run);
-    Py_CLEAR(self->run);
+    struct pyg_impl *im = self->pimpl;
+    value_free(im->call_value);
+    im->call_value = NULL;
+    Py_CLEAR(im->call_run);
+    Py_CLEAR(im->run);
     finish_route(self, &result);
     if (result) {
         *c->out = result;
@@ -638,8 +656,8 @@ static void run_body(void *arg)
     struct run_ctx *c = arg;
     PyObject *result = NULL;
     if (run_begin(c)) {
-        PyGreenlet *self = green_get_userdata(c->g);
-        result = value_call_keep(self->call_run, self->call_value);
+        struct pyg_impl *im = ((PyGreenlet *)green_get_userdata(c->g))->pimpl;
+        result = value_call_keep(im->call_run, im->call_value);
     }
     run_end(c, result);
 }
@@ -650,9 +668,10 @@ static void run_body(void *arg)
  * error replaces the result and goes to the ancestor's own parent. */
 static void finish_route(PyGreenlet *self, PyObject **result)
 {
-    PyGreenlet *dest = live_ancestor(self->parent);
-    while (dest && !dest->main && green_state(dest->g) == GREEN_STATE_NEW &&
-           !dest->run_started) {
+    PyGreenlet *dest = live_ancestor(self->pimpl->parent);
+    while (dest && !dest->pimpl->main &&
+           green_state(dest->pimpl->g) == GREEN_STATE_NEW &&
+           !dest->pimpl->run_started) {
         PyObject *et = NULL, *ev = NULL, *etb = NULL;
         if (!*result)
             PyErr_Fetch(&et, &ev, &etb);
@@ -665,9 +684,9 @@ static void finish_route(PyGreenlet *self, PyObject **result)
         Py_XDECREF(ev);
         Py_XDECREF(etb);
         Py_CLEAR(*result);
-        dest = live_ancestor(dest->parent);
+        dest = live_ancestor(dest->pimpl->parent);
         if (dest)
-            green_set_parent(self->g, dest->g);
+            green_set_parent(self->pimpl->g, dest->pimpl->g);
     }
 }
 
@@ -684,27 +703,27 @@ static int pyg_run(green_t *g, void *in, void **out)
  * switching greenlet (so a missing run raises there). */
 static PyObject *lookup_run(PyGreenlet *g)
 {
-    if (g->run && Py_IS_TYPE(g, pyg_type)) {
-        Py_INCREF(g->run);
-        return g->run;
+    if (g->pimpl->run && Py_IS_TYPE(g, pyg_type)) {
+        Py_INCREF(g->pimpl->run);
+        return g->pimpl->run;
     }
     return PyObject_GetAttrString((PyObject *)g, "run");
 }
 
 static int prepare_start(PyGreenlet *g)
 {
-    if (g->run_started)
+    if (g->pimpl->run_started)
         return 0;
     PyObject *run = lookup_run(g);
     if (!run)
         return -1;
     /* Looking up run ran Python code, which may have started (or even
      * finished) the greenlet meanwhile: then this run is not needed. */
-    if (g->run_started || green_state(g->g) != GREEN_STATE_NEW) {
+    if (g->pimpl->run_started || green_state(g->pimpl->g) != GREEN_STATE_NEW) {
         Py_DECREF(run);
         return 0;
     }
-    g->run_started = run;
+    g->pimpl->run_started = run;
     return 0;
 }
 
@@ -721,7 +740,7 @@ enum { PYG_INJECT_SWITCH = 1, PYG_INJECT_FATAL = 2 };
 
 static int injected_switch(PyGreenlet *self)
 {
-    if (self->inject & PYG_INJECT_FATAL)
+    if (self->pimpl->inject & PYG_INJECT_FATAL)
         Py_FatalError("libgreen: the switch into a running greenlet failed "
                       "after the interpreter state was handed over "
                       "(injected)");
@@ -733,7 +752,7 @@ static PyObject *raise_switch_error(PyGreenlet *target, int rc)
     if (rc != PYG_EINJECTED)
         return raise_core_error(rc);
     PyErr_SetString(PyExc_SystemError,
-                    green_state(target->g) == GREEN_STATE_NEW
+                    green_state(target->pimpl->g) == GREEN_STATE_NEW
                         ? "Failed to switch stacks into a greenlet for the "
                           "first time."
                         : "Failed to switch stacks into a running greenlet.");
@@ -758,17 +777,17 @@ static PyObject *pyg_inject_switch_error(PyObject *m, PyObject *args)
     }
     PyGreenlet *pg = (PyGreenlet *)g;
     if (on)
-        pg->inject |= which;
+        pg->pimpl->inject |= which;
     else
-        pg->inject &= ~which;
+        pg->pimpl->inject &= ~which;
     Py_RETURN_NONE;
 }
 
 /* The first greenlet from g up its parents that is not dead. */
 static PyGreenlet *live_ancestor(PyGreenlet *g)
 {
-    while (g && green_state(g->g) == GREEN_STATE_DEAD)
-        g = g->parent;
+    while (g && green_state(g->pimpl->g) == GREEN_STATE_DEAD)
+        g = g->pimpl->parent;
     return g;
 }
 
@@ -779,13 +798,13 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         value_free(val);
         return NULL;
     }
-    if (PYG_UNLIKELY(self->ts != ts) &&
-        green_state(self->g) != GREEN_STATE_NEW) {
+    if (PYG_UNLIKELY(self->pimpl->ts != ts) &&
+        green_state(self->pimpl->g) != GREEN_STATE_NEW) {
         value_free(val);
         return raise_thread_error(self);
     }
     for (;;) {
-        int state = green_state(self->g);
+        int state = green_state(self->pimpl->g);
         if (PYG_LIKELY(state == GREEN_STATE_SUSPENDED))
             break;
         if (state == GREEN_STATE_DEAD) {
@@ -796,7 +815,7 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
             }
             continue;
         }
-        if (state == GREEN_STATE_NEW && !self->run_started) {
+        if (state == GREEN_STATE_NEW && !self->pimpl->run_started) {
             if (prepare_start(self) < 0) {
                 value_free(val);
                 return NULL;
@@ -805,13 +824,15 @@ static PyObject *do_switch(PyGreenlet *self, void *val)
         }
         break;
     }
-    if (green_state(self->g) == GREEN_STATE_NEW && claim_new(ts, self) < 0) {
+    if (green_state(self->pimpl->g) == GREEN_STATE_NEW &&
+        claim_new(ts, self) < 0) {
         value_free(val);
         return NULL;
     }
     void *res = NULL;
-    int rc = PYG_UNLIKELY(self->inject) ? injected_switch(self)
-                                        : green_switch(self->g, val, &res);
+    int rc = PYG_UNLIKELY(self->pimpl->inject)
+                 ? injected_switch(self)
+                 : green_switch(self->pimpl->g, val, &res);
     if (PYG_UNLIKELY(rc < 0)) {
         value_free(val);
         return raise_switch_error(self, rc);
@@ -828,19 +849,19 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
         Py_DECREF(exc);
         return NULL;
     }
-    if (self->ts != ts) {
+    if (self->pimpl->ts != ts) {
         Py_DECREF(exc);
         return raise_thread_error(self);
     }
     int is_exit = PyErr_GivenExceptionMatches(exc, PyExc_GreenletExit);
-    int state = green_state(self->g);
-    if (state == GREEN_STATE_NEW && !self->run_started) {
+    int state = green_state(self->pimpl->g);
+    if (state == GREEN_STATE_NEW && !self->pimpl->run_started) {
         /* As greenlet: starting it needs run, even to kill it. */
         if (prepare_start(self) < 0) {
             Py_DECREF(exc);
             return NULL;
         }
-        state = green_state(self->g); /* Python code ran */
+        state = green_state(self->pimpl->g); /* Python code ran */
     }
     if (is_exit && state == GREEN_STATE_DEAD) {
         /* A dead greenlet turns GreenletExit into an ordinary result for
@@ -849,10 +870,10 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
     }
     void *res = NULL;
     int rc;
-    if (is_exit && !self->main)
-        rc = green_throw_exit(self->g, exc, &res);
+    if (is_exit && !self->pimpl->main)
+        rc = green_throw_exit(self->pimpl->g, exc, &res);
     else
-        rc = green_throw(self->g, exc, &res);
+        rc = green_throw(self->pimpl->g, exc, &res);
     if (rc < 0) {
         Py_DECREF(exc);
         return raise_core_error(rc);
@@ -867,11 +888,11 @@ static PyObject *do_throw(PyGreenlet *self, PyObject *exc)
  * moving self to the calling thread if another one created it. */
 static int adopt(PyGreenlet *self, PyGreenlet *p)
 {
-    int rc = green_adopt(self->g, p->g);
-    if (rc == GREEN_OK && self->ts != p->ts) {
-        pyg_thread *old = self->ts;
-        self->ts = p->ts;
-        self->ts->refs++;
+    int rc = green_adopt(self->pimpl->g, p->pimpl->g);
+    if (rc == GREEN_OK && self->pimpl->ts != p->pimpl->ts) {
+        pyg_thread *old = self->pimpl->ts;
+        self->pimpl->ts = p->pimpl->ts;
+        self->pimpl->ts->refs++;
         ts_unref(old);
     }
     return rc;
@@ -882,11 +903,11 @@ static int adopt(PyGreenlet *self, PyGreenlet *p)
  * here) if another thread created it. */
 static int claim_new(pyg_thread *ts, PyGreenlet *self)
 {
-    PyGreenlet *p = self->parent;
-    if (!p || (p->ts == self->ts && self->ts == ts))
+    PyGreenlet *p = self->pimpl->parent;
+    if (!p || (p->pimpl->ts == self->pimpl->ts && self->pimpl->ts == ts))
         return 0;
-    if (p->ts != ts || !ts->alive) {
-        if (!p->ts->alive)
+    if (p->pimpl->ts != ts || !ts->alive) {
+        if (!p->pimpl->ts->alive)
             PyErr_SetString(PyExc_GreenletError,
                             "cannot switch to a different thread (which "
                             "happens to have exited)");
@@ -894,7 +915,8 @@ static int claim_new(pyg_thread *ts, PyGreenlet *self)
             PyErr_Format(PyExc_GreenletError,
                          "Cannot switch to a different thread\n\tCurrent:  "
                          "%R\n\tExpected: %R",
-                         (PyObject *)ts->current, (PyObject *)p->ts->main);
+                         (PyObject *)ts->current,
+                         (PyObject *)p->pimpl->ts->main);
         return -1;
     }
     int rc = adopt(self, p);
@@ -918,12 +940,12 @@ static int set_parent(PyGreenlet *self, PyObject *value)
         return -1;
     }
     PyGreenlet *p = (PyGreenlet *)value;
-    if (self->main) {
+    if (self->pimpl->main) {
         PyErr_SetString(PyExc_AttributeError,
                         "cannot set the parent of a main greenlet");
         return -1;
     }
-    for (PyGreenlet *q = p; q; q = q->parent) {
+    for (PyGreenlet *q = p; q; q = q->pimpl->parent) {
         if (q == self) {
             PyErr_SetString(PyExc_ValueError, "cyclic parent chain");
             return -1;
@@ -933,15 +955,15 @@ static int set_parent(PyGreenlet *self, PyObject *value)
     if (!ts)
         return -1;
     int rc = GREEN_OK;
-    if (green_state(self->g) != GREEN_STATE_NEW) {
+    if (green_state(self->pimpl->g) != GREEN_STATE_NEW) {
         /* A greenlet that started stays in its thread. */
-        if (p->ts != self->ts || self->ts != ts) {
+        if (p->pimpl->ts != self->pimpl->ts || self->pimpl->ts != ts) {
             PyErr_SetString(PyExc_ValueError,
                             "parent cannot be on a different thread");
             return -1;
         }
-        rc = green_set_parent(self->g, p->g);
-    } else if (p->ts == ts && ts->alive) {
+        rc = green_set_parent(self->pimpl->g, p->pimpl->g);
+    } else if (p->pimpl->ts == ts && ts->alive) {
         /* A new greenlet runs in its parent's thread: this one adopts it
          * if another thread created it. */
         rc = adopt(self, p);
@@ -953,9 +975,9 @@ static int set_parent(PyGreenlet *self, PyObject *value)
         raise_core_error(rc);
         return -1;
     }
-    PyGreenlet *old = self->parent;
+    PyGreenlet *old = self->pimpl->parent;
     Py_INCREF(p);
-    self->parent = p;
+    self->pimpl->parent = p;
     Py_XDECREF(old);
     return 0;
 }
@@ -975,27 +997,27 @@ static void resurrect(PyGreenlet *g)
 static int kill_suspended(PyGreenlet *g)
 {
     PyObject *o = (PyObject *)g;
-    pyg_thread *owner = g->ts;
+    pyg_thread *owner = g->pimpl->ts;
     if (!owner->alive) {
         /* It can never run again: its frames and data stack are freed
          * without running it (as greenlet does). Its handle is released
          * from another thread than its own: on its own, before libgreen
          * sees the thread end, a release would try to kill it there. */
         resurrect(g); /* freeing the frames may run Python code */
-        pyg_state_discard(&g->st);
-        value_free(g->call_value);
-        g->call_value = NULL;
-        Py_CLEAR(g->call_run);
+        pyg_state_discard(&g->pimpl->st);
+        value_free(g->pimpl->call_value);
+        g->pimpl->call_value = NULL;
+        Py_CLEAR(g->pimpl->call_run);
         struct pyg_orphan *orph;
         if (PyThread_get_thread_ident() != owner->ident) {
-            green_release(g->g);
+            green_release(g->pimpl->g);
         } else if ((orph = PyMem_RawMalloc(sizeof *orph)) != NULL) {
-            orph->g = g->g;
+            orph->g = g->pimpl->g;
             orph->ident = owner->ident;
             orph->next = pyg_orphans;
             pyg_orphans = orph;
         } /* else: out of memory, the handle is left behind */
-        g->g = NULL;
+        g->pimpl->g = NULL;
         if (Py_REFCNT(o) > 1) {
             /* Resurrected by the frames' cleanup. */
             Py_SET_REFCNT(o, Py_REFCNT(o) - 1);
@@ -1010,7 +1032,7 @@ static int kill_suspended(PyGreenlet *g)
     if (tls_ts != owner || owner->in_hook) {
         /* Killed later, in its own thread. */
         resurrect(g);
-        g->kill_next = owner->kills;
+        g->pimpl->kill_next = owner->kills;
         owner->kills = g;
         owner->nkills++;
         pyg_pending_total++;
@@ -1022,7 +1044,7 @@ static int kill_suspended(PyGreenlet *g)
     PyErr_Fetch(&et, &ev, &etb);
     /* Its result comes back here; if it survives, its parent is put
      * back. */
-    PyGreenlet *old_parent = g->parent;
+    PyGreenlet *old_parent = g->pimpl->parent;
     Py_XINCREF(old_parent);
     if (ts->current != g && set_parent(g, (PyObject *)ts->current) < 0)
         PyErr_Clear();
@@ -1031,7 +1053,7 @@ static int kill_suspended(PyGreenlet *g)
         PyErr_WriteUnraisable(o);
     } else {
         void *res = NULL;
-        int rc = green_throw_exit(g->g, exc, &res);
+        int rc = green_throw_exit(g->pimpl->g, exc, &res);
         if (rc < 0) {
             Py_DECREF(exc);
         } else {
@@ -1046,8 +1068,8 @@ static int kill_suspended(PyGreenlet *g)
         }
     }
     if (old_parent) {
-        if (g->g && green_state(g->g) != GREEN_STATE_DEAD &&
-            g->parent != old_parent &&
+        if (g->pimpl->g && green_state(g->pimpl->g) != GREEN_STATE_DEAD &&
+            g->pimpl->parent != old_parent &&
             set_parent(g, (PyObject *)old_parent) < 0)
             PyErr_Clear();
         Py_DECREF(old_parent);
@@ -1059,7 +1081,7 @@ static int kill_suspended(PyGreenlet *g)
         PyObject_GC_Track(o);
         return 0;
     }
-    if (g->g && green_state(g->g) != GREEN_STATE_DEAD) {
+    if (g->pimpl->g && green_state(g->pimpl->g) != GREEN_STATE_DEAD) {
         /* It caught GreenletExit and switched away: it stays, leaked. */
         PyObject *f = PySys_GetObject("stderr");
         if (f) {
@@ -1080,8 +1102,8 @@ static void process_kills(pyg_thread *ts)
 {
     while (ts->kills) {
         PyGreenlet *g = ts->kills;
-        ts->kills = g->kill_next;
-        g->kill_next = NULL;
+        ts->kills = g->pimpl->kill_next;
+        g->pimpl->kill_next = NULL;
         ts->nkills--;
         pyg_pending_total--;
         Py_DECREF(g);
@@ -1092,58 +1114,73 @@ static void pyg_dealloc(PyObject *o)
 {
     PyGreenlet *g = (PyGreenlet *)o;
     PyObject_GC_UnTrack(o);
-    if (g->g && !g->main) {
+    if (PYG_UNLIKELY(!g->pimpl)) {
+        /* Its construction failed. */
+        if (g->weakreflist)
+            PyObject_ClearWeakRefs(o);
+        Py_CLEAR(g->dict);
+        Py_TYPE(o)->tp_free(o);
+        return;
+    }
+    if (g->pimpl->g && !g->pimpl->main) {
         /* Suspended; or suspended when its thread ended (libgreen then
          * marks it dead): its frames are freed there. */
-        int s = green_state(g->g);
+        int s = green_state(g->pimpl->g);
         if ((s == GREEN_STATE_SUSPENDED ||
-             (s == GREEN_STATE_DEAD && !g->ts->alive)) &&
+             (s == GREEN_STATE_DEAD && !g->pimpl->ts->alive)) &&
             !kill_suspended(g))
             return;
     }
     if (g->weakreflist)
         PyObject_ClearWeakRefs(o);
-    Py_CLEAR(g->swig.dict);
-    Py_CLEAR(g->run);
-    Py_CLEAR(g->run_started);
-    pyg_state_clear(&g->st);
-    if (g->g) {
-        green_release(g->g);
-        g->g = NULL;
+    Py_CLEAR(g->dict);
+    Py_CLEAR(g->pimpl->run);
+    Py_CLEAR(g->pimpl->run_started);
+    pyg_state_clear(&g->pimpl->st);
+    if (g->pimpl->g) {
+        green_release(g->pimpl->g);
+        g->pimpl->g = NULL;
     }
-    if (g->main)
+    if (g->pimpl->main)
         pyg_main_count--;
-    Py_CLEAR(g->parent);
-    if (g->ts) {
-        ts_unref(g->ts);
-        g->ts = NULL;
+    Py_CLEAR(g->pimpl->parent);
+    if (g->pimpl->ts) {
+        ts_unref(g->pimpl->ts);
+        g->pimpl->ts = NULL;
     }
+    PyObject_Free(g->pimpl);
+    g->pimpl = NULL;
     Py_TYPE(o)->tp_free(o);
 }
 
 static int pyg_traverse(PyObject *o, visitproc visit, void *arg)
 {
     PyGreenlet *g = (PyGreenlet *)o;
-    Py_VISIT(g->swig.dict);
-    Py_VISIT(g->run);
-    Py_VISIT(g->run_started);
-    Py_VISIT(g->call_run);
-    if (g->call_value)
-        Py_VISIT(VAL_PACKED(g->call_value) ? VAL_UNPACK(g->call_value)
-                                           : (PyObject *)g->call_value);
-    Py_VISIT((PyObject *)g->parent);
-    return pyg_state_traverse(&g->st, visit, arg);
+    Py_VISIT(g->dict);
+    struct pyg_impl *im = g->pimpl;
+    if (!im)
+        return 0;
+    Py_VISIT(im->run);
+    Py_VISIT(im->run_started);
+    Py_VISIT(im->call_run);
+    if (im->call_value)
+        Py_VISIT(VAL_PACKED(im->call_value) ? VAL_UNPACK(im->call_value)
+                                            : (PyObject *)im->call_value);
+    Py_VISIT((PyObject *)im->parent);
+    return pyg_state_traverse(&im->st, visit, arg);
 }
 
 static int pyg_clear(PyObject *o)
 {
     PyGreenlet *g = (PyGreenlet *)o;
-    Py_CLEAR(g->swig.dict);
-    Py_CLEAR(g->run);
-    Py_CLEAR(g->run_started);
-    if (!g->g || green_state(g->g) == GREEN_STATE_DEAD ||
-        green_state(g->g) == GREEN_STATE_NEW)
-        pyg_state_clear(&g->st);
+    Py_CLEAR(g->dict);
+    if (!g->pimpl)
+        return 0;
+    Py_CLEAR(g->pimpl->run);
+    Py_CLEAR(g->pimpl->run_started);
+    if (!g->pimpl->g || green_state(g->pimpl->g) == GREEN_STATE_DEAD ||
+        green_state(g->pimpl->g) == GREEN_STATE_NEW)
+        pyg_state_clear(&g->pimpl->st);
     return 0;
 }
 
@@ -1152,9 +1189,9 @@ static int pyg_clear(PyObject *o)
 static int pyg_is_gc(PyObject *o)
 {
     PyGreenlet *g = (PyGreenlet *)o;
-    if (g->main || !g->g)
+    if (!g->pimpl || g->pimpl->main || !g->pimpl->g)
         return 1;
-    int s = green_state(g->g);
+    int s = green_state(g->pimpl->g);
     return s == GREEN_STATE_NEW || s == GREEN_STATE_DEAD;
 }
 
@@ -1174,22 +1211,25 @@ static PyObject *pyg_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     Py_DECREF(empty);
     if (!self)
         return NULL;
-    pyg_init_header(self);
-    pyg_state_init(&self->st);
+    if (pyg_impl_new(self) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
     green_attr attr = GREEN_ATTR_INIT;
     attr.stack_size = PYG_STACK_SIZE;
     attr.stack_mode = pyg_state_stack_mode(pyg_stack_mode);
     attr.userdata = self;
-    int rc = green_create(&self->g, pyg_run, ts->current->g, &attr);
+    int rc = green_create(&self->pimpl->g, pyg_run, ts->current->pimpl->g,
+                          &attr);
     if (rc < 0) {
-        self->g = NULL;
+        self->pimpl->g = NULL;
         Py_DECREF(self);
         return raise_core_error(rc);
     }
-    self->ts = ts;
+    self->pimpl->ts = ts;
     ts->refs++;
-    self->parent = ts->current;
-    Py_INCREF(self->parent);
+    self->pimpl->parent = ts->current;
+    Py_INCREF(self->pimpl->parent);
     return (PyObject *)self;
 }
 
@@ -1213,12 +1253,12 @@ static int pyg_init(PyObject *o, PyObject *args, PyObject *kwargs)
 
 static int is_started(PyGreenlet *g)
 {
-    return g->main || green_state(g->g) != GREEN_STATE_NEW;
+    return g->pimpl->main || green_state(g->pimpl->g) != GREEN_STATE_NEW;
 }
 
 static int is_active(PyGreenlet *g)
 {
-    int s = green_state(g->g);
+    int s = green_state(g->pimpl->g);
     return s == GREEN_STATE_RUNNING || s == GREEN_STATE_SUSPENDED;
 }
 
@@ -1226,12 +1266,12 @@ static PyObject *pyg_getrun(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    if ((is_started(g) && !g->starting) || !g->run) {
+    if ((is_started(g) && !g->pimpl->starting) || !g->pimpl->run) {
         PyErr_SetString(PyExc_AttributeError, "run");
         return NULL;
     }
-    Py_INCREF(g->run);
-    return g->run;
+    Py_INCREF(g->pimpl->run);
+    return g->pimpl->run;
 }
 
 static int pyg_setrun(PyObject *o, PyObject *value, void *closure)
@@ -1243,11 +1283,11 @@ static int pyg_setrun(PyObject *o, PyObject *value, void *closure)
                         "run cannot be set after the start of the greenlet");
         return -1;
     }
-    PyObject *old = g->run;
+    PyObject *old = g->pimpl->run;
     Py_XINCREF(value);
-    g->run = value;
+    g->pimpl->run = value;
     Py_XDECREF(old);
-    Py_CLEAR(g->run_started);
+    Py_CLEAR(g->pimpl->run_started);
     return 0;
 }
 
@@ -1255,7 +1295,7 @@ static PyObject *pyg_getparent(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    PyObject *p = g->parent ? (PyObject *)g->parent : Py_None;
+    PyObject *p = g->pimpl->parent ? (PyObject *)g->pimpl->parent : Py_None;
     Py_INCREF(p);
     return p;
 }
@@ -1268,22 +1308,22 @@ static int pyg_setparent(PyObject *o, PyObject *value, void *closure)
 
 static int running_here(PyGreenlet *g)
 {
-    return tls_ts && tls_ts == g->ts && tls_ts->current == g;
+    return tls_ts && tls_ts == g->pimpl->ts && tls_ts->current == g;
 }
 
 static PyObject *pyg_getframe(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    if (!g->g || g->main)
+    if (!g->pimpl->g || g->pimpl->main)
         Py_RETURN_NONE;
     /* A greenlet suspended when its thread ended keeps its frames until
      * it is freed (libgreen marked it dead). */
-    int state = green_state(g->g);
+    int state = green_state(g->pimpl->g);
     if (state != GREEN_STATE_SUSPENDED &&
-        !(state == GREEN_STATE_DEAD && !g->ts->alive))
+        !(state == GREEN_STATE_DEAD && !g->pimpl->ts->alive))
         Py_RETURN_NONE;
-    return pyg_state_frame(&g->st);
+    return pyg_state_frame(&g->pimpl->st);
 }
 
 static PyObject *pyg_getcontext(PyObject *o, void *closure)
@@ -1293,13 +1333,14 @@ static PyObject *pyg_getcontext(PyObject *o, void *closure)
     PyObject *ctx;
     if (running_here(g)) {
         ctx = pyg_state_get_context_running();
-    } else if (g->g && green_state(g->g) == GREEN_STATE_RUNNING) {
+    } else if (g->pimpl->g &&
+               green_state(g->pimpl->g) == GREEN_STATE_RUNNING) {
         PyErr_SetString(PyExc_ValueError,
                         "cannot get context of a greenlet that is running "
                         "in a different thread");
         return NULL;
     } else {
-        ctx = g->st.context;
+        ctx = g->pimpl->st.context;
     }
     if (!ctx)
         ctx = Py_None;
@@ -1326,15 +1367,16 @@ static int pyg_setcontext(PyObject *o, PyObject *value, void *closure)
     Py_XINCREF(value);
     if (running_here(g)) {
         pyg_state_set_context_running(value);
-    } else if (g->g && green_state(g->g) == GREEN_STATE_RUNNING) {
+    } else if (g->pimpl->g &&
+               green_state(g->pimpl->g) == GREEN_STATE_RUNNING) {
         Py_XDECREF(value);
         PyErr_SetString(PyExc_ValueError,
                         "cannot set context of a greenlet that is running in "
                         "a different thread");
         return -1;
     } else {
-        PyObject *old = g->st.context;
-        g->st.context = value;
+        PyObject *old = g->pimpl->st.context;
+        g->pimpl->st.context = value;
         Py_XDECREF(old);
     }
     return 0;
@@ -1344,13 +1386,13 @@ static PyObject *pyg_getdict(PyObject *o, void *closure)
 {
     (void)closure;
     PyGreenlet *g = (PyGreenlet *)o;
-    if (!g->swig.dict) {
-        g->swig.dict = PyDict_New();
-        if (!g->swig.dict)
+    if (!g->dict) {
+        g->dict = PyDict_New();
+        if (!g->dict)
             return NULL;
     }
-    Py_INCREF(g->swig.dict);
-    return g->swig.dict;
+    Py_INCREF(g->dict);
+    return g->dict;
 }
 
 static int pyg_setdict(PyObject *o, PyObject *value, void *closure)
@@ -1365,9 +1407,9 @@ static int pyg_setdict(PyObject *o, PyObject *value, void *closure)
         PyErr_SetString(PyExc_TypeError, "__dict__ must be a dictionary");
         return -1;
     }
-    PyObject *old = g->swig.dict;
+    PyObject *old = g->dict;
     Py_INCREF(value);
-    g->swig.dict = value;
+    g->dict = value;
     Py_XDECREF(old);
     return 0;
 }
@@ -1391,11 +1433,10 @@ static PyObject *pyg_switch_m(PyObject *self, PyObject *const *args,
     return do_switch((PyGreenlet *)self, val);
 }
 
-static PyObject *pyg_throw_m(PyObject *self, PyObject *args)
+/* throw(typ, val, tb) as greenlet takes it (val and tb may be NULL). */
+static PyObject *throw_parts(PyGreenlet *self, PyObject *typ, PyObject *val,
+                             PyObject *tb)
 {
-    PyObject *typ = PyExc_GreenletExit, *val = NULL, *tb = NULL;
-    if (!PyArg_ParseTuple(args, "|OOO:throw", &typ, &val, &tb))
-        return NULL;
     if (tb == Py_None)
         tb = NULL;
     if (tb && !PyTraceBack_Check(tb)) {
@@ -1437,7 +1478,15 @@ static PyObject *pyg_throw_m(PyObject *self, PyObject *args)
     }
     if (tb)
         PyException_SetTraceback(exc, tb);
-    return do_throw((PyGreenlet *)self, exc);
+    return do_throw(self, exc);
+}
+
+static PyObject *pyg_throw_m(PyObject *self, PyObject *args)
+{
+    PyObject *typ = PyExc_GreenletExit, *val = NULL, *tb = NULL;
+    if (!PyArg_ParseTuple(args, "|OOO:throw", &typ, &val, &tb))
+        return NULL;
+    return throw_parts((PyGreenlet *)self, typ, val, tb);
 }
 
 static PyObject *pyg_getstate_m(PyObject *self, PyObject *unused)
@@ -1463,7 +1512,7 @@ static PyMethodDef pyg_methods[] = {
 static int pyg_bool(PyObject *o)
 {
     PyGreenlet *g = (PyGreenlet *)o;
-    return g->g && g->ts->alive && is_active(g);
+    return g->pimpl->g && g->pimpl->ts->alive && is_active(g);
 }
 
 static Py_hash_t pyg_hash(PyObject *o) { return _Py_HashPointer(o); }
@@ -1483,14 +1532,14 @@ static PyObject *pyg_repr(PyObject *o)
 {
     PyGreenlet *g = (PyGreenlet *)o;
     const char *tp_name = Py_TYPE(o)->tp_name;
-    if (!g->g)
+    if (!g->pimpl->g)
         return PyUnicode_FromFormat("<%s object at %p (otid=%p) dead>",
-                                    tp_name, o, (void *)g->ts);
-    int state = green_state(g->g);
-    int alive = g->ts->alive || state == GREEN_STATE_NEW;
+                                    tp_name, o, (void *)g->pimpl->ts);
+    int state = green_state(g->pimpl->g);
+    int alive = g->pimpl->ts->alive || state == GREEN_STATE_NEW;
     if (!alive || state == GREEN_STATE_DEAD)
         return PyUnicode_FromFormat("<%s object at %p (otid=%p) %sdead>",
-                                    tp_name, o, (void *)g->ts,
+                                    tp_name, o, (void *)g->pimpl->ts,
                                     alive ? "" : "(thread exited) ");
     int started = is_started(g);
     const char *where = running_here(g) ? " current"
@@ -1500,8 +1549,9 @@ static PyObject *pyg_repr(PyObject *o)
         where = " suspended"; /* current in another thread */
     return PyUnicode_FromFormat(
         "<%s object at %p (otid=%p)%s%s%s%s>", tp_name, o,
-        started ? (void *)g->ts : NULL, where, is_active(g) ? " active" : "",
-        started ? " started" : " pending", g->main ? " main" : "");
+        started ? (void *)g->pimpl->ts : NULL, where,
+        is_active(g) ? " active" : "",
+        started ? " started" : " pending", g->pimpl->main ? " main" : "");
 }
 
 /* ---- module functions -------------------------------------------------- */
@@ -1679,22 +1729,168 @@ static PyMethodDef pyg_module_methods[] = {
      "binding allocated and freed, and those cached in this thread."},
     {NULL, NULL, 0, NULL}};
 
+/* ---- the C API of greenlet.h (the greenlet._C_API capsule) ------------ */
+
+/* Entries as greenlet's: a wrong object type raises TypeError (the
+ * "bad argument" of PyErr_BadArgument) and returns NULL or -1. */
+static int capi_check(PyGreenlet *g)
+{
+    if (PYG_LIKELY(g && PyGreenlet_Check(g) && g->pimpl))
+        return 0;
+    PyErr_BadArgument();
+    return -1;
+}
+
+static PyGreenlet *capi_new(PyObject *run, PyGreenlet *parent)
+{
+    PyObject *empty = PyTuple_New(0);
+    if (!empty)
+        return NULL;
+    PyObject *o = pyg_new(pyg_type, empty, NULL);
+    Py_DECREF(empty);
+    if (!o)
+        return NULL;
+    if ((run && pyg_setrun(o, run, NULL) < 0) ||
+        (parent && (PyObject *)parent != Py_None &&
+         set_parent((PyGreenlet *)o, (PyObject *)parent) < 0)) {
+        Py_DECREF(o);
+        return NULL;
+    }
+    return (PyGreenlet *)o;
+}
+
+static PyGreenlet *capi_getcurrent(void)
+{
+    if (PYG_UNLIKELY(pyg_finalizing())) {
+        PyErr_SetString(PyExc_RuntimeError, "greenlet is being finalized");
+        return NULL;
+    }
+    pyg_thread *ts = ts_get();
+    if (!ts)
+        return NULL;
+    Py_INCREF(ts->current);
+    return ts->current;
+}
+
+static PyObject *capi_throw(PyGreenlet *self, PyObject *typ, PyObject *val,
+                            PyObject *tb)
+{
+    if (capi_check(self) < 0)
+        return NULL;
+    if (!typ) {
+        PyErr_SetString(PyExc_TypeError,
+                        "PyGreenlet_Throw: an exception type is required");
+        return NULL;
+    }
+    return throw_parts(self, typ, val, tb);
+}
+
+/* switch(*args, **kwargs); args NULL is no arguments, kwargs that is not
+ * a dict is ignored (as greenlet). */
+static PyObject *capi_switch(PyGreenlet *self, PyObject *args,
+                             PyObject *kwargs)
+{
+    if (capi_check(self) < 0)
+        return NULL;
+    if (args && !PyTuple_Check(args)) {
+        PyErr_Format(PyExc_TypeError,
+                     "PyGreenlet_Switch: args must be a tuple, not %s",
+                     Py_TYPE(args)->tp_name);
+        return NULL;
+    }
+    if (kwargs && (!PyDict_Check(kwargs) || PyDict_GET_SIZE(kwargs) == 0))
+        kwargs = NULL;
+    Py_ssize_t nargs = args ? PyTuple_GET_SIZE(args) : 0;
+    void *val;
+    if (!kwargs && nargs <= 1) {
+        val = nargs ? PyTuple_GET_ITEM(args, 0) : NULL;
+        Py_XINCREF((PyObject *)val);
+    } else {
+        PyObject *a = args ? (Py_INCREF(args), args) : PyTuple_New(0);
+        if (!a)
+            return NULL;
+        PyObject *pack = PyTuple_Pack(2, a, kwargs ? kwargs : Py_None);
+        Py_DECREF(a);
+        if (!pack)
+            return NULL;
+        val = VAL_PACK(pack);
+    }
+    return do_switch(self, val);
+}
+
+static int capi_setparent(PyGreenlet *g, PyGreenlet *nparent)
+{
+    if (capi_check(g) < 0)
+        return -1;
+    return set_parent(g, (PyObject *)nparent);
+}
+
+static int capi_main(PyGreenlet *g)
+{
+    if (capi_check(g) < 0)
+        return -1;
+    return g->pimpl->main;
+}
+
+static int capi_started(PyGreenlet *g)
+{
+    if (capi_check(g) < 0)
+        return -1;
+    return g->pimpl->g ? is_started(g) : 0;
+}
+
+static int capi_active(PyGreenlet *g)
+{
+    if (capi_check(g) < 0)
+        return -1;
+    return g->pimpl->g && g->pimpl->ts->alive && is_active(g);
+}
+
+/* A new reference to the parent; NULL without an exception for a main
+ * greenlet. */
+static PyGreenlet *capi_getparent(PyGreenlet *g)
+{
+    if (capi_check(g) < 0)
+        return NULL;
+    Py_XINCREF(g->pimpl->parent);
+    return g->pimpl->parent;
+}
+
+/* In greenlet.h's order (PyGreenlet_*_NUM). */
+static void *pyg_c_api[12];
+
+static PyObject *pyg_capi_capsule(PyTypeObject *type)
+{
+    pyg_c_api[0] = type;
+    pyg_c_api[1] = PyExc_GreenletError;
+    pyg_c_api[2] = PyExc_GreenletExit;
+    pyg_c_api[3] = (void *)capi_new;
+    pyg_c_api[4] = (void *)capi_getcurrent;
+    pyg_c_api[5] = (void *)capi_throw;
+    pyg_c_api[6] = (void *)capi_switch;
+    pyg_c_api[7] = (void *)capi_setparent;
+    pyg_c_api[8] = (void *)capi_main;
+    pyg_c_api[9] = (void *)capi_started;
+    pyg_c_api[10] = (void *)capi_active;
+    pyg_c_api[11] = (void *)capi_getparent;
+    return PyCapsule_New(pyg_c_api, "greenlet._C_API", NULL);
+}
+
 /* Called from the module's init (libgreen.i): finishes the type SWIG made
  * and adds the module-level names. */
 static int pyg_module_init(PyObject *m, PyTypeObject *type,
                            swig_type_info *swig_type)
 {
     pyg_type = type;
-    pyg_swig_type = swig_type;
+    (void)swig_type;
     if (getenv("GREEN_STACK_MODE"))
         pyg_stack_mode = GREEN_STACK_MODE_DEFAULT;
     /* The type is greenlet.greenlet, as in the greenlet package. */
     type->tp_name = "greenlet.greenlet";
     /* SWIG derives builtin types from its SwigPyObject type and gives them
-     * its metatype; greenlet.greenlet derives from object only. The
-     * object's layout keeps SWIG's header (libgreen.i's typemap passes the
-     * object to the %extend helpers directly), but nothing of SwigPyObject
-     * shows: not its methods, not int(g) giving the pointer. */
+     * its metatype; greenlet.greenlet derives from object only, and nothing
+     * of SwigPyObject shows: not its methods, not int(g) giving the
+     * pointer. */
     PyTypeObject *swig_base = type->tp_base;
     if (swig_base && swig_base != &PyBaseObject_Type) {
         PyNumberMethods *n = type->tp_as_number, *b = swig_base->tp_as_number;
@@ -1759,6 +1955,11 @@ static int pyg_module_init(PyObject *m, PyTypeObject *type,
         PyObject *f = PyCFunction_NewEx(md, NULL, NULL);
         if (!f || PyModule_AddObject(m, md->ml_name, f) < 0)
             return -1;
+    }
+    PyObject *capsule = pyg_capi_capsule(type);
+    if (!capsule || PyModule_AddObject(m, "_C_API", capsule) < 0) {
+        Py_XDECREF(capsule);
+        return -1;
     }
     Py_INCREF(PyExc_GreenletError);
     Py_INCREF(PyExc_GreenletExit);

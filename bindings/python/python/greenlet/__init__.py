@@ -24,4 +24,5 @@ from ._greenlet import (  # noqa: F401
     CLOCKS_PER_SEC,
     enable_optional_cleanup,
     get_clocks_used_doing_optional_cleanup,
+    _C_API,
 )
