@@ -1414,12 +1414,102 @@ static int pyg_setdict(PyObject *o, PyObject *value, void *closure)
     return 0;
 }
 
+static const char pyg_type_doc[] =
+    "greenlet(run=None, parent=None) -> greenlet\n\n"
+    "A function call that can be suspended and resumed (a coroutine with its "
+    "own stack), created without running it. switch() runs it until it "
+    "switches away or returns; its result or exception goes to its parent.\n\n"
+    " - run: the callable to run (else the subclass's run method).\n"
+    " - parent: the greenlet that receives the result (default: the "
+    "current one).";
+
+/* Read-only attributes. */
+
+static PyObject *pyg_getdead(PyObject *o, void *closure)
+{
+    (void)closure;
+    struct pyg_impl *im = ((PyGreenlet *)o)->pimpl;
+    int dead;
+    if (!im->g)
+        dead = 1;
+    else if (green_state(im->g) == GREEN_STATE_NEW)
+        dead = 0; /* even if its thread ended: another may adopt it */
+    else if (!im->ts->alive)
+        dead = 1;
+    else
+        dead = !im->main && green_state(im->g) == GREEN_STATE_DEAD;
+    return PyBool_FromLong(dead);
+}
+
+/* The C stack bytes a suspended greenlet holds: the slice saved on the
+ * heap (copy mode), else its stack in use when it left. 0 for a greenlet
+ * that runs, never started or ended, and from another thread. */
+static PyObject *pyg_getstacksaved(PyObject *o, void *closure)
+{
+    (void)closure;
+    PyGreenlet *g = (PyGreenlet *)o;
+    struct pyg_impl *im = g->pimpl;
+    if (!im->g || tls_ts != im->ts || !im->ts->alive)
+        return PyLong_FromLong(0);
+    long n = green_stack_saved(im->g);
+    if (n > 0)
+        return PyLong_FromLong(n);
+    int suspended = im->main ? im->ts->current != g
+                             : green_state(im->g) == GREEN_STATE_SUSPENDED;
+    if (!suspended || !im->stack_base || im->stack_sp >= im->stack_base)
+        return PyLong_FromLong(0);
+    return PyLong_FromLong((long)(im->stack_base - im->stack_sp));
+}
+
+/* 'guarded' or 'copy' once started, the requested mode before. */
+static PyObject *pyg_getstackmode(PyObject *o, void *closure)
+{
+    (void)closure;
+    green_t *h = ((PyGreenlet *)o)->pimpl->g;
+    switch (h ? green_stack_mode(h) : GREEN_EINVAL) {
+    case GREEN_STACK_GUARDED:
+        return PyUnicode_FromString("guarded");
+    case GREEN_STACK_COPY:
+        return PyUnicode_FromString("copy");
+    case GREEN_STACK_AUTO:
+        return PyUnicode_FromString("auto");
+    case GREEN_STACK_MODE_DEFAULT:
+        return PyUnicode_FromString("default");
+    default:
+        return PyUnicode_FromString("main");
+    }
+}
+
 static PyGetSetDef pyg_getsets[] = {
     {"__dict__", pyg_getdict, pyg_setdict, NULL, NULL},
-    {"run", pyg_getrun, pyg_setrun, NULL, NULL},
-    {"parent", pyg_getparent, pyg_setparent, NULL, NULL},
-    {"gr_frame", pyg_getframe, NULL, NULL, NULL},
-    {"gr_context", pyg_getcontext, pyg_setcontext, NULL, NULL},
+    {"run", pyg_getrun, pyg_setrun,
+     "The callable this greenlet runs when first switched to; deleted once "
+     "it starts (setting it after that raises AttributeError).",
+     NULL},
+    {"parent", pyg_getparent, pyg_setparent,
+     "The greenlet that receives this one's result or exception when it "
+     "finishes. Settable; a cycle raises ValueError.",
+     NULL},
+    {"gr_frame", pyg_getframe, NULL,
+     "The frame this greenlet is suspended in, or None while it runs, "
+     "before it starts and after it ends.",
+     NULL},
+    {"gr_context", pyg_getcontext, pyg_setcontext,
+     "The contextvars.Context this greenlet runs in (None: none yet).",
+     NULL},
+    {"dead", pyg_getdead, NULL,
+     "True once this greenlet has finished (or can never run again: its "
+     "thread ended).",
+     NULL},
+    {"_stack_saved", pyg_getstacksaved, NULL,
+     "Bytes of C stack this suspended greenlet holds (its saved slice in "
+     "copy mode, else its stack in use); 0 if it is not suspended.",
+     NULL},
+    {"_stack_mode", pyg_getstackmode, NULL,
+     "libgreen's stack mode of this greenlet: 'guarded' or 'copy' once "
+     "started, the requested one ('auto', 'default') before; 'main' for a "
+     "main greenlet.",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 /* ---- methods ----------------------------------------------------------- */
@@ -1929,6 +2019,11 @@ static int pyg_module_init(PyObject *m, PyTypeObject *type,
     if (!modname || PyDict_SetItemString(d, "__module__", modname) < 0)
         return -1;
     Py_DECREF(modname);
+    type->tp_doc = pyg_type_doc;
+    PyObject *doc = PyUnicode_FromString(pyg_type_doc);
+    if (!doc || PyDict_SetItemString(d, "__doc__", doc) < 0)
+        return -1;
+    Py_DECREF(doc);
     for (PyMethodDef *md = pyg_methods; md->ml_name; md++) {
         PyObject *descr = PyDescr_NewMethod(type, md);
         if (!descr || PyDict_SetItemString(d, md->ml_name, descr) < 0)

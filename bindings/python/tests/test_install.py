@@ -70,3 +70,19 @@ except ImportError as e:
     p = run_python(code, extra_env={"PYTHONPATH": libgreen_alone})
     assert p.returncode == 0, p.stderr
     assert "refused: a different greenlet module" in p.stdout
+
+
+def test_greenlet_type_and_attributes_have_docstrings():
+    """help(greenlet) reads as greenlet's: the class, its methods and its
+    attributes each say what they are."""
+    import greenlet
+    cls = greenlet.greenlet
+    assert cls.__doc__ and cls.__doc__.startswith("greenlet(run=None")
+    missing = []
+    for name in ("run", "parent", "gr_frame", "gr_context", "dead",
+                 "switch", "throw", "getcurrent", "settrace", "gettrace"):
+        attr = getattr(cls, name)
+        doc = getattr(attr, "__doc__", None)
+        if not doc or doc == type(attr).__doc__:
+            missing.append(name)
+    assert not missing, missing
