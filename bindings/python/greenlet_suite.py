@@ -34,6 +34,8 @@ import tempfile
 import time
 import unittest
 
+from suite_result import Recorder, flatten
+
 # Modules that exist only to test greenlet's C API (their tests are counted
 # apart as well).
 C_API_MODULES = {"test_cpp", "test_extension_interface"}
@@ -51,24 +53,6 @@ def uses_c_api(test):
     except (OSError, TypeError):
         return False
     return "_test_extension" in src
-
-
-def flatten(suite):
-    for t in suite:
-        if isinstance(t, unittest.TestSuite):
-            yield from flatten(t)
-        else:
-            yield t
-
-
-class Recorder(unittest.TextTestResult):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed = []
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed.append(test.id())
 
 
 def inner(out):
