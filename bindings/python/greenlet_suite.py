@@ -256,8 +256,10 @@ def main():
     if d is not None and p is not None:
         missing = sorted(set(p["passed"]) - set(d["passed"]) -
                          set(d.get("no_leak", ())))
-        print("Python %s: passed on the drop-in %d, on PyPI's greenlet %d"
-              % (ver, len(d["passed"]), len(p["passed"])))
+        print("Python %s: passed on the drop-in %d (+%d without the leak "
+              "greenlet's checker expects of greenlet), on PyPI's greenlet %d"
+              % (ver, len(d["passed"]), len(d.get("no_leak", ())),
+                 len(p["passed"])))
         for t in d.get("no_leak", ()):
             print("  passes on the drop-in without the leak greenlet's "
                   "checker expects of greenlet: " + t)
