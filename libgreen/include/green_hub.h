@@ -254,8 +254,9 @@ GREEN_API int green_thread_wait(green_thread_t *t, double timeout,
 GREEN_API int green_thread_kill(green_thread_t *t);
 
 /* 1 if t has finished (or was killed before starting), 0 if not,
- * GREEN_EINVAL if t is NULL. Any thread (the answer may be stale: a 0 may
- * be out of date, a 1 stays true). */
+ * GREEN_EINVAL if t is NULL (negative: test the result with == 1, not as
+ * a truth value). Any thread (the answer may be stale: a 0 may be out of
+ * date, a 1 stays true). */
 GREEN_API int green_thread_done(const green_thread_t *t);
 
 /* Takes one more reference to t. Owning thread. Errors: GREEN_EINVAL
@@ -428,7 +429,8 @@ GREEN_API int green_event_send(green_event_t *ev, void *value);
 GREEN_API int green_event_wait(green_event_t *ev, double timeout,
                                void **value);
 
-/* 1 if sent, 0 if not, GREEN_EINVAL. */
+/* 1 if sent, 0 if not, GREEN_EINVAL (NULL ev: negative, so test the
+ * result with == 1, not as a truth value). */
 GREEN_API int green_event_ready(const green_event_t *ev);
 
 /* Clears a sent event so that it can be sent again. Errors: GREEN_EINVAL,
