@@ -58,6 +58,23 @@
 /* green.h's GREEN_STACK_COPY */
 #define GREEN_M_COPY 2
 
+/* struct green's api_suspended: 0 unless the greenlet waits in
+ * green_switch(); then GREEN_API_RESUMABLE when its frame's resume address
+ * is written (the C core's commit), GREEN_API_FAST when the machine layer's
+ * fast path left the resume slot unwritten (GREEN_ARCH_FAST_FRAME below).
+ * Any green_switch() frame resumes at green__switch_resume: the C core
+ * writes that into the slot of a GREEN_API_FAST frame before it resumes
+ * the frame itself (green.c, resume_sp). */
+#define GREEN_API_RESUMABLE 1
+#define GREEN_API_FAST 2
+
+/* The machine layers whose green_switch() has a fast path of its own that
+ * leaves GREEN_API_FAST frames: their resume slot is at the saved stack
+ * pointer, and they define green__switch_resume. */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define GREEN_ARCH_FAST_FRAME 1
+#endif
+
 /* ---- resume codes --------------------------------------------------------
  * green__switch_prepare() returns one with the stack pointer to resume;
  * the machine layer hands FAST or SLOW to the resumed side. */
@@ -126,6 +143,20 @@
 .macro GREEN_END name
     .cfi_endproc
     .size \name, .-\name
+.endm
+
+/* A read-only word of the library holding a code address of the file:
+ * GREEN_RESUME_ADDRESS symbol, label */
+.macro GREEN_RESUME_ADDRESS name, label
+    .section .data.rel.ro, "aw"
+    .globl \name
+    .hidden \name
+    .type \name, %object
+    .p2align 3
+\name:
+    .quad \label
+    .size \name, 8
+    .text
 .endm
 
 /* Last in every .S file: the stack stays non-executable. */

@@ -17,8 +17,9 @@
  *     resume, r15, r14, r13, r12, rbx, rbp, return address
  * Resuming a stack is `mov sp, %rsp; pop %rcx; jmp *%rcx`, except in
  * green_switch's fast path: its target (api_suspended) waits in a
- * green_switch frame, whose resume address it skips, returning GREEN_OK to
- * the target's caller itself.
+ * green_switch frame, whose resume slot it skips, returning GREEN_OK to
+ * the target's caller itself. The fast path leaves the resume slot of its
+ * own frame unwritten (GREEN_API_FAST, arch.h).
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with an indirect jump: a `ret` on the other stack would never
@@ -105,6 +106,8 @@
 .endm
 
 /* int green_switch(green_t *target, void *value, void **result) */
+    .text
+    .p2align 6
 GREEN_FUNC green_switch
     /*
      * Fast path, the common case of a generator or a scheduler: target
@@ -130,16 +133,17 @@ GREEN_FUNC green_switch
     jne .Lswitch_slow
     cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
     je .Lswitch_slow
-    movq GREEN_T_SLOW(%r8), %rax            /* slow and pending_flag */
-    testq %rax, %rax
-    jnz .Lswitch_slow
+    cmpq $0, GREEN_T_SLOW(%r8)              /* slow and pending_flag */
+    jne .Lswitch_slow
     movq GREEN_T_CURRENT(%r8), %r9          /* origin */
     cmpb $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
     je .Lswitch_slow
     .cfi_remember_state
     SAVE_REGS
-    leaq .Lswitch_resume(%rip), %rax
-    pushq %rax
+    /* The resume address's slot, left unwritten: only this fast path
+     * resumes the frame (api_suspended GREEN_API_FAST says so), or the C
+     * core writes the slot first (green.c, resume_sp) */
+    subq $8, %rsp
     .cfi_adjust_cfa_offset 8
     movq GREEN_G_RESULT_OUT(%rdi), %r10
     movq %rsi, (%r10)                       /* deliver the value */
@@ -149,16 +153,15 @@ GREEN_FUNC green_switch
     cmovzq %r10, %rdx
     movq %rdx, GREEN_G_RESULT_OUT(%r9)
     /* api_suspended and state are adjacent bytes: one store each side */
-    movw $(GREEN_S_SUSPENDED << 8 | 1), GREEN_G_API_SUSPENDED(%r9)
+    movw $(GREEN_S_SUSPENDED << 8 | GREEN_API_FAST), GREEN_G_API_SUSPENDED(%r9)
     movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
     /* target's frame is a green_switch frame like ours (api_suspended
-     * says so): skip its resume address and return GREEN_OK to its
-     * caller from here, with the CFI of this frame */
-    movq %r11, %rsp
-    xorl %eax, %eax                         /* GREEN_OK */
-    addq $8, %rsp
+     * says so): skip its resume slot and return GREEN_OK to its caller
+     * from here, with the CFI of this frame */
+    leaq 8(%r11), %rsp
     .cfi_adjust_cfa_offset -8
+    xorl %eax, %eax                         /* GREEN_OK */
     RESTORE_REGS_AND_RESUME
     .cfi_restore_state
 .Lswitch_slow:
@@ -217,6 +220,11 @@ GREEN_FUNC green_switch
 1:
     RESTORE_REGS_AND_RESUME
 GREEN_END green_switch
+
+/* Where a green_switch frame resumes, for the C core to write in the
+ * resume slot of a frame left by the fast path (GREEN_API_FAST) before it
+ * resumes that frame itself. */
+GREEN_RESUME_ADDRESS green__switch_resume, .Lswitch_resume
 
 /*
  * void green_arch_switch(void **save_sp, void *new_sp, int copy)

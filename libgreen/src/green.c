@@ -51,6 +51,7 @@ LAYOUT(green_thread, discard, GREEN_T_DISCARD);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
+_Static_assert(GREEN_API_RESUMABLE != 0 && GREEN_API_FAST != 0, "api");
 _Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
@@ -758,6 +759,17 @@ static __attribute__((noinline)) int reserve_here(struct green_thread *t)
     return green_copy_reserve(t, frame - GREEN_ARCH_FRAME_MAX);
 }
 
+/* The stack pointer to resume target from: a frame that the machine
+ * layer's fast path left gets its resume address first (arch.h). */
+static inline void *resume_sp(struct green *target)
+{
+#ifdef GREEN_ARCH_FAST_FRAME
+    if (target->api_suspended == GREEN_API_FAST)
+        *(void **)target->sp = green__switch_resume;
+#endif
+    return target->sp;
+}
+
 /* Switches from the current greenlet to target (not current, not dead;
  * started unless kind is GREEN_OK), delivering (kind, value). */
 static int switch_to(struct green_thread *t, struct green *target, int kind,
@@ -788,11 +800,12 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
         STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
+    void *sp = resume_sp(target);
     origin->api_suspended = 0;
     target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
     asan_leave(t, origin, target);
-    green_arch_switch(&origin->sp, target->sp, copy);
+    green_arch_switch(&origin->sp, sp, copy);
     return resumed(t, result);
 }
 
@@ -906,14 +919,14 @@ static struct green_prepared commit_switch(struct green_thread *t,
     t->xfer_event = GREEN_EVENT_SWITCH;
     origin->sp = frame_sp;
     origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = 1;
+    struct green_prepared p = {resume_sp(target), GREEN_RESUME_SLOW};
+    origin->api_suspended = GREEN_API_RESUMABLE;
     target->api_suspended = 0;
     t->slow &= ~SLOW_ORPHAN;
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
     asan_leave(t, origin, target);
-    struct green_prepared p = {target->sp, GREEN_RESUME_SLOW};
     if (green_copy_needed(t, target))
         p.rc = GREEN_RESUME_COPY;
     return p;
@@ -972,14 +985,14 @@ struct green_prepared green__switch_prepare(struct green *target,
      * run after the switch, so deliver the value from here. */
     struct green *origin = t->current;
     *target->result_out = value;
+    struct green_prepared p = {resume_sp(target), GREEN_RESUME_FAST};
     origin->sp = frame_sp;
     origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = 1;
+    origin->api_suspended = GREEN_API_RESUMABLE;
     target->api_suspended = 0;
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
-    struct green_prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
 

@@ -68,6 +68,10 @@ GREEN_HIDDEN struct green_prepared green__switch_prepare(struct green *target,
                                                         void **result,
                                                         void *frame_sp);
 GREEN_HIDDEN int green__switch_resumed(void);
+#ifdef GREEN_ARCH_FAST_FRAME
+/* Where every green_switch() frame resumes (arch.h, GREEN_API_FAST). */
+extern void *const green__switch_resume GREEN_HIDDEN;
+#endif
 
 /*
  * Copy mode (copy.c). A switch whose target is a copy-mode greenlet not
@@ -206,7 +210,8 @@ struct green {
         void **result_out;
     };
     /* Suspended inside green_switch(), so that a green_switch() to it can
-     * deliver its value directly (0 while running) */
+     * deliver its value directly: GREEN_API_RESUMABLE or GREEN_API_FAST
+     * (arch.h); 0 while running */
     unsigned char api_suspended;
     unsigned char state; /* GREEN_STATE_* */
     unsigned char mode;  /* GREEN_STACK_GUARDED, _COPY or _AUTO */
