@@ -92,12 +92,12 @@ GREEN_FUNC green_switch
     b .Lswitch_slow             /* every switch tells the sanitizer */
 #endif
     cbz x0, .Lswitch_slow
-    adrp x10, :gottprel:green__tls
-    ldr x10, [x10, #:gottprel_lo12:green__tls]
+    /* t from the target; the caller owns it if t holds the caller's
+     * thread pointer (no GOT load for green__tls) */
+    ldr x10, [x0, #GREEN_G_THREAD]          /* t */
     mrs x9, tpidr_el0
-    ldr x10, [x9, x10]                      /* t */
-    ldr x11, [x0, #GREEN_G_THREAD]
-    cmp x11, x10
+    ldr x11, [x10, #GREEN_T_TP]
+    cmp x11, x9
     b.ne .Lswitch_slow
     ldrb w11, [x0, #GREEN_G_API_SUSPENDED]
     cbz w11, .Lswitch_slow

@@ -45,11 +45,12 @@
 #define GREEN_G_MODE (5 * GREEN_PTR + 2)
 
 /* struct green_thread: current, slow (unsigned), pending_flag (int),
- * discard */
+ * discard, tp */
 #define GREEN_T_CURRENT 0
 #define GREEN_T_SLOW (1 * GREEN_PTR)
 #define GREEN_T_PENDING (1 * GREEN_PTR + 4)
 #define GREEN_T_DISCARD (1 * GREEN_PTR + 8)
+#define GREEN_T_TP (2 * GREEN_PTR + 8)
 
 /* green.h's GREEN_STATE_RUNNING and GREEN_STATE_SUSPENDED */
 #define GREEN_S_RUNNING 2

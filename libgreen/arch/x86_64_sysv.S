@@ -121,15 +121,15 @@ GREEN_FUNC green_switch
 #endif
     testq %rdi, %rdi
     jz .Lswitch_slow
-    /* t from the target, so that what follows need not wait for the
-     * thread pointer's offset from the GOT; checked against it */
+    /* t from the target; the caller owns it if t holds the caller's
+     * thread pointer (no GOT load for green__tls) */
     movq GREEN_G_THREAD(%rdi), %r8          /* t */
     /* The target's stack pointer, loaded ahead of every store of the
      * switch (the origin's is stored at the same offset of another
      * greenlet): the resumed side's loads wait on nothing but it. */
     movq GREEN_G_SP(%rdi), %r11
-    movq green__tls@GOTTPOFF(%rip), %rax
-    cmpq %fs:(%rax), %r8
+    movq %fs:0, %rax
+    cmpq GREEN_T_TP(%r8), %rax
     jne .Lswitch_slow
     cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
     je .Lswitch_slow

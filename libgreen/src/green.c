@@ -48,6 +48,7 @@ LAYOUT(green_thread, current, GREEN_T_CURRENT);
 LAYOUT(green_thread, slow, GREEN_T_SLOW);
 LAYOUT(green_thread, pending_flag, GREEN_T_PENDING);
 LAYOUT(green_thread, discard, GREEN_T_DISCARD);
+LAYOUT(green_thread, tp, GREEN_T_TP);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
@@ -179,6 +180,22 @@ static void thread_unref(struct green_thread *t)
         munmap(t, sizeof(struct thread_block));
 }
 
+/* The calling thread's thread pointer, as the fast path reads it. */
+static inline void *thread_pointer(void)
+{
+#if defined(__x86_64__)
+    void *tp;
+    __asm__("movq %%fs:0, %0" : "=r"(tp));
+    return tp;
+#elif defined(__aarch64__)
+    void *tp;
+    __asm__("mrs %0, tpidr_el0" : "=r"(tp));
+    return tp;
+#else
+    return NULL; /* no fast path reads it */
+#endif
+}
+
 static struct green_thread *thread_init(void)
 {
     pthread_once(&thread_key_once, make_key); /* done at load */
@@ -209,6 +226,7 @@ static struct green_thread *thread_init(void)
     m->tsan_fiber = __tsan_get_current_fiber(); /* the thread's own */
 #endif
     t->main = t->current = m;
+    t->tp = thread_pointer();
     tls_thread = t;
     return t;
 }
@@ -1183,6 +1201,7 @@ static void thread_exit(void *arg)
     green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
+        t->tp = NULL; /* another thread may get this thread pointer */
         tls_thread = NULL;
         return;
     }
@@ -1206,6 +1225,7 @@ static void thread_exit(void *arg)
     STORE(t->main->state, GREEN_STATE_DEAD);
     green_stack_cache_flush(&t->cache);
     green_copy_thread_end(t);
+    t->tp = NULL;
     tls_thread = NULL;
     struct green *late = atomic_exchange_explicit(
         &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);

@@ -253,6 +253,11 @@ struct green_thread {
     /* releases from other threads wait, processed by the owner */
     atomic_int pending_flag;
     void *discard; /* result_out when the caller passed NULL */
+    /* The owning thread's thread pointer (the TLS ABI's: %fs:0 on
+     * x86-64, tpidr_el0 on aarch64) while it runs, NULL once it ended:
+     * how the fast path tells that the caller owns the target without
+     * reaching green__tls through the GOT. */
+    void *tp;
     struct green *main;
     /* what the last switch delivered */
     int xfer_kind;
