@@ -99,14 +99,15 @@ GREEN_FUNC green_switch
     ldr x11, [x10, #GREEN_T_TP]
     cmp x11, x9
     b.ne .Lswitch_slow
+    /* api_suspended GREEN_API_RESUMABLE or _FAST, not 0 or _COPY */
     ldrb w11, [x0, #GREEN_G_API_SUSPENDED]
-    cbz w11, .Lswitch_slow
-    ldr x11, [x10, #GREEN_T_SLOW]           /* slow and pending_flag */
+    sub w11, w11, #1
+    cmp w11, #(GREEN_API_FAST - 1)
+    b.hi .Lswitch_slow
+    /* slow (hooks, orphan, a copy-mode origin) and pending_flag */
+    ldr x11, [x10, #GREEN_T_SLOW]
     cbnz x11, .Lswitch_slow
     ldr x12, [x10, #GREEN_T_CURRENT]        /* origin */
-    ldrb w11, [x12, #GREEN_G_MODE]
-    cmp w11, #GREEN_M_COPY                  /* must reserve its copy */
-    b.eq .Lswitch_slow
     ldr x13, [x0, #GREEN_G_SP]              /* ahead of the stores */
     .cfi_remember_state
     /* The resume address's slot at sp is left unwritten: only this fast

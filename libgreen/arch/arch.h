@@ -62,12 +62,16 @@
 /* struct green's api_suspended: 0 unless the greenlet waits in
  * green_switch(); then GREEN_API_RESUMABLE when its frame's resume address
  * is written (the C core's commit), GREEN_API_FAST when the machine layer's
- * fast path left the resume slot unwritten (GREEN_ARCH_FAST_FRAME below).
- * Any green_switch() frame resumes at green__switch_resume: the C core
- * writes that into the slot of a GREEN_API_FAST frame before it resumes
- * the frame itself (green.c, resume_sp). */
+ * fast path left the resume slot unwritten (GREEN_ARCH_FAST_FRAME below),
+ * GREEN_API_COPY for a copy-mode greenlet (written; the machine layer's
+ * fast path leaves those to the C core, so that it never makes a copy-mode
+ * greenlet current: the thread's slow word says when one is, and one load
+ * of it decides). Any green_switch() frame resumes at green__switch_resume:
+ * the C core writes that into the slot of a GREEN_API_FAST frame before it
+ * resumes the frame itself (green.c, resume_sp). */
 #define GREEN_API_RESUMABLE 1
 #define GREEN_API_FAST 2
+#define GREEN_API_COPY 3
 
 /* The machine layers whose green_switch() has a fast path of its own that
  * leaves GREEN_API_FAST frames: their resume slot is at the saved stack

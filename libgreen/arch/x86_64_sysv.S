@@ -131,13 +131,15 @@ GREEN_FUNC green_switch
     movq %fs:0, %rax
     cmpq GREEN_T_TP(%r8), %rax
     jne .Lswitch_slow
-    cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
-    je .Lswitch_slow
-    cmpq $0, GREEN_T_SLOW(%r8)              /* slow and pending_flag */
+    /* api_suspended GREEN_API_RESUMABLE or _FAST, not 0 or _COPY */
+    movzbl GREEN_G_API_SUSPENDED(%rdi), %eax
+    decl %eax
+    cmpl $(GREEN_API_FAST - 1), %eax
+    ja .Lswitch_slow
+    /* slow (hooks, orphan, a copy-mode origin) and pending_flag */
+    cmpq $0, GREEN_T_SLOW(%r8)
     jne .Lswitch_slow
     movq GREEN_T_CURRENT(%r8), %r9          /* origin */
-    cmpb $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
-    je .Lswitch_slow
     .cfi_remember_state
     SAVE_REGS
     /* The resume address's slot, left unwritten: only this fast path

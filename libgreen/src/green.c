@@ -27,6 +27,9 @@
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define SLOW_ORPHAN (1u << 16) /* green_thread.slow: current is an orphan */
+/* green_thread.slow: current is a copy-mode greenlet, whose switches away
+ * must reserve room for its copy first */
+#define SLOW_COPY (1u << 17)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* The calling thread's state; the machine layer reads it too. */
@@ -52,7 +55,9 @@ LAYOUT(green_thread, tp, GREEN_T_TP);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
-_Static_assert(GREEN_API_RESUMABLE != 0 && GREEN_API_FAST != 0, "api");
+_Static_assert(GREEN_API_FAST == GREEN_API_RESUMABLE + 1 &&
+                   GREEN_API_RESUMABLE == 1 && GREEN_API_COPY > GREEN_API_FAST,
+               "api_suspended: the fast path tests 1 <= api <= 2");
 _Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
@@ -330,7 +335,7 @@ int green_hook_add(green_hook_fn fn, void *data)
     t->hooks[t->nhooks].fn = fn;
     t->hooks[t->nhooks].data = data;
     t->nhooks++;
-    t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
+    t->slow = t->nhooks | (t->slow & (SLOW_ORPHAN | SLOW_COPY));
     return GREEN_OK;
 }
 
@@ -346,7 +351,7 @@ int green_hook_remove(green_hook_fn fn, void *data)
             for (unsigned j = i + 1; j < t->nhooks; j++)
                 t->hooks[j - 1] = t->hooks[j];
             t->nhooks--;
-            t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
+            t->slow = t->nhooks | (t->slow & (SLOW_ORPHAN | SLOW_COPY));
             return GREEN_OK;
         }
     }
@@ -788,6 +793,22 @@ static inline void *resume_sp(struct green *target)
     return target->sp;
 }
 
+/* Makes target current, and says in t->slow whether it is a copy-mode
+ * greenlet (an orphan origin is reaped after the switch, not noted). */
+static inline void set_current(struct green_thread *t, struct green *target)
+{
+    t->current = target;
+    t->slow = (t->slow & ~(SLOW_ORPHAN | SLOW_COPY)) |
+              (target->mode == GREEN_STACK_COPY ? SLOW_COPY : 0);
+}
+
+/* The api_suspended of a greenlet suspending in green_switch() through
+ * the C core (a copy-mode one is left to the C core's fast path: arch.h) */
+static inline unsigned char api_resumable(const struct green *g)
+{
+    return g->mode == GREEN_STACK_COPY ? GREEN_API_COPY : GREEN_API_RESUMABLE;
+}
+
 /* Switches from the current greenlet to target (not current, not dead;
  * started unless kind is GREEN_OK), delivering (kind, value). */
 static int switch_to(struct green_thread *t, struct green *target, int kind,
@@ -817,11 +838,10 @@ static int switch_to(struct green_thread *t, struct green *target, int kind,
     if (origin->state == GREEN_STATE_RUNNING)
         STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
+    set_current(t, target);
     void *sp = resume_sp(target);
     origin->api_suspended = 0;
     target->api_suspended = 0;
-    t->slow &= ~SLOW_ORPHAN;
     asan_leave(t, origin, target);
     green_arch_switch(&origin->sp, sp, copy);
     return resumed(t, result);
@@ -938,12 +958,11 @@ static struct green_prepared commit_switch(struct green_thread *t,
     origin->sp = frame_sp;
     origin->result_out = result ? result : &t->discard;
     struct green_prepared p = {resume_sp(target), GREEN_RESUME_SLOW};
-    origin->api_suspended = GREEN_API_RESUMABLE;
+    origin->api_suspended = api_resumable(origin);
     target->api_suspended = 0;
-    t->slow &= ~SLOW_ORPHAN;
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
+    set_current(t, target);
     asan_leave(t, origin, target);
     if (green_copy_needed(t, target))
         p.rc = GREEN_RESUME_COPY;
@@ -993,9 +1012,10 @@ struct green_prepared green__switch_prepare(struct green *target,
     /* every switch tells the sanitizer, on both sides: no fast path */
     return prepare_slow(target, value, result, frame_sp);
 #endif
-    /* target->thread is never NULL, so this also covers t == NULL. */
+    /* target->thread is never NULL, so this also covers t == NULL. A
+     * copy-mode origin (SLOW_COPY) must reserve room for its copy. */
     if (unlikely(!target || target->thread != t || !target->api_suspended ||
-                 t->slow || t->current->mode == GREEN_STACK_COPY ||
+                 t->slow ||
                  atomic_load_explicit(&t->pending_flag,
                                       memory_order_relaxed)))
         return prepare_slow(target, value, result, frame_sp);
@@ -1006,11 +1026,11 @@ struct green_prepared green__switch_prepare(struct green *target,
     struct green_prepared p = {resume_sp(target), GREEN_RESUME_FAST};
     origin->sp = frame_sp;
     origin->result_out = result ? result : &t->discard;
-    origin->api_suspended = GREEN_API_RESUMABLE;
+    origin->api_suspended = GREEN_API_RESUMABLE; /* not copy-mode */
     target->api_suspended = 0;
     STORE(origin->state, GREEN_STATE_SUSPENDED);
     STORE(target->state, GREEN_STATE_RUNNING);
-    t->current = target;
+    set_current(t, target);
     return p;
 }
 
