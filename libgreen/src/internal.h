@@ -210,8 +210,8 @@ struct green {
         void **result_out;
     };
     /* Suspended inside green_switch(), so that a green_switch() to it can
-     * deliver its value directly: GREEN_API_RESUMABLE or GREEN_API_FAST
-     * (arch.h); 0 while running */
+     * deliver its value directly: GREEN_API_RESUMABLE, GREEN_API_FAST
+     * or GREEN_API_COPY (arch.h); 0 while running */
     unsigned char api_suspended;
     unsigned char state; /* GREEN_STATE_* */
     unsigned char mode;  /* GREEN_STACK_GUARDED, _COPY or _AUTO */
@@ -248,7 +248,8 @@ struct green_thread {
      * offsets are fixed in arch.h for the machine layer. */
     struct green *current;
     /* Nonzero when green_switch() must take its slow path: hooks are
-     * installed, or the current greenlet is an orphan to reap. */
+     * installed, the current greenlet is an orphan to reap, or it is a
+     * copy-mode greenlet (which must reserve room for its copy). */
     unsigned slow;
     /* releases from other threads wait, processed by the owner */
     atomic_int pending_flag;
