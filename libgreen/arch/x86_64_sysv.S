@@ -23,8 +23,10 @@
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with an indirect jump: a `ret` on the other stack would never
- * match the return predictor, which holds this stack's caller. The checks
- * and bookkeeping are C (green__switch_prepare, green__switch_resumed in
+ * match the return predictor, which holds this stack's caller. Its common
+ * case (both sides wait in green_switch, nothing to run around the switch)
+ * is done here, as green__switch_prepare's fast path does it in C; every
+ * other case is C (green__switch_prepare, green__switch_resumed in
  * green.c), called and returned from normally.
  */
 #include "arch.h"
