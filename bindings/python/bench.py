@@ -176,19 +176,25 @@ def pip_target(target, *packages):
                            *packages])
 
 
-def run_worker(paths, runs, quick, memory=0):
+def run_worker_process(script, paths, args):
+    """Runs `script --worker ARGS` with PYTHONPATH=paths (libgreen in its
+    default stack mode) and returns the JSON of its last output line."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env.pop("PYTHONSTARTUP", None)
     env.pop("GREEN_STACK_MODE", None)  # libgreen in the binding's default
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker",
-           "--runs", str(runs), "--memory", str(memory)] + (
-               ["--quick"] if quick else [])
+    cmd = [sys.executable, os.path.abspath(script), "--worker", *args]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if p.returncode != 0:
         sys.stderr.write(p.stdout + p.stderr)
         raise SystemExit("benchmark worker failed")
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def run_worker(paths, runs, quick, memory=0):
+    return run_worker_process(
+        __file__, paths, ["--runs", str(runs), "--memory", str(memory)] +
+        (["--quick"] if quick else []))
 
 
 def merge(acc, r):

@@ -28,9 +28,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+from bench import pip_target, run_worker_process
 
 GEVENT = "gevent==26.9.0"
 
@@ -99,26 +100,8 @@ def worker(quick):
     print(json.dumps(out))
 
 
-def pip_target(target, *packages):
-    if os.path.isdir(target) and os.listdir(target):
-        return
-    os.makedirs(target, exist_ok=True)
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
-                           "--disable-pip-version-check", "--target", target,
-                           *packages])
-
-
 def run_worker(paths, quick):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("PYTHONSTARTUP", None)
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker"] + (
-        ["--quick"] if quick else [])
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        raise SystemExit("benchmark worker failed")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return run_worker_process(__file__, paths, ["--quick"] if quick else [])
 
 
 def main():

@@ -40,6 +40,8 @@ import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
+from suite_result import Recorder, flatten
+
 # gevent's test modules for what programs use most: greenlets and their
 # sets, pools, the hub, events, queues, semaphores, locks, locals,
 # timeouts, servers, sockets, select, the thread pool, monkey-patching.
@@ -56,24 +58,6 @@ MODULES = [
 MODULE_TIMEOUT = 300  # seconds, one module
 RERUNS = 3            # more runs of a failed test, each in a new process
 MAX_RERUN = 40        # failed tests rerun at most, per implementation
-
-
-def flatten(suite):
-    for t in suite:
-        if isinstance(t, unittest.TestSuite):
-            yield from flatten(t)
-        else:
-            yield t
-
-
-class Recorder(unittest.TextTestResult):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed = []
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed.append(test.id())
 
 
 def inner(module, out):

@@ -34,6 +34,8 @@ import tempfile
 import time
 import unittest
 
+from suite_result import Recorder, flatten
+
 # Modules that exist only to test greenlet's C API (their tests are counted
 # apart as well).
 C_API_MODULES = {"test_cpp", "test_extension_interface"}
@@ -51,24 +53,6 @@ def uses_c_api(test):
     except (OSError, TypeError):
         return False
     return "_test_extension" in src
-
-
-def flatten(suite):
-    for t in suite:
-        if isinstance(t, unittest.TestSuite):
-            yield from flatten(t)
-        else:
-            yield t
-
-
-class Recorder(unittest.TextTestResult):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed = []
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed.append(test.id())
 
 
 def inner(out):
@@ -272,8 +256,10 @@ def main():
     if d is not None and p is not None:
         missing = sorted(set(p["passed"]) - set(d["passed"]) -
                          set(d.get("no_leak", ())))
-        print("Python %s: passed on the drop-in %d, on PyPI's greenlet %d"
-              % (ver, len(d["passed"]), len(p["passed"])))
+        print("Python %s: passed on the drop-in %d (+%d without the leak "
+              "greenlet's checker expects of greenlet), on PyPI's greenlet %d"
+              % (ver, len(d["passed"]), len(d.get("no_leak", ())),
+                 len(p["passed"])))
         for t in d.get("no_leak", ()):
             print("  passes on the drop-in without the leak greenlet's "
                   "checker expects of greenlet: " + t)

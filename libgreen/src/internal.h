@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arch.h"
 #include "green.h"
@@ -213,7 +214,18 @@ GREEN_HIDDEN long green__stack_saved(const struct green__tstate *t,
 /* Thread end: unmaps t's cached stacks and its shared stack. */
 GREEN_HIDDEN void green__stack_thread_end(struct green__tstate *t);
 
-/* ---- overflow report (overflow.c) --------------------------------------- */
+/* ---- overflow report (overflow.c, os_win32.c, overflow_report.c) -------- */
+
+/* Writes one line to stderr: g overflowed its stack st (whose lowest
+ * address is st->base), into the region below it named `below` ("guard",
+ * "reserve") that starts at below_start; `fault` names what happened
+ * ("fault", "EXCEPTION_STACK_OVERFLOW") at addr. Safe in a signal or
+ * exception handler. */
+GREEN_HIDDEN void green__overflow_report(const struct green *g,
+                                         const struct green__stack *st,
+                                         const char *below,
+                                         uintptr_t below_start,
+                                         const char *fault, uintptr_t addr);
 
 /* Gives the calling thread an alternate signal stack if the overflow
  * handler is installed and the thread has none. GREEN_OK or

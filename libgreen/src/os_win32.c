@@ -153,27 +153,6 @@ const PIMAGE_TLS_CALLBACK green__os_tls_callback = on_tls;
 
 static atomic_int installed;
 
-static size_t put_str(char *buf, size_t len, size_t cap, const char *s)
-{
-    while (*s && len < cap)
-        buf[len++] = *s++;
-    return len;
-}
-
-static size_t put_hex(char *buf, size_t len, size_t cap, uintptr_t v)
-{
-    char tmp[2 + 2 * sizeof v];
-    size_t n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v);
-    len = put_str(buf, len, cap, "0x");
-    while (n > 0 && len < cap)
-        buf[len++] = tmp[--n];
-    return len;
-}
-
 /*
  * A vectored handler sees the exception first, on the faulting stack
  * (the guaranteed pages the system left free): if the current greenlet's
@@ -200,26 +179,11 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *info)
         addr = (uintptr_t)info->ExceptionRecord->ExceptionInformation[1];
     if (addr >= lo || addr < start)
         return EXCEPTION_CONTINUE_SEARCH;
-    char line[320];
-    size_t n = 0, cap = sizeof line - 1;
-    n = put_str(line, n, cap, "libgreen: greenlet stack overflow: greenlet ");
-    n = put_hex(line, n, cap, (uintptr_t)g);
-    n = put_str(line, n, cap, g->mode == GREEN_STACK_COPY
-                                  ? ", shared stack (copy mode) "
-                                  : ", stack ");
-    n = put_hex(line, n, cap, lo);
-    n = put_str(line, n, cap, "-");
-    n = put_hex(line, n, cap, hi);
-    n = put_str(line, n, cap, ", reserve ");
-    n = put_hex(line, n, cap, start);
-    n = put_str(line, n, cap, "-");
-    n = put_hex(line, n, cap, lo);
-    n = put_str(line, n, cap, code == EXCEPTION_STACK_OVERFLOW
-                                  ? ", EXCEPTION_STACK_OVERFLOW at "
-                                  : ", access violation at ");
-    n = put_hex(line, n, cap, addr);
-    line[n++] = '\n';
-    green__os_write_err(line, n);
+    green__overflow_report(g, st, "reserve", start,
+                           code == EXCEPTION_STACK_OVERFLOW
+                               ? "EXCEPTION_STACK_OVERFLOW"
+                               : "access violation",
+                           addr);
     return EXCEPTION_CONTINUE_SEARCH;
 }
 

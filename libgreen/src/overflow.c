@@ -29,53 +29,6 @@ static atomic_int installed;
 static __thread void *alt_stack
     __attribute__((tls_model("initial-exec")));
 
-/* Appends a string or a hex number to buf (no stdio in a handler). */
-static size_t put_str(char *buf, size_t len, size_t cap, const char *s)
-{
-    while (*s && len < cap)
-        buf[len++] = *s++;
-    return len;
-}
-
-static size_t put_hex(char *buf, size_t len, size_t cap, uintptr_t v)
-{
-    char tmp[2 + 2 * sizeof v];
-    size_t n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v);
-    len = put_str(buf, len, cap, "0x");
-    while (n > 0 && len < cap)
-        buf[len++] = tmp[--n];
-    return len;
-}
-
-static void report(struct green *g, const struct green__stack *st,
-                   uintptr_t addr)
-{
-    char line[320];
-    size_t n = 0, cap = sizeof line - 1;
-    uintptr_t lo = (uintptr_t)st->base;
-    n = put_str(line, n, cap, "libgreen: greenlet stack overflow: greenlet ");
-    n = put_hex(line, n, cap, (uintptr_t)g);
-    n = put_str(line, n, cap, g->mode == GREEN_STACK_COPY
-                                  ? ", shared stack (copy mode) "
-                                  : ", stack ");
-    n = put_hex(line, n, cap, lo);
-    n = put_str(line, n, cap, "-");
-    n = put_hex(line, n, cap, lo + green__stack_bytes(st));
-    n = put_str(line, n, cap, ", guard ");
-    n = put_hex(line, n, cap, lo - green__guard_bytes(st));
-    n = put_str(line, n, cap, "-");
-    n = put_hex(line, n, cap, lo);
-    n = put_str(line, n, cap, ", fault at ");
-    n = put_hex(line, n, cap, addr);
-    line[n++] = '\n';
-    ssize_t w = write(2, line, n);
-    (void)w;
-}
-
 static void on_segv(int sig, siginfo_t *info, void *ctx)
 {
     struct green__tstate *t = green__tls;
@@ -86,7 +39,8 @@ static void on_segv(int sig, siginfo_t *info, void *ctx)
         uintptr_t addr = (uintptr_t)info->si_addr;
         uintptr_t lo = (uintptr_t)st->base;
         if (addr < lo && addr >= lo - green__guard_bytes(st))
-            report(t->current, st, addr);
+            green__overflow_report(t->current, st, "guard",
+                                   lo - green__guard_bytes(st), "fault", addr);
     }
     /* Hand it on. */
     if (previous.sa_flags & SA_SIGINFO) {
