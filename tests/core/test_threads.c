@@ -366,6 +366,7 @@ static int run_exit_inside(green_t *self, void *in, void **out)
         if (green_switch(ended.main_g, NULL, NULL) == GREEN_OK)
             ended.switches++;
     pthread_exit(NULL);
+    return GREEN_OK; /* not reached (MinGW's pthread_exit() is not noreturn) */
 }
 
 static void *thread_exit_inside(void *arg)
