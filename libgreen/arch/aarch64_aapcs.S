@@ -10,8 +10,11 @@
  *
  * Frame left on a suspended stack, 176 bytes from its saved sp upward:
  *     resume, (pad), x19 ... x28, x29, x30, d8 ... d15
- * Resuming a stack is always `mov sp, <sp>; ldr x9, [sp]; br x9`, with a
- * resume code (arch.h) in x1.
+ * Resuming a stack is `mov sp, <sp>; ldr x9, [sp]; br x9`, with a resume
+ * code (arch.h) in x1, except in green_switch's fast path: its target
+ * (api_suspended) waits in a green_switch frame, which it restores,
+ * returning GREEN_OK to the target's caller itself; the fast path leaves
+ * its own frame's resume address unwritten (GREEN_API_FAST).
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with `br x30` rather than `ret`: the return predictor holds
@@ -103,25 +106,28 @@ GREEN_FUNC green_switch
     b .Lswitch_slow             /* every switch tells the sanitizer */
 #endif
     cbz x0, .Lswitch_slow
-    adrp x10, :gottprel:green__tls
-    ldr x10, [x10, #:gottprel_lo12:green__tls]
+    /* t from the target; the caller owns it if t holds the caller's
+     * thread pointer (no GOT load for green__tls) */
+    ldr x10, [x0, #GREEN_G_THREAD]          /* t */
     mrs x9, tpidr_el0
-    ldr x10, [x9, x10]                      /* t */
-    ldr x11, [x0, #GREEN_G_THREAD]
-    cmp x11, x10
+    ldr x11, [x10, #GREEN_T_TP]
+    cmp x11, x9
     b.ne .Lswitch_slow
+    /* api_suspended GREEN_API_RESUMABLE or _FAST, not 0 or _COPY */
     ldrb w11, [x0, #GREEN_G_API_SUSPENDED]
-    cbz w11, .Lswitch_slow
-    ldr x11, [x10, #GREEN_T_SLOW]           /* slow and pending_flag */
+    sub w11, w11, #1
+    cmp w11, #(GREEN_API_FAST - 1)
+    b.hi .Lswitch_slow
+    /* slow (hooks, orphan, a copy-mode origin) and pending_flag */
+    ldr x11, [x10, #GREEN_T_SLOW]
     cbnz x11, .Lswitch_slow
     ldr x12, [x10, #GREEN_T_CURRENT]        /* origin */
-    ldrb w11, [x12, #GREEN_G_MODE]
-    cmp w11, #GREEN_M_COPY                  /* must reserve its copy */
-    b.eq .Lswitch_slow
+    ldr x13, [x0, #GREEN_G_SP]              /* ahead of the stores */
     .cfi_remember_state
+    /* The resume address's slot at sp is left unwritten: only this fast
+     * path resumes the frame (api_suspended GREEN_API_FAST says so), or
+     * the C core writes the slot first (green.c, resume_sp) */
     SAVE_FRAME
-    adr x9, .Lswitch_resume
-    str x9, [sp]
     ldr x11, [x0, #GREEN_G_RESULT_OUT]
     str x1, [x11]                           /* deliver the value */
     mov x9, sp
@@ -131,16 +137,18 @@ GREEN_FUNC green_switch
     csel x2, x11, x2, eq
     str x2, [x12, #GREEN_G_RESULT_OUT]
     /* api_suspended and state are adjacent bytes: one store each side */
-    mov w11, #(GREEN_S_SUSPENDED << 8 | 1)
+    mov w11, #(GREEN_S_SUSPENDED << 8 | GREEN_API_FAST)
     strh w11, [x12, #GREEN_G_API_SUSPENDED]
     mov w11, #(GREEN_S_RUNNING << 8 | 0)
     strh w11, [x0, #GREEN_G_API_SUSPENDED]
     str x0, [x10, #GREEN_T_CURRENT]
-    ldr x9, [x0, #GREEN_G_SP]
-    mov sp, x9
-    mov x1, #GREEN_RESUME_FAST
-    ldr x9, [sp]
-    br x9
+    /* target's frame is a green_switch frame like ours (api_suspended
+     * says so): return GREEN_OK to its caller from here, with the CFI of
+     * this frame */
+    mov sp, x13
+    mov x0, #0                              /* GREEN_OK */
+    RESTORE_FRAME
+    br x30
     .cfi_restore_state
 .Lswitch_slow:
     SAVE_FRAME
@@ -171,6 +179,11 @@ GREEN_FUNC green_switch
     RESTORE_FRAME
     br x30
 GREEN_END green_switch
+
+/* Where a green_switch frame resumes, for the C core to write in the
+ * resume slot of a frame left by the fast path (GREEN_API_FAST) before it
+ * resumes that frame itself. */
+GREEN_RESUME_ADDRESS green__switch_resume, .Lswitch_resume
 
 /* void green__arch_switch(void **save_sp, void *new_sp, int copy) */
 GREEN_HIDDEN_FUNC green__arch_switch

@@ -45,11 +45,12 @@
 #define GREEN_G_MODE (5 * GREEN_PTR + 2)
 
 /* struct green__tstate: current, slow (unsigned), pending_flag (int),
- * discard */
+ * discard, tp */
 #define GREEN_T_CURRENT 0
 #define GREEN_T_SLOW (1 * GREEN_PTR)
 #define GREEN_T_PENDING (1 * GREEN_PTR + 4)
 #define GREEN_T_DISCARD (1 * GREEN_PTR + 8)
+#define GREEN_T_TP (2 * GREEN_PTR + 8)
 
 /* green.h's GREEN_STATE_RUNNING and GREEN_STATE_SUSPENDED */
 #define GREEN_S_RUNNING 2
@@ -57,6 +58,28 @@
 
 /* green.h's GREEN_STACK_COPY */
 #define GREEN_M_COPY 2
+
+/* struct green's api_suspended: 0 unless the greenlet waits in
+ * green_switch(); then GREEN_API_RESUMABLE when its frame's resume address
+ * is written (the C core's commit), GREEN_API_FAST when the machine layer's
+ * fast path left the resume slot unwritten (GREEN_ARCH_FAST_FRAME below),
+ * GREEN_API_COPY for a copy-mode greenlet (written; the machine layer's
+ * fast path leaves those to the C core, so that it never makes a copy-mode
+ * greenlet current: the thread's slow word says when one is, and one load
+ * of it decides). Any green_switch() frame resumes at green__switch_resume:
+ * the C core writes that into the slot of a GREEN_API_FAST frame before it
+ * resumes the frame itself (green.c, resume_sp). */
+#define GREEN_API_RESUMABLE 1
+#define GREEN_API_FAST 2
+#define GREEN_API_COPY 3
+
+/* The machine layers whose green_switch() has a fast path of its own that
+ * leaves GREEN_API_FAST frames: their resume slot is at the saved stack
+ * pointer, and they define green__switch_resume. Not the Win64 one, whose
+ * green_switch() always goes through the C core. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(_WIN32)
+#define GREEN_ARCH_FAST_FRAME 1
+#endif
 
 /* ---- resume codes --------------------------------------------------------
  * green__switch_prepare() returns one with the stack pointer to resume;
@@ -127,6 +150,20 @@
 .macro GREEN_END name
     .cfi_endproc
     .size \name, .-\name
+.endm
+
+/* A read-only word of the library holding a code address of the file:
+ * GREEN_RESUME_ADDRESS symbol, label */
+.macro GREEN_RESUME_ADDRESS name, label
+    .section .data.rel.ro, "aw"
+    .globl \name
+    .hidden \name
+    .type \name, %object
+    .p2align 3
+\name:
+    .quad \label
+    .size \name, 8
+    .text
 .endm
 
 /* Last in every .S file: the stack stays non-executable. */

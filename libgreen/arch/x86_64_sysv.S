@@ -17,13 +17,16 @@
  *     resume, r15, r14, r13, r12, rbx, rbp, return address
  * Resuming a stack is `mov sp, %rsp; pop %rcx; jmp *%rcx`, except in
  * green_switch's fast path: its target (api_suspended) waits in a
- * green_switch frame, whose resume address it skips, returning GREEN_OK to
- * the target's caller itself.
+ * green_switch frame, whose resume slot it skips, returning GREEN_OK to
+ * the target's caller itself. The fast path leaves the resume slot of its
+ * own frame unwritten (GREEN_API_FAST, arch.h).
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with an indirect jump: a `ret` on the other stack would never
- * match the return predictor, which holds this stack's caller. The checks
- * and bookkeeping are C (green__switch_prepare, green__switch_resumed in
+ * match the return predictor, which holds this stack's caller. Its common
+ * case (both sides wait in green_switch, nothing to run around the switch)
+ * is done here, as green__switch_prepare's fast path does it in C; every
+ * other case is C (green__switch_prepare, green__switch_resumed in
  * green.c), called and returned from normally.
  */
 #include "arch.h"
@@ -108,7 +111,10 @@
  * Longer than the library's other functions (about 110 lines) on purpose:
  * the fast path, the slow path's calls into C and the resume point share
  * one frame layout and one CFI description, and splitting them into
- * functions would put a call and a return on the fast path. */
+ * functions would put a call and a return on the fast path. Its fast path
+ * (124 bytes) starts a cache line: two lines, not three. */
+    .text
+    .p2align 6
 GREEN_FUNC green_switch
     /*
      * Fast path, the common case of a generator or a scheduler: target
@@ -123,28 +129,31 @@ GREEN_FUNC green_switch
 #endif
     testq %rdi, %rdi
     jz .Lswitch_slow
-    /* t from the target, so that what follows need not wait for the
-     * thread pointer's offset from the GOT; checked against it */
+    /* t from the target; the caller owns it if t holds the caller's
+     * thread pointer (no GOT load for green__tls) */
     movq GREEN_G_THREAD(%rdi), %r8          /* t */
     /* The target's stack pointer, loaded ahead of every store of the
      * switch (the origin's is stored at the same offset of another
      * greenlet): the resumed side's loads wait on nothing but it. */
     movq GREEN_G_SP(%rdi), %r11
-    movq green__tls@GOTTPOFF(%rip), %rax
-    cmpq %fs:(%rax), %r8
+    movq %fs:0, %rax
+    cmpq GREEN_T_TP(%r8), %rax
     jne .Lswitch_slow
-    cmpb $0, GREEN_G_API_SUSPENDED(%rdi)
-    je .Lswitch_slow
-    movq GREEN_T_SLOW(%r8), %rax            /* slow and pending_flag */
-    testq %rax, %rax
-    jnz .Lswitch_slow
+    /* api_suspended GREEN_API_RESUMABLE or _FAST, not 0 or _COPY */
+    movzbl GREEN_G_API_SUSPENDED(%rdi), %eax
+    decl %eax
+    cmpl $(GREEN_API_FAST - 1), %eax
+    ja .Lswitch_slow
+    /* slow (hooks, orphan, a copy-mode origin) and pending_flag */
+    cmpq $0, GREEN_T_SLOW(%r8)
+    jne .Lswitch_slow
     movq GREEN_T_CURRENT(%r8), %r9          /* origin */
-    cmpb $GREEN_M_COPY, GREEN_G_MODE(%r9)   /* must reserve its copy */
-    je .Lswitch_slow
     .cfi_remember_state
     SAVE_REGS
-    leaq .Lswitch_resume(%rip), %rax
-    pushq %rax
+    /* The resume address's slot, left unwritten: only this fast path
+     * resumes the frame (api_suspended GREEN_API_FAST says so), or the C
+     * core writes the slot first (green.c, resume_sp) */
+    subq $8, %rsp
     .cfi_adjust_cfa_offset 8
     movq GREEN_G_RESULT_OUT(%rdi), %r10
     movq %rsi, (%r10)                       /* deliver the value */
@@ -154,16 +163,15 @@ GREEN_FUNC green_switch
     cmovzq %r10, %rdx
     movq %rdx, GREEN_G_RESULT_OUT(%r9)
     /* api_suspended and state are adjacent bytes: one store each side */
-    movw $(GREEN_S_SUSPENDED << 8 | 1), GREEN_G_API_SUSPENDED(%r9)
+    movw $(GREEN_S_SUSPENDED << 8 | GREEN_API_FAST), GREEN_G_API_SUSPENDED(%r9)
     movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
     /* target's frame is a green_switch frame like ours (api_suspended
-     * says so): skip its resume address and return GREEN_OK to its
-     * caller from here, with the CFI of this frame */
-    movq %r11, %rsp
-    xorl %eax, %eax                         /* GREEN_OK */
-    addq $8, %rsp
+     * says so): skip its resume slot and return GREEN_OK to its caller
+     * from here, with the CFI of this frame */
+    leaq 8(%r11), %rsp
     .cfi_adjust_cfa_offset -8
+    xorl %eax, %eax                         /* GREEN_OK */
     RESTORE_REGS_AND_RESUME
     .cfi_restore_state
 .Lswitch_slow:
@@ -222,6 +230,11 @@ GREEN_FUNC green_switch
 1:
     RESTORE_REGS_AND_RESUME
 GREEN_END green_switch
+
+/* Where a green_switch frame resumes, for the C core to write in the
+ * resume slot of a frame left by the fast path (GREEN_API_FAST) before it
+ * resumes that frame itself. */
+GREEN_RESUME_ADDRESS green__switch_resume, .Lswitch_resume
 
 /*
  * void green__arch_switch(void **save_sp, void *new_sp, int copy)

@@ -24,6 +24,9 @@
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define SLOW_ORPHAN (1u << 16) /* green__tstate.slow: current is an orphan */
+/* green__tstate.slow: current is a copy-mode greenlet, whose switches away
+ * must reserve room for its copy first */
+#define SLOW_COPY (1u << 17)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* The calling thread's state; the machine layer reads it too. */
@@ -44,9 +47,13 @@ LAYOUT(green__tstate, current, GREEN_T_CURRENT);
 LAYOUT(green__tstate, slow, GREEN_T_SLOW);
 LAYOUT(green__tstate, pending_flag, GREEN_T_PENDING);
 LAYOUT(green__tstate, discard, GREEN_T_DISCARD);
+LAYOUT(green__tstate, tp, GREEN_T_TP);
 _Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
 _Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
 _Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
+_Static_assert(GREEN_API_FAST == GREEN_API_RESUMABLE + 1 &&
+                   GREEN_API_RESUMABLE == 1 && GREEN_API_COPY > GREEN_API_FAST,
+               "api_suspended: the fast path tests 1 <= api <= 2");
 _Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
 static void thread_exit(void *arg);
 static void drop_last(struct green__tstate *t, struct green *g);
@@ -164,6 +171,22 @@ static void thread_unref(struct green__tstate *t)
         green__os_free(t, sizeof(struct thread_block));
 }
 
+/* The calling thread's thread pointer, as the fast path reads it. */
+static inline void *thread_pointer(void)
+{
+#if defined(GREEN_ARCH_FAST_FRAME) && defined(__x86_64__)
+    void *tp;
+    __asm__("movq %%fs:0, %0" : "=r"(tp));
+    return tp;
+#elif defined(GREEN_ARCH_FAST_FRAME) && defined(__aarch64__)
+    void *tp;
+    __asm__("mrs %0, tpidr_el0" : "=r"(tp));
+    return tp;
+#else
+    return NULL; /* no fast path reads it */
+#endif
+}
+
 static struct green__tstate *thread_init(void)
 {
     if (!green__os_key_init(thread_exit)) /* done at load */
@@ -192,6 +215,7 @@ static struct green__tstate *thread_init(void)
     m->tsan_fiber = __tsan_get_current_fiber(); /* the thread's own */
 #endif
     t->main = t->current = m;
+    t->tp = thread_pointer();
     tls_thread = t;
     return t;
 }
@@ -311,7 +335,7 @@ int green_hook_add(green_hook_fn fn, void *data)
     t->hooks[t->nhooks].fn = fn;
     t->hooks[t->nhooks].data = data;
     t->nhooks++;
-    t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
+    t->slow = t->nhooks | (t->slow & (SLOW_ORPHAN | SLOW_COPY));
     return GREEN_OK;
 }
 
@@ -327,7 +351,7 @@ int green_hook_remove(green_hook_fn fn, void *data)
             for (unsigned j = i + 1; j < t->nhooks; j++)
                 t->hooks[j - 1] = t->hooks[j];
             t->nhooks--;
-            t->slow = t->nhooks | (t->slow & SLOW_ORPHAN);
+            t->slow = t->nhooks | (t->slow & (SLOW_ORPHAN | SLOW_COPY));
             return GREEN_OK;
         }
     }
@@ -759,19 +783,40 @@ static __attribute__((noinline)) int prepare(struct green__tstate *t,
     return green__stack_reserve(t, lowest);
 }
 
+/* The stack pointer to resume target from: a frame that the machine
+ * layer's fast path left gets its resume address first (arch.h). Called
+ * before target becomes current (make_current() clears api_suspended). */
+static inline void *resume_sp(struct green *target)
+{
+#ifdef GREEN_ARCH_FAST_FRAME
+    if (target->api_suspended == GREEN_API_FAST)
+        *(void **)target->sp = green__switch_resume;
+#endif
+    return target->sp;
+}
+
+/* The api_suspended of a greenlet suspending in green_switch() through
+ * the C core (a copy-mode one is left to the C core's fast path: arch.h) */
+static inline unsigned char api_resumable(const struct green *g)
+{
+    return g->mode == GREEN_STACK_COPY ? GREEN_API_COPY : GREEN_API_RESUMABLE;
+}
+
 /*
  * The core of every commit, the fast paths' whole commit: target becomes
  * the running greenlet. frame_sp: origin suspends inside green_switch(),
  * its frame there, what arrives for it to go to `result`; NULL: it
  * suspends in the library (green__arch_switch() stores its stack
- * pointer), or it is dead. The machine layer's fast paths repeat exactly
- * this, on the offsets of arch.h.
+ * pointer), or it is dead. t->slow then says whether target is a
+ * copy-mode greenlet (an orphan origin is reaped after the switch, not
+ * noted). The machine layer's fast paths repeat this, on the offsets of
+ * arch.h, for the case they take (neither side copy-mode, slow clear).
  */
 static inline __attribute__((always_inline)) void
 make_current(struct green__tstate *t, struct green *origin,
              struct green *target, void *frame_sp, void **result)
 {
-    origin->api_suspended = frame_sp != NULL;
+    origin->api_suspended = frame_sp ? api_resumable(origin) : 0;
     if (frame_sp) {
         origin->sp = frame_sp;
         origin->result_out = result ? result : &t->discard;
@@ -781,13 +826,16 @@ make_current(struct green__tstate *t, struct green *origin,
     target->api_suspended = 0;
     STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
+    t->slow = (t->slow & ~(SLOW_ORPHAN | SLOW_COPY)) |
+              (target->mode == GREEN_STACK_COPY ? SLOW_COPY : 0);
 }
 
 /*
  * Step 2, after a successful prepare(): commits the switch from the
  * current greenlet to target, delivering (kind, value) to the resumed
  * side (resumed()). Cannot fail. Returns how the machine layer resumes
- * target: GREEN_RESUME_SLOW or GREEN_RESUME_COPY.
+ * target (from target->sp, its resume address written): GREEN_RESUME_SLOW
+ * or GREEN_RESUME_COPY.
  */
 static int commit(struct green__tstate *t, struct green *target, int kind,
                   void *value, void *frame_sp, void **result)
@@ -802,7 +850,7 @@ static int commit(struct green__tstate *t, struct green *target, int kind,
     t->xfer_value = value;
     t->xfer_origin = origin;
     t->xfer_event = event;
-    t->slow &= ~SLOW_ORPHAN;
+    resume_sp(target);
     make_current(t, origin, target, frame_sp, result);
     asan_leave(t, origin, target);
     return green__stack_resume(t, target);
@@ -949,17 +997,18 @@ struct green__prepared green__switch_prepare(struct green *target,
     /* every switch tells the sanitizer, on both sides: no fast path */
     return prepare_slow(target, value, result, frame_sp);
 #endif
-    /* target->thread is never NULL, so this also covers t == NULL. */
+    /* target->thread is never NULL, so this also covers t == NULL. A
+     * copy-mode origin (SLOW_COPY) must reserve room for its copy. */
     if (unlikely(!target || target->thread != t || !target->api_suspended ||
-                 t->slow || t->current->mode == GREEN_STACK_COPY ||
+                 t->slow ||
                  atomic_load_explicit(&t->pending_flag,
                                       memory_order_relaxed)))
         return prepare_slow(target, value, result, frame_sp);
     /* Fast path: target waits in green_switch() too and nothing needs to
      * run after the switch, so deliver the value from here. */
     *target->result_out = value;
+    struct green__prepared p = {resume_sp(target), GREEN_RESUME_FAST};
     make_current(t, t->current, target, frame_sp, result);
-    struct green__prepared p = {target->sp, GREEN_RESUME_FAST};
     return p;
 }
 
@@ -1232,6 +1281,7 @@ static void thread_exit(void *arg)
     green__overflow_thread_end();
     if (t->current != t->main) {
         /* Ended inside a greenlet: its stack is in use; leak the lot. */
+        t->tp = NULL; /* another thread may get this thread pointer */
         tls_thread = NULL;
         return;
     }
@@ -1253,6 +1303,7 @@ static void thread_exit(void *arg)
     }
     STORE(t->main->state, GREEN_STATE_DEAD);
     green__stack_thread_end(t);
+    t->tp = NULL;
     tls_thread = NULL;
     struct green *late = atomic_exchange_explicit(
         &t->pending, GREEN_PENDING_CLOSED, memory_order_acq_rel);

@@ -80,6 +80,10 @@ GREEN_HIDDEN struct green__prepared green__switch_prepare(struct green *target,
                                                         void **result,
                                                         void *frame_sp);
 GREEN_HIDDEN int green__switch_resumed(void);
+#ifdef GREEN_ARCH_FAST_FRAME
+/* Where every green_switch() frame resumes (arch.h, GREEN_API_FAST). */
+extern void *const green__switch_resume GREEN_HIDDEN;
+#endif
 
 /* ThreadSanitizer builds: called by the machine layer, once the current
  * greenlet is the target, right before it leaves the origin's stack. */
@@ -265,7 +269,8 @@ struct green {
         void **result_out;
     };
     /* Suspended inside green_switch(), so that a green_switch() to it can
-     * deliver its value directly (0 while running) */
+     * deliver its value directly: GREEN_API_RESUMABLE, GREEN_API_FAST
+     * or GREEN_API_COPY (arch.h); 0 while running */
     unsigned char api_suspended;
     unsigned char state; /* GREEN_STATE_* */
     unsigned char mode;  /* GREEN_STACK_GUARDED, _COPY or _AUTO */
@@ -302,11 +307,17 @@ struct green__tstate {
      * offsets are fixed in arch.h for the machine layer. */
     struct green *current;
     /* Nonzero when green_switch() must take its slow path: hooks are
-     * installed, or the current greenlet is an orphan to reap. */
+     * installed, the current greenlet is an orphan to reap, or it is a
+     * copy-mode greenlet (which must reserve room for its copy). */
     unsigned slow;
     /* releases from other threads wait, processed by the owner */
     atomic_int pending_flag;
     void *discard; /* result_out when the caller passed NULL */
+    /* The owning thread's thread pointer (the TLS ABI's: %fs:0 on
+     * x86-64, tpidr_el0 on aarch64) while it runs, NULL once it ended:
+     * how the fast path tells that the caller owns the target without
+     * reaching green__tls through the GOT. */
+    void *tp;
     struct green *main;
     /* what the last switch delivered */
     int xfer_kind;

@@ -341,6 +341,77 @@ static void test_hooks_are_per_thread(void **state)
     assert_ok(green_hook_remove(count_hook, NULL));
 }
 
+/*
+ * A thread that ends inside a greenlet (pthread_exit() there) leaves its
+ * greenlets as they are, suspended in plain switches; a thread started
+ * after it, which the C library may give the same thread pointer (its
+ * stack and thread block are cached), can switch to none of them.
+ */
+struct ended_inside {
+    green_t *main_g, *g; /* leaked with their thread: never released */
+    void *tcb;           /* pthread_self() of the ended thread */
+    int switches;        /* plain switches made before the exit */
+    int returned;        /* the thread body went on after the exit: wrong */
+    int sw_main, sw_g;   /* green_switch() to each from the next thread */
+    int reused;          /* the next thread got the same thread block */
+};
+static struct ended_inside ended;
+
+static int run_exit_inside(green_t *self, void *in, void **out)
+{
+    (void)self;
+    (void)in;
+    (void)out;
+    for (int i = 0; i < 3; i++)
+        if (green_switch(ended.main_g, NULL, NULL) == GREEN_OK)
+            ended.switches++;
+    pthread_exit(NULL);
+    return GREEN_OK; /* not reached (MinGW's pthread_exit() is not noreturn) */
+}
+
+static void *thread_exit_inside(void *arg)
+{
+    (void)arg;
+    ended.tcb = (void *)pthread_self();
+    ended.main_g = green_main();
+    green_retain(ended.main_g);
+    if (green_create(&ended.g, run_exit_inside, NULL, NULL) != GREEN_OK)
+        return NULL;
+    /* starts g, then three switches back to it: from then on both wait
+     * in plain switches, the second time round */
+    for (int i = 0; i < 4; i++)
+        if (green_switch(ended.g, NULL, NULL) == GREEN_OK)
+            ended.switches++;
+    ended.returned = 1;
+    return NULL;
+}
+
+static void *thread_after_exit_inside(void *arg)
+{
+    (void)arg;
+    ended.reused = (void *)pthread_self() == ended.tcb;
+    ended.sw_main = green_switch(ended.main_g, NULL, NULL);
+    ended.sw_g = green_switch(ended.g, NULL, NULL);
+    return NULL;
+}
+
+static void test_thread_ended_inside_greenlet(void **state)
+{
+    (void)state;
+    /* its pthread_exit() wants to run on the thread's own stack */
+    SKIP_UNDER_TSAN("pthread_exit() on a greenlet's stack");
+    memset(&ended, 0, sizeof ended);
+    on_thread(thread_exit_inside, NULL);
+    assert_non_null(ended.g);
+    assert_int_equal(ended.switches, 6);
+    assert_int_equal(ended.returned, 0);
+    on_thread(thread_after_exit_inside, NULL);
+    assert_int_equal(ended.sw_main, GREEN_ETHREAD);
+    assert_int_equal(ended.sw_g, GREEN_ETHREAD);
+    print_message("next thread had the ended one's thread block: %s\n",
+                  ended.reused ? "yes" : "no");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_foreign_greenlets),
         cmocka_unit_test(test_foreign_live_thread),
         cmocka_unit_test(test_hooks_are_per_thread),
+        cmocka_unit_test(test_thread_ended_inside_greenlet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
