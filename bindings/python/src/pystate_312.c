@@ -30,6 +30,7 @@
  * (pystate_discard.h). */
 #define PYG_FRAME_CODE(f) (f->f_code)
 #define PYG_FRAME_DROP_CODE(f) do { Py_CLEAR(f->f_funcobj); Py_CLEAR(f->f_code); } while (0)
+#include "pystate_common.h"
 #include "pystate_discard.h"
 #include "pystate_expose.h"
 
@@ -123,11 +124,7 @@ static __attribute__((noinline)) void state_run_end(void)
      * it). */
     PyThreadState *ts = _PyThreadState_GET();
     ts->cframe = &ts->root_cframe; /* pyg_state_run()'s cf ends */
-    _PyStackChunk *c = ts->datastack_chunk;
-    ts->datastack_chunk = NULL;
-    ts->datastack_top = NULL;
-    ts->datastack_limit = NULL;
-    pyg__chunk_put(c);
+    pyg__datastack_end(ts);
 }
 
 void pyg_state_run(void (*body)(void *), void *arg)
@@ -172,28 +169,7 @@ void pyg_state_clear(pyg_pystate *st)
     pyg__expose_free(st);
 }
 
-PyObject *pyg_state_get_context_running(void)
-{
-    return _PyThreadState_GET()->context;
-}
-
-void pyg_state_set_context_running(PyObject *ctx)
-{
-    PyThreadState *ts = _PyThreadState_GET();
-    PyObject *old = ts->context;
-    ts->context = ctx;
-    ts->context_ver++;
-    Py_XDECREF(old);
-}
-
 int pyg_state_trash_nesting(void)
 {
     return _PyThreadState_GET()->trash.delete_nesting;
-}
-
-int pyg_state_traverse(pyg_pystate *st, visitproc visit, void *arg)
-{
-    Py_VISIT(st->context);
-    Py_VISIT(st->exc_value);
-    return 0;
 }
