@@ -59,6 +59,33 @@ struct fuzz_args {
 };
 
 /*
+ * Runs run_one(seed, steps) for seeds a->seed, a->seed + 1, ... (a->runs of
+ * them, or until a->seconds pass), each with min_steps plus a number of
+ * steps below spread drawn from the seed and salt. Returns how many ran.
+ */
+static inline unsigned long long
+fuzz_run_seeds(const struct fuzz_args *a, uint64_t salt, long min_steps,
+               unsigned spread, void (*run_one)(unsigned long long, long))
+{
+    unsigned long long runs = 0;
+    double t0 = fuzz_now();
+    for (unsigned long long seed = a->seed;; seed++) {
+        if (a->runs && runs >= a->runs)
+            break;
+        if (!a->runs && fuzz_now() - t0 >= a->seconds)
+            break;
+        struct fuzz_rng lr;
+        fuzz_seed(&lr, seed ^ salt);
+        long nsteps = min_steps + (long)fuzz_below(&lr, spread);
+        if (a->verbose)
+            fprintf(stderr, "seed %llu: %ld steps\n", seed, nsteps);
+        run_one(seed, nsteps);
+        runs++;
+    }
+    return runs;
+}
+
+/*
  * fuzzer [--seed N] [--runs N] [--seconds S] [-v]
  * Without --runs, runs seeds N, N+1, ... for S seconds (default 10).
  * GREEN_FUZZ_SECONDS in the environment overrides the default time.

@@ -1036,21 +1036,8 @@ int main(int argc, char **argv)
     for (int t = 0; t < MAXTH; t++)
         M.main_slot[t] = M.cur[t] = NONE;
     add_main(0);
-    unsigned long long runs = 0;
     double t0 = fuzz_now();
-    for (unsigned long long seed = a.seed;; seed++) {
-        if (a.runs && runs >= a.runs)
-            break;
-        if (!a.runs && fuzz_now() - t0 >= a.seconds)
-            break;
-        struct fuzz_rng lr;
-        fuzz_seed(&lr, seed ^ 0x5eedULL);
-        long nsteps = 20 + (long)fuzz_below(&lr, 1500);
-        if (verbose)
-            fprintf(stderr, "seed %llu: %ld steps\n", seed, nsteps);
-        run_one(seed, nsteps);
-        runs++;
-    }
+    unsigned long long runs = fuzz_run_seeds(&a, 0x5eedULL, 20, 1500, run_one);
     printf("fuzz_core: %llu runs (seeds %llu..%llu), %llu steps (%llu skipped "
            "for known defects), %llu hook calls, %.1f s, no divergence\n",
            runs, a.seed, a.seed + runs - (runs ? 1 : 0), total_steps,

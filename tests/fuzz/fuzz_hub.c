@@ -1312,19 +1312,7 @@ int main(int argc, char **argv)
     if (getenv("GREEN_FUZZ_NO_TIMERS"))
         use_timers = 0;
     double t0 = fuzz_now();
-    for (unsigned long long seed = a.seed;; seed++) {
-        if (a.runs && runs_done >= a.runs)
-            break;
-        if (!a.runs && fuzz_now() - t0 >= a.seconds)
-            break;
-        struct fuzz_rng lr;
-        fuzz_seed(&lr, seed ^ 0x4b0bULL);
-        long nsteps = 10 + (long)fuzz_below(&lr, 600);
-        if (verbose)
-            fprintf(stderr, "seed %llu: %ld steps\n", seed, nsteps);
-        run_one(seed, nsteps);
-        runs_done++;
-    }
+    runs_done = fuzz_run_seeds(&a, 0x4b0bULL, 10, 600, run_one);
     printf("fuzz_hub: %llu runs (seeds %llu..%llu, %llu ended by a hub "
            "destroy), %llu steps, %.1f s, no divergence\n",
            runs_done, a.seed, a.seed + runs_done - (runs_done ? 1 : 0),
