@@ -97,12 +97,13 @@ static void test_collect_frees_dead(void **state)
     assert_int_equal(f.count, 1);
 }
 
-static int collect_rc_in_hook = 99;
+static int collect_rc_in_hook = 99, kill_rc_in_hook = 99;
 static void hook_collects(void *data, int event, int phase, green_t *origin,
                           green_t *target)
 {
     (void)data, (void)event, (void)phase, (void)origin, (void)target;
     collect_rc_in_hook = green_collect();
+    kill_rc_in_hook = green_kill_suspended();
 }
 
 static void test_collect_in_hook(void **state)
@@ -116,6 +117,8 @@ static void test_collect_in_hook(void **state)
     assert_ok(green_switch(g, NULL, NULL)); /* the switch itself collects */
     assert_ok(green_hook_remove(hook_collects, NULL));
     assert_int_equal(collect_rc_in_hook, GREEN_EBUSY);
+    assert_int_equal(kill_rc_in_hook, GREEN_EBUSY);
+    /* neither did anything: the one cleanup is the switch's own collect */
     assert_int_equal(atomic_load(&cleanups), 1);
     green_release(g);
 }
