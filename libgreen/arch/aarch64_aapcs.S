@@ -12,8 +12,9 @@
  *     resume, (pad), x19 ... x28, x29, x30, d8 ... d15
  * Resuming a stack is `mov sp, <sp>; ldr x9, [sp]; br x9`, with a resume
  * code (arch.h) in x1, except in green_switch's fast path: its target
- * (api_suspended) waits in a green_switch frame, which it restores,
- * returning GREEN_OK to the target's caller itself; the fast path leaves
+ * waits in a green_switch frame (its sp word's GREEN_API_* bits say so),
+ * which it restores, returning GREEN_OK to the target's caller itself;
+ * the fast path leaves
  * its own frame's resume address unwritten (GREEN_API_FAST).
  *
  * green_switch, the API's hot path, is entered here so that it returns to
@@ -113,38 +114,38 @@ GREEN_FUNC green_switch
     ldr x11, [x10, #GREEN_T_TP]
     cmp x11, x9
     b.ne .Lswitch_slow
-    /* api_suspended GREEN_API_RESUMABLE or _FAST, not 0 or _COPY */
-    ldrb w11, [x0, #GREEN_G_API_SUSPENDED]
-    sub w11, w11, #1
-    cmp w11, #(GREEN_API_FAST - 1)
-    b.hi .Lswitch_slow
+    /* its sp word: it waits in green_switch, GREEN_API_RESUMABLE or
+     * _FAST; loaded ahead of the stores */
+    ldr x13, [x0, #GREEN_G_SP]
+    tbz x13, #0, .Lswitch_slow              /* GREEN_API_DIRECT */
     /* slow (hooks, orphan, a copy-mode origin) and pending_flag */
     ldr x11, [x10, #GREEN_T_SLOW]
     cbnz x11, .Lswitch_slow
+    /* and it is not the running greenlet, whose sp word is stale */
     ldr x12, [x10, #GREEN_T_CURRENT]        /* origin */
-    ldr x13, [x0, #GREEN_G_SP]              /* ahead of the stores */
+    cmp x12, x0
+    b.eq .Lswitch_slow
     .cfi_remember_state
     /* The resume address's slot at sp is left unwritten: only this fast
-     * path resumes the frame (api_suspended GREEN_API_FAST says so), or
-     * the C core writes the slot first (green.c, resume_sp) */
+     * path resumes the frame (GREEN_API_FAST says so), or the C core
+     * writes the slot first (green.c, resume_sp) */
     SAVE_FRAME
     ldr x11, [x0, #GREEN_G_RESULT_OUT]
     str x1, [x11]                           /* deliver the value */
+    /* the origin suspends: its stack pointer and GREEN_API_FAST in one
+     * store; no state byte changes (green__state_of(), internal.h) */
     mov x9, sp
+    orr x9, x9, #GREEN_API_FAST
     str x9, [x12, #GREEN_G_SP]
     add x11, x10, #GREEN_T_DISCARD
     cmp x2, #0
     csel x2, x11, x2, eq
     str x2, [x12, #GREEN_G_RESULT_OUT]
-    /* api_suspended and state are adjacent bytes: one store each side */
-    mov w11, #(GREEN_S_SUSPENDED << 8 | GREEN_API_FAST)
-    strh w11, [x12, #GREEN_G_API_SUSPENDED]
-    mov w11, #(GREEN_S_RUNNING << 8 | 0)
-    strh w11, [x0, #GREEN_G_API_SUSPENDED]
     str x0, [x10, #GREEN_T_CURRENT]
-    /* target's frame is a green_switch frame like ours (api_suspended
-     * says so): return GREEN_OK to its caller from here, with the CFI of
-     * this frame */
+    /* target's frame is a green_switch frame like ours (its bits say
+     * so): return GREEN_OK to its caller from here, with the CFI of this
+     * frame */
+    and x13, x13, #~GREEN_API_MASK
     mov sp, x13
     mov x0, #0                              /* GREEN_OK */
     RESTORE_FRAME

@@ -35,14 +35,11 @@
 #error "libgreen: the compiler does not say the size of a pointer"
 #endif
 
-/* struct green: refs (a long), thread, parent, sp, run, then bytes */
+/* struct green: refs (a long), thread, parent, sp, run */
 #define GREEN_G_THREAD (1 * GREEN_PTR)
 #define GREEN_G_SP (3 * GREEN_PTR)
 #define GREEN_G_RUN (4 * GREEN_PTR) /* shares its slot with result_out */
 #define GREEN_G_RESULT_OUT (4 * GREEN_PTR)
-#define GREEN_G_API_SUSPENDED (5 * GREEN_PTR) /* bytes */
-#define GREEN_G_STATE (5 * GREEN_PTR + 1)
-#define GREEN_G_MODE (5 * GREEN_PTR + 2)
 
 /* struct green__tstate: current, slow (unsigned), pending_flag (int),
  * discard, tp */
@@ -52,26 +49,28 @@
 #define GREEN_T_DISCARD (1 * GREEN_PTR + 8)
 #define GREEN_T_TP (2 * GREEN_PTR + 8)
 
-/* green.h's GREEN_STATE_RUNNING and GREEN_STATE_SUSPENDED */
-#define GREEN_S_RUNNING 2
-#define GREEN_S_SUSPENDED 3
-
-/* green.h's GREEN_STACK_COPY */
-#define GREEN_M_COPY 2
-
-/* struct green's api_suspended: 0 unless the greenlet waits in
- * green_switch(); then GREEN_API_RESUMABLE when its frame's resume address
- * is written (the C core's commit), GREEN_API_FAST when the machine layer's
- * fast path left the resume slot unwritten (GREEN_ARCH_FAST_FRAME below),
- * GREEN_API_COPY for a copy-mode greenlet (written; the machine layer's
- * fast path leaves those to the C core, so that it never makes a copy-mode
- * greenlet current: the thread's slow word says when one is, and one load
- * of it decides). Any green_switch() frame resumes at green__switch_resume:
- * the C core writes that into the slot of a GREEN_API_FAST frame before it
- * resumes the frame itself (green.c, resume_sp). */
+/* How a suspended greenlet waits, in the low bits (GREEN_API_MASK) of its
+ * saved stack pointer (struct green's sp word; every machine layer saves a
+ * stack pointer aligned to 4 bytes at least). 0: not inside
+ * green_switch(). Inside it: GREEN_API_RESUMABLE when its frame's resume
+ * address is written (the C core's commit), GREEN_API_FAST when the
+ * machine layer's fast path left the resume slot unwritten
+ * (GREEN_ARCH_FAST_FRAME below), GREEN_API_COPY for a copy-mode greenlet
+ * (written; the machine layer's fast path leaves those to the C core, so
+ * that it never makes a copy-mode greenlet current: the thread's slow word
+ * says when one is, and one load of it decides). The fast path takes a
+ * target whose GREEN_API_DIRECT bit is set, and leaves its own frame
+ * GREEN_API_FAST in the same store as its stack pointer. Any green_switch()
+ * frame resumes at green__switch_resume: the C core writes that into the
+ * slot of a GREEN_API_FAST frame before it resumes the frame itself
+ * (green.c, resume_sp). The bits of the running greenlet are stale: the
+ * fast path does not clear the target's, and tests that the target is not
+ * the current greenlet instead. */
+#define GREEN_API_MASK 3
+#define GREEN_API_DIRECT 1 /* the bit of the two the fast path takes */
 #define GREEN_API_RESUMABLE 1
-#define GREEN_API_FAST 2
-#define GREEN_API_COPY 3
+#define GREEN_API_FAST 3
+#define GREEN_API_COPY 2
 
 /* The machine layers whose green_switch() has a fast path of its own that
  * leaves GREEN_API_FAST frames: their resume slot is at the saved stack

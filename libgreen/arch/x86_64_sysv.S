@@ -16,8 +16,9 @@
  * Frame left on a suspended stack, from its saved stack pointer upward:
  *     resume, r15, r14, r13, r12, rbx, rbp, return address
  * Resuming a stack is `mov sp, %rsp; pop %rcx; jmp *%rcx`, except in
- * green_switch's fast path: its target (api_suspended) waits in a
- * green_switch frame, whose resume slot it skips, returning GREEN_OK to
+ * green_switch's fast path: its target waits in a green_switch frame (its
+ * sp word's GREEN_API_* bits say so), whose resume slot it skips,
+ * returning GREEN_OK to
  * the target's caller itself. The fast path leaves the resume slot of its
  * own frame unwritten (GREEN_API_FAST, arch.h).
  *
@@ -132,43 +133,45 @@ GREEN_FUNC green_switch
     /* t from the target; the caller owns it if t holds the caller's
      * thread pointer (no GOT load for green__tls) */
     movq GREEN_G_THREAD(%rdi), %r8          /* t */
-    /* The target's stack pointer, loaded ahead of every store of the
-     * switch (the origin's is stored at the same offset of another
-     * greenlet): the resumed side's loads wait on nothing but it. */
+    /* The target's sp word, loaded ahead of every store of the switch
+     * (the origin's is stored at the same offset of another greenlet):
+     * the resumed side's loads wait on nothing but it. */
     movq GREEN_G_SP(%rdi), %r11
     movq %fs:0, %rax
     cmpq GREEN_T_TP(%r8), %rax
     jne .Lswitch_slow
-    /* api_suspended GREEN_API_RESUMABLE or _FAST, not 0 or _COPY */
-    movzbl GREEN_G_API_SUSPENDED(%rdi), %eax
-    decl %eax
-    cmpl $(GREEN_API_FAST - 1), %eax
-    ja .Lswitch_slow
+    /* it waits in green_switch, GREEN_API_RESUMABLE or _FAST */
+    testb $GREEN_API_DIRECT, %r11b
+    jz .Lswitch_slow
     /* slow (hooks, orphan, a copy-mode origin) and pending_flag */
     cmpq $0, GREEN_T_SLOW(%r8)
     jne .Lswitch_slow
+    /* and it is not the running greenlet, whose sp word is stale */
     movq GREEN_T_CURRENT(%r8), %r9          /* origin */
+    cmpq %rdi, %r9
+    je .Lswitch_slow
     .cfi_remember_state
     SAVE_REGS
     /* The resume address's slot, left unwritten: only this fast path
-     * resumes the frame (api_suspended GREEN_API_FAST says so), or the C
-     * core writes the slot first (green.c, resume_sp) */
+     * resumes the frame (GREEN_API_FAST says so), or the C core writes
+     * the slot first (green.c, resume_sp) */
     subq $8, %rsp
     .cfi_adjust_cfa_offset 8
     movq GREEN_G_RESULT_OUT(%rdi), %r10
     movq %rsi, (%r10)                       /* deliver the value */
-    movq %rsp, GREEN_G_SP(%r9)
+    /* the origin suspends: its stack pointer and GREEN_API_FAST in one
+     * store; no state byte changes (green__state_of(), internal.h) */
+    leaq GREEN_API_FAST(%rsp), %r10
+    movq %r10, GREEN_G_SP(%r9)
     leaq GREEN_T_DISCARD(%r8), %r10
     testq %rdx, %rdx
     cmovzq %r10, %rdx
     movq %rdx, GREEN_G_RESULT_OUT(%r9)
-    /* api_suspended and state are adjacent bytes: one store each side */
-    movw $(GREEN_S_SUSPENDED << 8 | GREEN_API_FAST), GREEN_G_API_SUSPENDED(%r9)
-    movw $(GREEN_S_RUNNING << 8 | 0), GREEN_G_API_SUSPENDED(%rdi)
     movq %rdi, GREEN_T_CURRENT(%r8)
-    /* target's frame is a green_switch frame like ours (api_suspended
-     * says so): skip its resume slot and return GREEN_OK to its caller
-     * from here, with the CFI of this frame */
+    /* target's frame is a green_switch frame like ours (its bits say
+     * so): skip its resume slot and return GREEN_OK to its caller from
+     * here, with the CFI of this frame */
+    andq $-(GREEN_API_MASK + 1), %r11
     leaq 8(%r11), %rsp
     .cfi_adjust_cfa_offset -8
     xorl %eax, %eax                         /* GREEN_OK */

@@ -92,7 +92,7 @@ int green__copy_start(struct green__tstate *t, struct green *g)
     g->mode = GREEN_STACK_COPY; /* an AUTO one's stack fields go */
     g->copy_buf = NULL;
     g->copy_len = g->copy_cap = 0;
-    g->sp = GREEN_COPY_UNSTARTED;
+    green__set_sp(g, GREEN_COPY_UNSTARTED, 0);
     return GREEN_OK;
 }
 
@@ -127,7 +127,7 @@ void *green__copy_out(void)
     struct green *target = t->current;
     struct green *owner = t->shared_owner;
     if (owner && owner != target && owner->state != GREEN_STATE_DEAD) {
-        char *from = copy_from(t, owner->sp);
+        char *from = copy_from(t, green__sp(owner));
         size_t n = (size_t)(shared_top(t) - from);
         if (n > owner->copy_cap) /* green__copy_reserve() prevents this */
             abort();
@@ -135,12 +135,12 @@ void *green__copy_out(void)
         owner->copy_len = (unsigned)n;
         /* Its value can no longer be delivered by green_switch()'s fast
          * path: its stack is not there. */
-        owner->api_suspended = 0;
+        green__set_sp(owner, green__sp(owner), 0);
     }
     t->shared_owner = NULL;
-    char *below = target->sp == GREEN_COPY_UNSTARTED
+    char *below = green__sp(target) == GREEN_COPY_UNSTARTED
                       ? shared_top(t) - 16 /* its first frame */
-                      : target->sp;
+                      : (char *)green__sp(target);
     char *scratch = (char *)(((uintptr_t)below - SCRATCH) & ~(uintptr_t)15);
     /* Memcheck: the copy-in function's frame and the target's bytes will
      * be written there (the owner is saved already). If that overlaps
@@ -163,14 +163,16 @@ void *green__copy_in(void)
 {
     struct green__tstate *t = green__tls;
     struct green *g = t->current;
-    if (g->sp == GREEN_COPY_UNSTARTED)
-        g->sp = green__arch_init_stack(t->shared.base,
-                                      green__stack_bytes(&t->shared));
+    if (green__sp(g) == GREEN_COPY_UNSTARTED)
+        green__set_sp(g,
+                      green__arch_init_stack(t->shared.base,
+                                             green__stack_bytes(&t->shared)),
+                      0);
     else
         copy_stack_bytes(shared_top(t) - g->copy_len, g->copy_buf,
                          g->copy_len);
     t->shared_owner = g;
-    return g->sp;
+    return green__sp(g);
 }
 
 void green__copy_forget(struct green__tstate *t, struct green *g)

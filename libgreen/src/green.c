@@ -40,21 +40,16 @@ LAYOUT(green, thread, GREEN_G_THREAD);
 LAYOUT(green, sp, GREEN_G_SP);
 LAYOUT(green, run, GREEN_G_RUN);
 LAYOUT(green, result_out, GREEN_G_RESULT_OUT);
-LAYOUT(green, api_suspended, GREEN_G_API_SUSPENDED);
-LAYOUT(green, state, GREEN_G_STATE);
-LAYOUT(green, mode, GREEN_G_MODE);
 LAYOUT(green__tstate, current, GREEN_T_CURRENT);
 LAYOUT(green__tstate, slow, GREEN_T_SLOW);
 LAYOUT(green__tstate, pending_flag, GREEN_T_PENDING);
 LAYOUT(green__tstate, discard, GREEN_T_DISCARD);
 LAYOUT(green__tstate, tp, GREEN_T_TP);
-_Static_assert(GREEN_S_RUNNING == GREEN_STATE_RUNNING, "state");
-_Static_assert(GREEN_S_SUSPENDED == GREEN_STATE_SUSPENDED, "state");
-_Static_assert(GREEN_M_COPY == GREEN_STACK_COPY, "mode");
-_Static_assert(GREEN_API_FAST == GREEN_API_RESUMABLE + 1 &&
-                   GREEN_API_RESUMABLE == 1 && GREEN_API_COPY > GREEN_API_FAST,
-               "api_suspended: the fast path tests 1 <= api <= 2");
-_Static_assert(GREEN_G_STATE == GREEN_G_API_SUSPENDED + 1, "adjacent");
+_Static_assert((GREEN_API_RESUMABLE & GREEN_API_FAST & GREEN_API_DIRECT) &&
+                   !(GREEN_API_COPY & GREEN_API_DIRECT) &&
+                   ((GREEN_API_RESUMABLE | GREEN_API_FAST | GREEN_API_COPY) &
+                    ~GREEN_API_MASK) == 0,
+               "the fast path takes RESUMABLE and FAST frames, not COPY");
 static void thread_exit(void *arg);
 static void drop_last(struct green__tstate *t, struct green *g);
 
@@ -459,9 +454,10 @@ static void drop_last(struct green__tstate *here, struct green *g)
             g = free_greenlet(NULL, g);
             continue;
         }
-        if ((g->flags & GF_ORPHAN) && g->state != GREEN_STATE_RUNNING)
+        int state = green__state_of(g);
+        if ((g->flags & GF_ORPHAN) && state != GREEN_STATE_RUNNING)
             return; /* it just switched away: after_switch() reaps it */
-        switch (g->state) {
+        switch (state) {
         case GREEN_STATE_RUNNING:
             g->flags |= GF_ORPHAN;
             t->slow |= SLOW_ORPHAN;
@@ -784,18 +780,17 @@ static __attribute__((noinline)) int prepare(struct green__tstate *t,
 }
 
 /* The stack pointer to resume target from: a frame that the machine
- * layer's fast path left gets its resume address first (arch.h). Called
- * before target becomes current (make_current() clears api_suspended). */
+ * layer's fast path left gets its resume address first (arch.h). */
 static inline void *resume_sp(struct green *target)
 {
 #ifdef GREEN_ARCH_FAST_FRAME
-    if (target->api_suspended == GREEN_API_FAST)
-        *(void **)target->sp = green__switch_resume;
+    if (green__api(target) == GREEN_API_FAST)
+        *(void **)green__sp(target) = green__switch_resume;
 #endif
-    return target->sp;
+    return green__sp(target);
 }
 
-/* The api_suspended of a greenlet suspending in green_switch() through
+/* How a greenlet suspending in green_switch() through
  * the C core (a copy-mode one is left to the C core's fast path: arch.h) */
 static inline unsigned char api_resumable(const struct green *g)
 {
@@ -816,15 +811,16 @@ static inline __attribute__((always_inline)) void
 make_current(struct green__tstate *t, struct green *origin,
              struct green *target, void *frame_sp, void **result)
 {
-    origin->api_suspended = frame_sp ? api_resumable(origin) : 0;
     if (frame_sp) {
-        origin->sp = frame_sp;
+        green__set_sp(origin, frame_sp, api_resumable(origin));
         origin->result_out = result ? result : &t->discard;
+    } else {
+        /* it waits in the library (green__arch_switch() stores its stack
+         * pointer) or it is dead: not resumable by the fast path */
+        green__set_sp(origin, NULL, 0);
     }
-    if (origin->state == GREEN_STATE_RUNNING)
-        STORE(origin->state, GREEN_STATE_SUSPENDED);
-    target->api_suspended = 0;
-    STORE(target->state, GREEN_STATE_RUNNING);
+    if (target->state == GREEN_STATE_NEW)
+        STORE(target->state, GREEN_STATE_RUNNING);
     t->current = target;
     t->slow = (t->slow & ~(SLOW_ORPHAN | SLOW_COPY)) |
               (target->mode == GREEN_STACK_COPY ? SLOW_COPY : 0);
@@ -867,7 +863,8 @@ static int switch_to(struct green__tstate *t, struct green *target, int kind,
         return rc;
     struct green *origin = t->current;
     int how = commit(t, target, kind, value, NULL, NULL);
-    green__arch_switch(&origin->sp, target->sp, how == GREEN_RESUME_COPY);
+    green__arch_switch((void **)&origin->sp, green__sp(target),
+                       how == GREEN_RESUME_COPY);
     return resumed(t, result);
 }
 
@@ -984,7 +981,7 @@ prepare_slow(struct green *target, void *value, void **result, void *frame_sp)
     if (p.rc != GREEN_OK)
         return p;
     p.rc = commit(t, target, GREEN_OK, value, frame_sp, result);
-    p.sp = target->sp;
+    p.sp = green__sp(target);
     return p;
 }
 
@@ -999,8 +996,9 @@ struct green__prepared green__switch_prepare(struct green *target,
 #endif
     /* target->thread is never NULL, so this also covers t == NULL. A
      * copy-mode origin (SLOW_COPY) must reserve room for its copy. */
-    if (unlikely(!target || target->thread != t || !target->api_suspended ||
-                 t->slow ||
+    if (unlikely(!target || target->thread != t ||
+                 !(green__api(target) & GREEN_API_DIRECT) ||
+                 target == t->current || t->slow ||
                  atomic_load_explicit(&t->pending_flag,
                                       memory_order_relaxed)))
         return prepare_slow(target, value, result, frame_sp);
@@ -1180,7 +1178,7 @@ long green_stack_saved(const green_t *g)
 
 int green_state(const green_t *g)
 {
-    return g ? LOAD(g->state) : GREEN_EINVAL;
+    return g ? green__state_of(g) : GREEN_EINVAL;
 }
 
 int green_is_main(const green_t *g)
@@ -1223,7 +1221,7 @@ int green_collect(void)
 static struct green *next_to_kill(struct green__tstate *t)
 {
     for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
-        if (g->state == GREEN_STATE_SUSPENDED &&
+        if (green__state_of(g) == GREEN_STATE_SUSPENDED &&
             !(g->flags & (GF_TRIED | GF_LEAKED | GF_KILLING)))
             return g;
     return NULL;
@@ -1233,7 +1231,7 @@ static int count_suspended(struct green__tstate *t)
 {
     int n = 0;
     for (struct green *g = t->live.live_next; g != &t->live; g = g->live_next)
-        n += g->state == GREEN_STATE_SUSPENDED;
+        n += green__state_of(g) == GREEN_STATE_SUSPENDED;
     return n;
 }
 
@@ -1297,7 +1295,7 @@ static void thread_exit(void *arg)
     while (t->live.live_next != &t->live) {
         struct green *g = t->live.live_next;
         live_del(g);
-        g->api_suspended = 0;
+        green__set_sp(g, NULL, 0);
         STORE(g->state, GREEN_STATE_DEAD);
         release_stack(t, g);
     }

@@ -171,7 +171,7 @@ GREEN_HIDDEN void green__copy_forget(struct green__tstate *t,
 /* Unmaps the shared stack (thread end). */
 GREEN_HIDDEN void green__copy_thread_end(struct green__tstate *t);
 /* The marker sp of a copy-mode greenlet prepared to start. */
-#define GREEN_COPY_UNSTARTED ((void *)1)
+#define GREEN_COPY_UNSTARTED ((void *)16) /* GREEN_API_MASK bits clear */
 
 /* ---- the stack layer (stackmode.c) ----------------------------------------
  * All that green.c knows of stacks: the guarded and the copy mode (and
@@ -254,12 +254,19 @@ enum {
 };
 
 struct green {
-    /* The fields up to `state` are read by green_switch()'s fast path in
-     * the machine layer: their offsets are fixed in arch.h. */
+    /* The fields up to `result_out` are read by green_switch()'s fast path
+     * in the machine layer: their offsets are fixed in arch.h. */
     atomic_long refs;
     struct green__tstate *thread; /* owner; holds a reference to it */
     struct green *parent;        /* holds a reference; NULL for main */
-    void *sp; /* saved stack pointer while suspended */
+    /* Suspended: the saved stack pointer, and in its low bits
+     * (GREEN_API_MASK) whether it waits inside green_switch(), so that a
+     * green_switch() to it can deliver its value directly:
+     * GREEN_API_RESUMABLE, GREEN_API_FAST or GREEN_API_COPY (arch.h), 0
+     * if it waits elsewhere. Stale while it runs: green__sp() and
+     * green__api() read it. One word, so that the fast path suspends a
+     * greenlet with one store. */
+    uintptr_t sp;
     union {
         /* New: the body, read once by the machine layer's entry, before
          * the greenlet can first suspend. */
@@ -268,11 +275,10 @@ struct green {
          * each time the greenlet suspends in green_switch(). */
         void **result_out;
     };
-    /* Suspended inside green_switch(), so that a green_switch() to it can
-     * deliver its value directly: GREEN_API_RESUMABLE, GREEN_API_FAST
-     * or GREEN_API_COPY (arch.h); 0 while running */
-    unsigned char api_suspended;
-    unsigned char state; /* GREEN_STATE_* */
+    /* GREEN_STATE_NEW, _DEAD, or _RUNNING for a started greenlet, which
+     * is suspended unless it is its thread's current one: green_switch()'s
+     * fast path switches without writing this byte (green__state_of()). */
+    unsigned char state;
     unsigned char mode;  /* GREEN_STACK_GUARDED, _COPY or _AUTO */
     unsigned char flags; /* GF_*, touched by the owning thread only */
     GREEN_ANNOTATE_FIELDS
@@ -294,6 +300,21 @@ struct green {
     GREEN_ASAN_FIELDS
     GREEN_TSAN_FIELDS
 };
+
+/* A suspended greenlet's saved stack pointer, and how it waits
+ * (GREEN_API_*, 0 if not in green_switch()); stale for a running one. */
+static inline void *green__sp(const struct green *g)
+{
+    return (void *)(g->sp & ~(uintptr_t)GREEN_API_MASK);
+}
+static inline unsigned green__api(const struct green *g)
+{
+    return (unsigned)(g->sp & GREEN_API_MASK);
+}
+static inline void green__set_sp(struct green *g, void *sp, unsigned api)
+{
+    g->sp = (uintptr_t)sp | api;
+}
 
 #define GREEN_PENDING_CLOSED ((struct green *)1)
 
@@ -343,6 +364,18 @@ struct green__tstate {
     _Atomic(struct green *) pending;
     atomic_long refs; /* the thread itself + one per greenlet */
 };
+
+/* g's state as green_state() reports it: a started greenlet runs if it is
+ * its thread's current one (any thread may ask). */
+static inline int green__state_of(const struct green *g)
+{
+    int s = __atomic_load_n(&g->state, __ATOMIC_RELAXED);
+    if (s == GREEN_STATE_RUNNING &&
+        __atomic_load_n(&g->thread->current, __ATOMIC_RELAXED) != g)
+        s = GREEN_STATE_SUSPENDED;
+    return s;
+}
+
 
 /* ---- the stack layer's calls on the switch path (see above) ------------- */
 

@@ -47,8 +47,10 @@ int green__stack_get(struct green__tstate *t, struct green *g)
     g->mode = GREEN_STACK_GUARDED;
     green__annotate_stack_new(g);
     green__annotate_unpoison(g->stack.base, green__stack_bytes(&g->stack));
-    g->sp =
-        green__arch_init_stack(g->stack.base, green__stack_bytes(&g->stack));
+    green__set_sp(g,
+                  green__arch_init_stack(g->stack.base,
+                                         green__stack_bytes(&g->stack)),
+                  0);
     return GREEN_OK;
 }
 
@@ -75,7 +77,7 @@ const struct green__stack *green__stack_of(const struct green__tstate *t,
 
 long green__stack_saved(const struct green__tstate *t, const struct green *g)
 {
-    if (g->mode != GREEN_STACK_COPY || g->state != GREEN_STATE_SUSPENDED ||
+    if (g->mode != GREEN_STACK_COPY || green__state_of(g) != GREEN_STATE_SUSPENDED ||
         t->shared_owner == g)
         return 0;
     return (long)g->copy_len;
