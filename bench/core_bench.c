@@ -148,24 +148,38 @@ static double bench_bare_fpu(long n)
     return (now_ns() - t0) / n;
 }
 
-/* The yardstick of the ratio: its own coroutine, left suspended between
- * rounds like pong_g. */
-static void *yard_main_sp, *yard_co_sp;
-static char yard_stack[64 * 1024] __attribute__((aligned(16)));
+/* A bare-switch coroutine, left suspended between rounds like pong_g, and
+ * its rounds of n round trips (ns per round trip); switch_fn is called
+ * directly, as the program would. */
+#define YARDSTICK(name, switch_fn, init_fn)                                   \
+    static void *name##_main_sp, *name##_co_sp;                               \
+    static char name##_stack[64 * 1024] __attribute__((aligned(16)));         \
+    static void name##_co(void)                                               \
+    {                                                                         \
+        for (;;)                                                              \
+            switch_fn(&name##_co_sp, name##_main_sp);                         \
+    }                                                                         \
+    static double name##_round(long n)                                        \
+    {                                                                         \
+        double t0 = now_ns();                                                 \
+        for (long i = 0; i < n; i++)                                          \
+            switch_fn(&name##_main_sp, name##_co_sp);                         \
+        return (now_ns() - t0) / n;                                           \
+    }                                                                         \
+    static void name##_start(void)                                            \
+    {                                                                         \
+        name##_co_sp = init_fn(name##_stack + sizeof name##_stack, name##_co);\
+        switch_fn(&name##_main_sp, name##_co_sp);                             \
+    }
 
-static void yard_co(void)
-{
-    for (;;)
-        bare_switch(&yard_co_sp, yard_main_sp);
-}
+/* The yardstick of the ratio, in this program. */
+YARDSTICK(bare, bare_switch, bare_init)
 
-static double bare_round(long n)
-{
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        bare_switch(&yard_main_sp, yard_co_sp);
-    return (now_ns() - t0) / n;
-}
+/* The same code in a shared library of its own (bench/CMakeLists.txt):
+ * what any call into a shared library adds. */
+void lib_bare_switch(void **save_sp, void *new_sp);
+void *lib_bare_init(void *stack_top, void (*fn)(void));
+YARDSTICK(lib, lib_bare_switch, lib_bare_init)
 
 static void pair_start(void)
 {
@@ -174,34 +188,43 @@ static void pair_start(void)
     void *v;
     if (green_switch(pong_g, NULL, &v) != GREEN_OK)
         abort();
-    yard_co_sp = bare_init(yard_stack + sizeof yard_stack, yard_co);
-    bare_switch(&yard_main_sp, yard_co_sp);
+    bare_start();
+    lib_start();
 }
 
-/* Rounds of green_switch and of the bare switch, alternating which goes
- * first; per round trip medians in *sw and *bare, and the median of the
- * rounds' ratios. */
+/* Rounds of green_switch, the bare switch and the bare switch in a shared
+ * library, rotating which goes first; per round trip medians in *sw,
+ * *bare and *lib, the median of the rounds' ratios to the bare switch in
+ * *lib_ratio, green_switch's to the one in a library in *sw_lib_ratio,
+ * and green_switch's to the bare switch, returned. */
 static double sw_best = 1e30, bare_best = 1e30; /* fastest rounds */
 
-static double interleaved(double *sw, double *bare)
+static double interleaved(double *sw, double *bare, double *lib,
+                          double *lib_ratio, double *sw_lib_ratio)
 {
-    double s[ROUNDS], b[ROUNDS], r[ROUNDS];
+    double s[ROUNDS], b[ROUNDS], l[ROUNDS], r[ROUNDS], rl[ROUNDS], sl[ROUNDS];
     green_round(ROUND_TRIPS / 10); /* warm-up */
     bare_round(ROUND_TRIPS / 10);
+    lib_round(ROUND_TRIPS / 10);
     for (int i = 0; i < ROUNDS; i++) {
-        if (i & 1) {
-            b[i] = bare_round(ROUND_TRIPS);
-            s[i] = green_round(ROUND_TRIPS);
-        } else {
-            s[i] = green_round(ROUND_TRIPS);
-            b[i] = bare_round(ROUND_TRIPS);
+        for (int k = 0; k < 3; k++) {
+            switch ((i + k) % 3) {
+            case 0: s[i] = green_round(ROUND_TRIPS); break;
+            case 1: b[i] = bare_round(ROUND_TRIPS); break;
+            default: l[i] = lib_round(ROUND_TRIPS); break;
+            }
         }
         r[i] = s[i] / b[i];
+        rl[i] = l[i] / b[i];
+        sl[i] = s[i] / l[i];
         sw_best = s[i] < sw_best ? s[i] : sw_best;
         bare_best = b[i] < bare_best ? b[i] : bare_best;
     }
     *sw = median(s, ROUNDS);
     *bare = median(b, ROUNDS);
+    *lib = median(l, ROUNDS);
+    *lib_ratio = median(rl, ROUNDS);
+    *sw_lib_ratio = median(sl, ROUNDS);
     return median(r, ROUNDS);
 }
 
@@ -249,6 +272,18 @@ static void print_ratio(double ratio)
            ratio <= SWITCH_TARGET ? "met" : "missed");
 }
 
+/* What a call into a shared library adds, for reading the ratio above:
+ * green_switch is one when the program links libgreen.so. */
+static void print_lib(double lib, double lib_ratio, double sw_lib_ratio)
+{
+    printf("bare switch in a shared library: %.2f ns one way, %.2f times "
+           "the bare switch; green_switch/it: %.2f (medians of the rounds' "
+           "ratios); libgreen is %s\n",
+           lib / 2, lib_ratio, sw_lib_ratio,
+           CORE_BENCH_LIBGREEN_SHARED ? "a shared library here"
+                                      : "linked into this program");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "create") == 0) {
@@ -263,13 +298,14 @@ int main(int argc, char **argv)
         bare_round(n);
         return 0;
     }
-    double sw, bare;
-    double ratio = interleaved(&sw, &bare);
+    double sw, bare, lib, lib_ratio, sw_lib_ratio;
+    double ratio = interleaved(&sw, &bare, &lib, &lib_ratio, &sw_lib_ratio);
     if (argc == 2 && strcmp(argv[1], "ratio") == 0) {
         printf("green_switch %.2f ns, bare %.2f ns one way (fastest "
                "rounds %.2f, %.2f); ",
                sw / 2, bare / 2, sw_best / 2, bare_best / 2);
         print_ratio(ratio);
+        print_lib(lib, lib_ratio, sw_lib_ratio);
         green_release(pong_g);
         return 0;
     }
@@ -285,12 +321,15 @@ int main(int argc, char **argv)
     printf("%-44s %9.1f %9.1f\n", "green_switch (libgreen)", sw, sw / 2);
     printf("%-44s %9.1f %9.1f\n", "bare 6-register switch (yardstick)", bare,
            bare / 2);
+    printf("%-44s %9.1f %9.1f\n", "bare, in a shared library (yardstick)",
+           lib, lib / 2);
     printf("%-44s %9.1f %9.1f\n", "bare + MXCSR/x87 CW (not used)", fpu,
            fpu / 2);
     printf("%-44s %9.1f %9.1f\n", "glibc swapcontext (yardstick)", uc, uc / 2);
     printf("%-44s %9.1f\n", "create+start+finish+destroy (libgreen)", cr);
     printf("%-44s %9.1f\n", "green_current (libgreen)", cur);
     print_ratio(ratio);
+    print_lib(lib, lib_ratio, sw_lib_ratio);
     printf("ratios: switch/swapcontext %.3f (target <= 0.05), create %.0f ns "
            "(target <= 150)\n",
            sw / uc, cr);

@@ -140,8 +140,11 @@ GREEN_FUNC green_switch
     add x11, x10, #GREEN_T_DISCARD
     cmp x2, #0
     csel x2, x11, x2, eq
+    ldr x11, [x12, #GREEN_G_RESULT_OUT]     /* mostly unchanged: a load */
+    cmp x11, x2                             /* costs less than a store */
+    b.eq 1f
     str x2, [x12, #GREEN_G_RESULT_OUT]
-    str x0, [x10, #GREEN_T_CURRENT]
+1:  str x0, [x10, #GREEN_T_CURRENT]
     /* target's frame is a green_switch frame like ours (its bits say
      * so): return GREEN_OK to its caller from here, with the CFI of this
      * frame */

@@ -166,8 +166,12 @@ GREEN_FUNC green_switch
     leaq GREEN_T_DISCARD(%r8), %r10
     testq %rdx, %rdx
     cmovzq %r10, %rdx
+    /* mostly the same pointer as last time: a load and a compare cost
+     * less than a store (bench/README.md) */
+    cmpq %rdx, GREEN_G_RESULT_OUT(%r9)
+    je 1f
     movq %rdx, GREEN_G_RESULT_OUT(%r9)
-    movq %rdi, GREEN_T_CURRENT(%r8)
+1:  movq %rdi, GREEN_T_CURRENT(%r8)
     /* target's frame is a green_switch frame like ours (its bits say
      * so): skip its resume slot and return GREEN_OK to its caller from
      * here, with the CFI of this frame */
