@@ -13,11 +13,12 @@ struct sleep_arg {
     double seconds;
 };
 
-/* Sleepers wait for it first: once all have started, they go to sleep
- * within microseconds of each other, however long starting each took (a
- * sanitizer's bookkeeping, a loaded machine). */
+/* Sleepers wait for it first, then sleep until the gate's opening plus
+ * their duration: their deadlines keep their spacing however long waking
+ * each of them took (a sanitizer's bookkeeping, a loaded machine). */
 static green_event_t *gate;
 static int at_gate;
+static double gate_opened; /* green_hub_now() when the gate opened */
 
 static int sleep_then_log(void *arg, void **out)
 {
@@ -27,11 +28,11 @@ static int sleep_then_log(void *arg, void **out)
     int gated = green_event_wait(gate, 10.0, NULL);
     if (gated != GREEN_OK)
         return gated;
-    double t0 = green_hub_now();
-    int rc = green_hub_sleep(a->seconds);
+    double left = gate_opened + a->seconds - green_hub_now();
+    int rc = green_hub_sleep(left > 0 ? left : 0);
     if (rc != GREEN_OK)
         return rc;
-    if (green_hub_now() - t0 < a->seconds)
+    if (green_hub_now() - gate_opened < a->seconds)
         return -1; /* woke early */
     woke[nwoke++] = a->id;
     return GREEN_OK;
@@ -43,6 +44,7 @@ static void open_gate(int sleepers)
     for (int i = 0; i < 1000 && at_gate < sleepers; i++)
         assert_int_equal(green_hub_sleep(0.001), GREEN_OK);
     assert_int_equal(at_gate, sleepers);
+    gate_opened = green_hub_now();
     assert_int_equal(green_event_send(gate, NULL), GREEN_OK);
     at_gate = 0;
 }
