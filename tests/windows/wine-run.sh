@@ -10,10 +10,19 @@ wine=$1 prefix=$2 dlls=$3
 shift 3
 export WINEPREFIX="$prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 mkdir -p "$prefix"
-if [ ! -f "$prefix/system.reg" ]; then
+# The prefix is ready once wineboot and the processes it started are done
+# (its registry files appear long before): a marker says so.
+ready=$prefix/.ready
+if [ ! -f "$ready" ]; then
   (
     flock 9
-    [ -f "$prefix/system.reg" ] || "$wine" wineboot --init >/dev/null 2>&1
+    if [ ! -f "$ready" ]; then
+      "$wine" wineboot --init >/dev/null 2>&1
+      server=${wine%/*}/wineserver
+      [ -x "$server" ] || server=wineserver
+      "$server" -w
+      touch "$ready"
+    fi
   ) 9>"$prefix.lock"
 fi
 # Unix directories as Wine sees them (drive Z: is the root).
