@@ -32,10 +32,8 @@
  * end and be replaced mid-run; the model names every thread of a run by
  * its own id (below MAXTH). */
 enum { NTHREADS = 3, MAXTH = 32 };
-/* Few enough that kill cascades stay short: releasing a very long chain
- * of suspended greenlets recurses once per link on the releasing stack (a
- * known defect of the core, "chain release recursion"). Raise it (and the
- * stack size below) once kill cascades run in constant stack. */
+/* Slots for greenlets: enough for deep parent chains and kill cascades
+ * within a run (the long ones, a million links, are test_release_chain's). */
 enum { MAXS = 48 };
 enum { NONE = -1 };
 

@@ -922,13 +922,19 @@ static void *foreign_calls(void *arg)
                    "thread_wait");
             FCHECK(green_thread_retain(T[i].h) == GREEN_ETHREAD,
                    "thread_retain");
-            /* Releasing a finished handle from another thread is allowed,
-             * but its count is not atomic today (a known defect of the
-             * hub, "non-atomic handle release"): not generated. An
-             * unfinished one must be refused. */
-            if (!T[i].finished)
+            /* An unfinished handle must be refused; a finished one may be
+             * released on any thread (and freed here, if this was its
+             * last reference). */
+            if (!T[i].finished) {
                 FCHECK(green_thread_release(T[i].h) == GREEN_ETHREAD,
                        "thread_release");
+            } else if (fuzz_below(&R, 2)) {
+                T[i].urefs--;
+                FCHECK(green_thread_release(T[i].h) == GREEN_OK,
+                       "thread_release of a finished handle");
+                if (T[i].urefs == 0 && T[i].jrefs == 0)
+                    T[i].h = NULL;
+            }
         }
     /* This thread never used the hub: nothing to destroy. */
     FCHECK(green_hub_count() == 0, "hub_count elsewhere");
