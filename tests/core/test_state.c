@@ -103,6 +103,76 @@ static void test_killed_states(void **state)
     assert_ok(green_release(g));
 }
 
+/* Ping-pong through green_switch()'s fast path: both sides wait inside
+ * green_switch(), so after the first switches no state byte is written;
+ * green_state() must still tell the running greenlet from the suspended
+ * one on both sides, switching to the running greenlet must be a
+ * self-switch, and a greenlet that died must stay dead to switches. */
+enum { PINGS = 100 };
+struct pingpong {
+    int self_state[PINGS], main_state[PINGS];
+    int self_switch_rc;
+    void *self_switch_value;
+};
+static struct pingpong pp;
+
+static int run_pingpong(green_t *self, void *in, void **out)
+{
+    green_t *m = green_main();
+    void *v = in;
+    for (int i = 0; i < PINGS; i++) {
+        pp.self_state[i] = green_state(self);
+        pp.main_state[i] = green_state(m);
+        if (green_switch(m, v, &v) != GREEN_OK)
+            return GREEN_THROWN;
+    }
+    pp.self_switch_rc = green_switch(self, V(7), &pp.self_switch_value);
+    *out = v;
+    return GREEN_OK;
+}
+
+static void test_states_across_fast_switches(void **state)
+{
+    (void)state;
+    memset(&pp, 0, sizeof pp);
+    green_t *m = green_main();
+    green_t *g = make(run_pingpong, NULL);
+    void *v = NULL;
+    for (int i = 0; i < PINGS; i++) {
+        assert_ok(green_switch(g, V(i), &v));
+        assert_ptr_equal(v, V(i));
+        assert_int_equal(green_state(g), GREEN_STATE_SUSPENDED);
+        assert_int_equal(green_state(m), GREEN_STATE_RUNNING);
+        assert_ptr_equal(green_current(), m);
+        /* main switching to itself: nothing moves */
+        void *self_v = NULL;
+        assert_ok(green_switch(m, V(i + 1000), &self_v));
+        assert_ptr_equal(self_v, V(i + 1000));
+        assert_int_equal(green_state(g), GREEN_STATE_SUSPENDED);
+    }
+    for (int i = 0; i < PINGS; i++) {
+        assert_int_equal(pp.self_state[i], GREEN_STATE_RUNNING);
+        assert_int_equal(pp.main_state[i], GREEN_STATE_SUSPENDED);
+    }
+    /* the last switch in: g switches to itself, then returns */
+    assert_ok(green_switch(g, V(5), &v));
+    assert_ptr_equal(v, V(5));
+    assert_int_equal(pp.self_switch_rc, GREEN_OK);
+    assert_ptr_equal(pp.self_switch_value, V(7));
+    assert_int_equal(green_state(g), GREEN_STATE_DEAD);
+    assert_int_equal(green_state(m), GREEN_STATE_RUNNING);
+    /* dead after fast switches: a switch says so and changes nothing; a
+     * throw reaches its first live ancestor, the caller */
+    v = V(9);
+    assert_int_equal(green_switch(g, V(1), &v), GREEN_EDEAD);
+    assert_ptr_equal(v, V(9));
+    assert_int_equal(green_throw(g, V(1), &v), GREEN_THROWN);
+    assert_ptr_equal(v, V(1));
+    assert_int_equal(green_state(g), GREEN_STATE_DEAD);
+    assert_ptr_equal(green_current(), m);
+    assert_ok(green_release(g));
+}
+
 static void test_main_state(void **state)
 {
     (void)state;
@@ -136,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_other_greenlets_states),
         cmocka_unit_test(test_killed_states),
+        cmocka_unit_test(test_states_across_fast_switches),
         cmocka_unit_test(test_state_values_distinct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

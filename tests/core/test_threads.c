@@ -412,6 +412,64 @@ static void test_thread_ended_inside_greenlet(void **state)
                   ended.reused ? "yes" : "no");
 }
 
+/* green_state() from another thread: the running greenlet of a thread is
+ * RUNNING and the others SUSPENDED, also after switches that the fast
+ * path made without writing a state byte. */
+struct seen_states {
+    green_t *a, *b;
+    int a_state, b_state;
+};
+
+static void *thread_read_states(void *arg)
+{
+    struct seen_states *s = arg;
+    s->a_state = green_state(s->a);
+    s->b_state = green_state(s->b);
+    return NULL;
+}
+
+static struct seen_states inside;
+
+static int run_read_from_thread(green_t *self, void *in, void **out)
+{
+    (void)in;
+    green_t *m = green_main();
+    for (int i = 0; i < 3; i++) {
+        inside.a = self;
+        inside.b = m;
+        on_thread(thread_read_states, &inside);
+        if (inside.a_state != GREEN_STATE_RUNNING ||
+            inside.b_state != GREEN_STATE_SUSPENDED)
+            break;
+        if (green_switch(m, NULL, NULL) != GREEN_OK)
+            return GREEN_THROWN;
+    }
+    *out = NULL;
+    return GREEN_OK;
+}
+
+static void test_states_seen_from_another_thread(void **state)
+{
+    (void)state;
+    memset(&inside, 0, sizeof inside);
+    green_t *g = make(run_read_from_thread, NULL);
+    for (int i = 0; i < 3; i++) {
+        assert_ok(green_switch(g, NULL, NULL));
+        assert_int_equal(inside.a_state, GREEN_STATE_RUNNING);
+        assert_int_equal(inside.b_state, GREEN_STATE_SUSPENDED);
+        struct seen_states outside = {g, green_main(), 0, 0};
+        on_thread(thread_read_states, &outside);
+        assert_int_equal(outside.a_state, GREEN_STATE_SUSPENDED);
+        assert_int_equal(outside.b_state, GREEN_STATE_RUNNING);
+    }
+    assert_ok(green_switch(g, NULL, NULL));
+    struct seen_states dead = {g, green_main(), 0, 0};
+    on_thread(thread_read_states, &dead);
+    assert_int_equal(dead.a_state, GREEN_STATE_DEAD);
+    assert_int_equal(dead.b_state, GREEN_STATE_RUNNING);
+    assert_ok(green_release(g));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_foreign_live_thread),
         cmocka_unit_test(test_hooks_are_per_thread),
         cmocka_unit_test(test_thread_ended_inside_greenlet),
+        cmocka_unit_test(test_states_seen_from_another_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
