@@ -790,9 +790,9 @@ static inline void *resume_sp(struct green *target)
     return green__sp(target);
 }
 
-/* How a greenlet suspending in green_switch() through
- * the C core (a copy-mode one is left to the C core's fast path: arch.h) */
-static inline unsigned char api_resumable(const struct green *g)
+/* How a greenlet that suspends in green_switch() through the C core
+ * waits (GREEN_API_*, arch.h): a copy-mode one only the C core resumes. */
+static inline unsigned api_resumable(const struct green *g)
 {
     return g->mode == GREEN_STACK_COPY ? GREEN_API_COPY : GREEN_API_RESUMABLE;
 }
@@ -804,8 +804,10 @@ static inline unsigned char api_resumable(const struct green *g)
  * suspends in the library (green__arch_switch() stores its stack
  * pointer), or it is dead. t->slow then says whether target is a
  * copy-mode greenlet (an orphan origin is reaped after the switch, not
- * noted). The machine layer's fast paths repeat this, on the offsets of
- * arch.h, for the case they take (neither side copy-mode, slow clear).
+ * noted). No state byte moves between running and suspended: a started
+ * greenlet runs if it is t->current (green__state_of()). The machine
+ * layer's fast paths repeat this, on the offsets of arch.h, for the case
+ * they take (neither side copy-mode, slow clear, target not new).
  */
 static inline __attribute__((always_inline)) void
 make_current(struct green__tstate *t, struct green *origin,
