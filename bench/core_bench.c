@@ -2,19 +2,20 @@
 /*
  * core_bench.c - libgreen's switch, create and current-lookup costs, beside
  * the yardsticks measured in the same run: a bare six-register switch
- * (the floor), the same with MXCSR/x87 control words (the choice libgreen
- * did not make), and glibc's swapcontext.
+ * (the floor), the same code in a shared library of its own (what a call
+ * into a library adds), the bare switch with MXCSR/x87 control words (the
+ * choice libgreen did not make), and glibc's swapcontext.
  *
- * green_switch and the bare switch are measured in interleaved rounds
- * (one of each per round, the order alternating), so that whatever else
- * the machine runs hits both alike; the ratio line is the median of the
- * rounds' ratios. Pin it to one core: taskset -c 1 core_bench.
+ * green_switch and the two bare switches are measured in interleaved
+ * rounds (one of each per round, the order rotating), so that whatever
+ * else the machine runs hits them alike; the ratio lines are medians of
+ * the rounds' ratios. Pin it to one core: taskset -c 1 core_bench.
  *
  *   core_bench            all figures
- *   core_bench ratio      only the interleaved rounds and their ratio
+ *   core_bench ratio      only the interleaved rounds and their ratios
  *   core_bench create N   only N create+start+finish+destroy cycles after
  *                         a warm-up (for strace -c, see syscalls.sh)
- *   core_bench count N    only N green_switch and N bare round trips (for
+ *   core_bench count N    only N round trips of each switch (for
  *                         valgrind --tool=callgrind: instructions per
  *                         switch, whatever the load)
  */
@@ -296,6 +297,7 @@ int main(int argc, char **argv)
         long n = atol(argv[2]);
         green_round(n);
         bare_round(n);
+        lib_round(n);
         return 0;
     }
     double sw, bare, lib, lib_ratio, sw_lib_ratio;
