@@ -828,8 +828,9 @@ static int interp(int self, void **out)
         } else if (r < 95) {
             int k = (int)fuzz_below(&R, NTHREADS);
             int to = k ? tid_of[k] : 0;
+            /* a new thread needs a slot for its main greenlet */
             if (t == 0 && k && M.alive[to] && next_tid < MAXTH &&
-                fuzz_below(&R, 8) == 0) {
+                free_slot() != NONE && fuzz_below(&R, 8) == 0) {
                 restart_worker(k);
                 continue;
             }
