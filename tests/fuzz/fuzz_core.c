@@ -148,8 +148,8 @@ static int m_free(int g)
 /* A suspended greenlet without references, on its own thread T: its parent
  * becomes T's current greenlet and it is thrown exit; our bodies always
  * die of it. Then its old parent and the kill's reference are released. */
-/* Set when the step being modelled would hit a known defect (see
- * model_avoid()): the step is then skipped. */
+/* Set when the step being modelled reaches a case the model does not
+ * follow yet (see model_avoid()): the step is then skipped. */
 static int avoid;
 
 static int in_pending(int g)
@@ -314,10 +314,13 @@ static void m_thread_end(int t)
 }
 
 /*
- * Steps that would hit a defect of the library are not generated while it
- * stands: the model is saved before every step, and a step whose modelled
- * effects hit one is undone and skipped. Each has a regression test;
- * remove its `avoid = 1` (in m_kill() and m_drop()) once that passes.
+ * Steps the model cannot follow yet are not generated: the model is saved
+ * before every step, and a step whose modelled effects reach one of these
+ * cases is undone and skipped. Both are former defects of the library,
+ * fixed, each with a regression test that passes; the model does not yet
+ * say what the fixed library does (a kill of a killer waits until it is
+ * back; a second last release of an orphan is reaped once). Remove the
+ * `avoid = 1` (in m_kill() and m_drop()) once it does.
  *
  *  - A kill (a release or set_parent dropping the last reference to a
  *    suspended greenlet of this thread) while kills queued by other threads
@@ -349,7 +352,7 @@ static int model_avoid(void)
     avoid = 0;
     skipped_steps++;
     if (verbose)
-        fprintf(stderr, "    (skipped: a known defect)\n");
+        fprintf(stderr, "    (skipped: not modelled yet)\n");
     return 1;
 }
 
@@ -1038,7 +1041,7 @@ int main(int argc, char **argv)
     double t0 = fuzz_now();
     unsigned long long runs = fuzz_run_seeds(&a, 0x5eedULL, 20, 1500, run_one);
     printf("fuzz_core: %llu runs (seeds %llu..%llu), %llu steps (%llu skipped "
-           "for known defects), %llu hook calls, %.1f s, no divergence\n",
+           "as not modelled yet), %llu hook calls, %.1f s, no divergence\n",
            runs, a.seed, a.seed + runs - (runs ? 1 : 0), total_steps,
            skipped_steps, hook_calls, fuzz_now() - t0);
     return 0;
