@@ -6,9 +6,9 @@
 #     with ThreadSanitizer (each in guarded, then copy stack mode);
 #  2. a cross build per other architecture (aarch64, i686, armhf, ppc64le,
 #     s390x, riscv64), each one's ctest suite (core, hub, threaded tests
-#     included, and abi) run under qemu-user; the Windows x64 build
-#     (MinGW-w64: libgreen-1.dll, the core only) and its ctest suite under
-#     Wine;
+#     included, and abi) run under qemu-user; the Windows x64 builds
+#     (MinGW-w64, the core only: libgreen-1.dll, then libgreen.a) and their
+#     ctest suites under Wine;
 #  3. the Python, Rust and Go bindings' test suites.
 # Exits non-zero if any step fails; prints a summary of the steps.
 set -uo pipefail
@@ -122,17 +122,19 @@ cross_build() { # cross_build <name> <triplet>: in build-<name>
   nice -n 10 cmake --build "$dir"
 }
 
-# Windows x64 with MinGW-w64, in build-win64: cmocka built for it from
-# Debian's source package; the tests run under wine64 in a prefix of the
-# build directory (tests/windows/wine-run.sh makes it on first use).
-win64_build() {
-  local dir=$root/build-win64
-  scripts/cross-deps.sh x86_64-w64-mingw32 "$dir-deps" cmocka || return 1
-  cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# Windows x64 with MinGW-w64, in build-win64 (libgreen-1.dll) and
+# build-win64-static (libgreen.a): cmocka built for it from Debian's source
+# package; the tests run under wine64 in a prefix of the build directory
+# (tests/windows/wine-run.sh makes it on first use).
+win64_build() { # win64_build <build dir> <ON|OFF: BUILD_SHARED_LIBS>
+  local deps=$root/build-win64-deps
+  scripts/cross-deps.sh x86_64-w64-mingw32 "$deps" cmocka || return 1
+  cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/x86_64-w64-mingw32.cmake" \
-    -DGREEN_CROSS_PREFIX="$dir-deps" -DGREEN_BUILD_PYTHON=OFF \
-    -DGREEN_BUILD_BENCH=OFF -DGREEN_BUILD_EXAMPLES=OFF &&
-  nice -n 10 cmake --build "$dir"
+    -DGREEN_CROSS_PREFIX="$deps" -DGREEN_BUILD_PYTHON=OFF \
+    -DGREEN_BUILD_BENCH=OFF -DGREEN_BUILD_EXAMPLES=OFF \
+    -DBUILD_SHARED_LIBS="$2" &&
+  nice -n 10 cmake --build "$1"
 }
 
 build_step "native build" native_build
@@ -165,9 +167,12 @@ for t in "${cross_targets[@]}"; do
   step "$1 ctest (qemu-user)" nice -n 10 ctest --no-tests=error \
     --output-on-failure -j2 --test-dir "$root/build-$1" -LE valgrind
 done
-build_step "Windows x64 (MinGW-w64) build" win64_build
+build_step "Windows x64 (MinGW-w64) build" win64_build "$root/build-win64" ON
 step "Windows x64 ctest (wine64)" nice -n 10 ctest --no-tests=error \
   --output-on-failure -j2 --test-dir "$root/build-win64"
+build_step "Windows x64 static build" win64_build "$root/build-win64-static" OFF
+step "Windows x64 static ctest (wine64)" nice -n 10 ctest --no-tests=error \
+  --output-on-failure -j2 --test-dir "$root/build-win64-static"
 for b in python rust go; do
   if [ -x "bindings/$b/test.sh" ]; then
     step "$b binding" env GREEN_BUILD_DIR="$build" "bindings/$b/test.sh"
