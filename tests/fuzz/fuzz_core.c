@@ -422,6 +422,11 @@ static void verify(void)
         green_t *want = s->parent == NONE ? NULL : M.s[s->parent].h;
         CHECK(p == want, "slot %d: parent %p, model says slot %d (%p)", i,
               (void *)p, s->parent, (void *)want);
+        /* any thread may ask; only the owner may set userdata */
+        CHECK(green_is_main(s->h) == s->is_main, "slot %d: green_is_main", i);
+        if (s->thread != t)
+            CHECK(green_set_userdata(s->h, NULL, NULL) == GREEN_ETHREAD,
+                  "slot %d: set_userdata from thread %d", i, t);
         if (!s->is_main) {
             CHECK(green_get_userdata(s->h) == (void *)(uintptr_t)s->tag,
                   "slot %d: userdata changed", i);
