@@ -575,9 +575,6 @@ static int step_transfer(int t, int self, int kind)
     int want = 0, imm = 1, want_rc = 0;
     if (M.s[target].thread != t) {
         want_rc = GREEN_ETHREAD;
-    } else if (kind == 2 && M.s[target].is_main) {
-        m_process_pending(t);
-        want_rc = GREEN_EMAIN;
     } else if (kind == 0) {
         m_process_pending(t);
         if (M.s[target].state == GREEN_STATE_DEAD)
@@ -588,19 +585,19 @@ static int step_transfer(int t, int self, int kind)
             imm = 0, m_switch_to(t, target, GREEN_OK, v);
     } else {
         int k = kind == 1 ? GREEN_THROWN : GREEN_EXIT;
-        if (kind == 2) {
-            int kk = k;
-            int d = m_dest(target, &kk);
-            /* Exit thrown at a dead greenlet reaches a main greenlet as
-             * GREEN_EXIT today, while the header says a main greenlet
-             * cannot be killed: an open decision of the core. Not
-             * generated until it is settled. */
-            if (M.s[d].is_main && kk == GREEN_EXIT)
-                return 0;
-        }
         m_process_pending(t);
-        imm = m_deliver(t, target, k, v, &want_rc);
-        want = imm;
+        /* A main greenlet cannot be killed, neither directly nor through
+         * dead greenlets passing the exit on: GREEN_EMAIN, nothing moves
+         * (a never-started one on the way would die and pass a value). */
+        int d = target;
+        while (M.s[d].state == GREEN_STATE_DEAD)
+            d = M.s[d].parent;
+        if (kind == 2 && M.s[d].is_main) {
+            want_rc = GREEN_EMAIN;
+        } else {
+            imm = m_deliver(t, target, k, v, &want_rc);
+            want = imm;
+        }
     }
     if (model_avoid())
         return 0;
