@@ -47,6 +47,7 @@ struct slot {
     int urefs;     /* references the fuzzer holds */
     int orphan;    /* last reference dropped while running */
     int killing;   /* the reference a kill holds */
+    int in_kill;   /* waits inside a kill it makes (not at a switch) */
     int freed;     /* the model says: freed */
     int free_seen; /* userdata_free ran */
     int requested; /* stack mode asked at creation */
@@ -133,6 +134,7 @@ static int refs(int i)
 }
 
 static void m_drop(int g, int here);
+static void m_process_pending(int t);
 
 /* Frees g; returns its parent if that lost its last reference. */
 static int m_free(int g)
@@ -164,12 +166,27 @@ static int in_pending(int g)
 static void m_kill(int t, int g)
 {
     struct slot *s = &M.s[g];
-    if (M.npending[t])
-        avoid = 1; /* kill with pending kills: fixed (regress_kill_with_pending), not yet modelled */
     int old = s->parent;
+    int killer = M.cur[t];
     s->killing = 1;
-    s->parent = M.cur[t];
+    s->parent = killer;
     M.kills[M.nkills++] = g;
+    if (M.npending[t]) {
+        /* The kill's switch lands on g, which takes the thread's queued
+         * releases before it sees its exit; a queued kill of the killer,
+         * which waits inside this kill, goes back to the queue. Once g
+         * is dead the killer lands and takes them again. */
+        M.s[killer].in_kill++;
+        M.s[killer].state = GREEN_STATE_SUSPENDED;
+        s->state = GREEN_STATE_RUNNING;
+        M.cur[t] = g;
+        m_process_pending(t);
+        M.cur[t] = killer;
+        M.s[killer].state = GREEN_STATE_RUNNING;
+        M.s[killer].in_kill--;
+        s->state = GREEN_STATE_DEAD;
+        m_process_pending(t);
+    }
     s->state = GREEN_STATE_DEAD;
     if (old != NONE && refs(old) == 0)
         m_drop(old, t);
@@ -211,6 +228,14 @@ static void m_drop(int g, int here)
             s->orphan = 1;
             return;
         case GREEN_STATE_SUSPENDED:
+            if (s->in_kill) {
+                /* killed once it is back from the kill it waits in */
+                memmove(&M.pending[t][1], &M.pending[t][0],
+                        sizeof(int) * (size_t)M.npending[t]);
+                M.pending[t][0] = g;
+                M.npending[t]++;
+                return;
+            }
             m_kill(t, g);
             return;
         default:
@@ -315,26 +340,21 @@ static void m_thread_end(int t)
 
 /*
  * Steps the model cannot follow yet are not generated: the model is saved
- * before every step, and a step whose modelled effects reach one of these
- * cases is undone and skipped. Both are former defects of the library,
- * fixed, each with a regression test that passes; the model does not yet
- * say what the fixed library does (a kill of a killer waits until it is
- * back; a second last release of an orphan is reaped once). Remove the
- * `avoid = 1` (in m_kill() and m_drop()) once it does.
+ * before every step, and a step whose modelled effects reach such a case
+ * is undone and skipped. One is left, a former defect of the library,
+ * fixed, whose regression test passes; the model does not yet say what
+ * the fixed library does (such a greenlet is reaped once). Remove the
+ * `avoid = 1` in m_drop() once it does:
  *
- *  - A kill (a release or set_parent dropping the last reference to a
- *    suspended greenlet of this thread) while kills queued by other threads
- *    wait for this thread: the library takes the queued kills on the killed
- *    greenlet's stack before it sees its exit; a queued kill of the
- *    releasing greenlet itself then resumes the releaser inside its own
- *    green_release() with the exit meant for it, and both greenlets stay
- *    suspended, unkilled and leaked (regress_kill_with_pending.c).
  *  - A second last release of a greenlet whose first one is still being
  *    handled (queued for its thread, or waiting for the running greenlet to
  *    switch away) after something took a reference to it again (a child
  *    created with it as parent, or the parent link of a greenlet it
- *    kills): it is queued or reaped twice, a use after free
+ *    kills): it was queued or reaped twice, a use after free
  *    (regress_orphan_requeued.c).
+ *
+ * A kill made while other threads' kills wait in the queue
+ * (regress_kill_with_pending.c) is modelled in m_kill().
  */
 static struct model saved_model;
 
