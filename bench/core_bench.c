@@ -194,14 +194,17 @@ static void pair_start(void)
 }
 
 /* Rounds of green_switch, the bare switch and the bare switch in a shared
- * library, rotating which goes first; per round trip medians in *sw,
- * *bare and *lib, the median of the rounds' ratios to the bare switch in
- * *lib_ratio, green_switch's to the one in a library in *sw_lib_ratio,
- * and green_switch's to the bare switch, returned. */
+ * library, rotating which goes first: medians of each (ns per round
+ * trip), and medians of the rounds' ratios. */
+struct rounds {
+    double sw, bare, lib;
+    double ratio;        /* green_switch / bare: the target's */
+    double lib_ratio;    /* bare in a library / bare */
+    double sw_lib_ratio; /* green_switch / bare in a library */
+};
 static double sw_best = 1e30, bare_best = 1e30; /* fastest rounds */
 
-static double interleaved(double *sw, double *bare, double *lib,
-                          double *lib_ratio, double *sw_lib_ratio)
+static struct rounds interleaved(void)
 {
     double s[ROUNDS], b[ROUNDS], l[ROUNDS], r[ROUNDS], rl[ROUNDS], sl[ROUNDS];
     green_round(ROUND_TRIPS / 10); /* warm-up */
@@ -221,12 +224,9 @@ static double interleaved(double *sw, double *bare, double *lib,
         sw_best = s[i] < sw_best ? s[i] : sw_best;
         bare_best = b[i] < bare_best ? b[i] : bare_best;
     }
-    *sw = median(s, ROUNDS);
-    *bare = median(b, ROUNDS);
-    *lib = median(l, ROUNDS);
-    *lib_ratio = median(rl, ROUNDS);
-    *sw_lib_ratio = median(sl, ROUNDS);
-    return median(r, ROUNDS);
+    return (struct rounds){median(s, ROUNDS), median(b, ROUNDS),
+                           median(l, ROUNDS), median(r, ROUNDS),
+                           median(rl, ROUNDS), median(sl, ROUNDS)};
 }
 
 static ucontext_t uc_main, uc_co;
@@ -275,12 +275,12 @@ static void print_ratio(double ratio)
 
 /* What a call into a shared library adds, for reading the ratio above:
  * green_switch is one when the program links libgreen.so. */
-static void print_lib(double lib, double lib_ratio, double sw_lib_ratio)
+static void print_lib(const struct rounds *x)
 {
     printf("bare switch in a shared library: %.2f ns one way, %.2f times "
            "the bare switch; green_switch/it: %.2f (medians of the rounds' "
            "ratios); libgreen is %s\n",
-           lib / 2, lib_ratio, sw_lib_ratio,
+           x->lib / 2, x->lib_ratio, x->sw_lib_ratio,
            CORE_BENCH_LIBGREEN_SHARED ? "a shared library here"
                                       : "linked into this program");
 }
@@ -300,14 +300,14 @@ int main(int argc, char **argv)
         lib_round(n);
         return 0;
     }
-    double sw, bare, lib, lib_ratio, sw_lib_ratio;
-    double ratio = interleaved(&sw, &bare, &lib, &lib_ratio, &sw_lib_ratio);
+    struct rounds x = interleaved();
+    double sw = x.sw, bare = x.bare;
     if (argc == 2 && strcmp(argv[1], "ratio") == 0) {
         printf("green_switch %.2f ns, bare %.2f ns one way (fastest "
                "rounds %.2f, %.2f); ",
                sw / 2, bare / 2, sw_best / 2, bare_best / 2);
-        print_ratio(ratio);
-        print_lib(lib, lib_ratio, sw_lib_ratio);
+        print_ratio(x.ratio);
+        print_lib(&x);
         green_release(pong_g);
         return 0;
     }
@@ -324,14 +324,14 @@ int main(int argc, char **argv)
     printf("%-44s %9.1f %9.1f\n", "bare 6-register switch (yardstick)", bare,
            bare / 2);
     printf("%-44s %9.1f %9.1f\n", "bare, in a shared library (yardstick)",
-           lib, lib / 2);
+           x.lib, x.lib / 2);
     printf("%-44s %9.1f %9.1f\n", "bare + MXCSR/x87 CW (not used)", fpu,
            fpu / 2);
     printf("%-44s %9.1f %9.1f\n", "glibc swapcontext (yardstick)", uc, uc / 2);
     printf("%-44s %9.1f\n", "create+start+finish+destroy (libgreen)", cr);
     printf("%-44s %9.1f\n", "green_current (libgreen)", cur);
-    print_ratio(ratio);
-    print_lib(lib, lib_ratio, sw_lib_ratio);
+    print_ratio(x.ratio);
+    print_lib(&x);
     printf("ratios: switch/swapcontext %.3f (target <= 0.05), create %.0f ns "
            "(target <= 150)\n",
            sw / uc, cr);

@@ -83,10 +83,12 @@ sanitizer_build() { # sanitizer_build <address|thread> <build dir>
 }
 sanitizer_tests() { # sanitizer_tests <build dir> [VAR=value...]
   local dir=$1; shift
-  env "$@" ctest --no-tests=error --output-on-failure -j2 --test-dir "$dir" \
-    -L 'core|hub' -LE valgrind &&
-  env "$@" GREEN_STACK_MODE=copy ctest --no-tests=error --output-on-failure \
-    -j2 --test-dir "$dir" -L 'core|hub' -LE valgrind
+  (
+    [ $# -eq 0 ] || export "$@"
+    ctest_run --test-dir "$dir" -L 'core|hub' -LE valgrind &&
+    GREEN_STACK_MODE=copy ctest_run --test-dir "$dir" -L 'core|hub' \
+      -LE valgrind
+  )
 }
 # The fuzzers carry their own ASan+UBSan copy of the libraries
 # (tests/fuzz/README.md); each runs for GREEN_FUZZ_SECONDS (20 s).

@@ -14,8 +14,8 @@
  * code (arch.h) in x1, except in green_switch's fast path: its target
  * waits in a green_switch frame (its sp word's GREEN_API_* bits say so),
  * which it restores, returning GREEN_OK to the target's caller itself;
- * the fast path leaves
- * its own frame's resume address unwritten (GREEN_API_FAST).
+ * the fast path leaves its own frame's resume address unwritten
+ * (GREEN_API_FAST).
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with `br x30` rather than `ret`: the return predictor holds

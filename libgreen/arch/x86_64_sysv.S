@@ -18,9 +18,8 @@
  * Resuming a stack is `mov sp, %rsp; pop %rcx; jmp *%rcx`, except in
  * green_switch's fast path: its target waits in a green_switch frame (its
  * sp word's GREEN_API_* bits say so), whose resume slot it skips,
- * returning GREEN_OK to
- * the target's caller itself. The fast path leaves the resume slot of its
- * own frame unwritten (GREEN_API_FAST, arch.h).
+ * returning GREEN_OK to the target's caller itself. The fast path leaves
+ * the resume slot of its own frame unwritten (GREEN_API_FAST, arch.h).
  *
  * green_switch, the API's hot path, is entered here so that it returns to
  * its caller with an indirect jump: a `ret` on the other stack would never

@@ -813,13 +813,11 @@ static inline __attribute__((always_inline)) void
 make_current(struct green__tstate *t, struct green *origin,
              struct green *target, void *frame_sp, void **result)
 {
+    /* Without frame_sp, green__arch_switch() stores the whole sp word:
+     * the bare stack pointer, which the fast path never takes. */
     if (frame_sp) {
         green__set_sp(origin, frame_sp, api_resumable(origin));
         origin->result_out = result ? result : &t->discard;
-    } else {
-        /* it waits in the library (green__arch_switch() stores its stack
-         * pointer) or it is dead: not resumable by the fast path */
-        green__set_sp(origin, NULL, 0);
     }
     if (target->state == GREEN_STATE_NEW)
         STORE(target->state, GREEN_STATE_RUNNING);

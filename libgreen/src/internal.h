@@ -376,7 +376,6 @@ static inline int green__state_of(const struct green *g)
     return s;
 }
 
-
 /* ---- the stack layer's calls on the switch path (see above) ------------- */
 
 static inline int green__stack_reserve(struct green__tstate *t,

@@ -77,8 +77,8 @@ const struct green__stack *green__stack_of(const struct green__tstate *t,
 
 long green__stack_saved(const struct green__tstate *t, const struct green *g)
 {
-    if (g->mode != GREEN_STACK_COPY || green__state_of(g) != GREEN_STATE_SUSPENDED ||
-        t->shared_owner == g)
+    if (g->mode != GREEN_STACK_COPY ||
+        green__state_of(g) != GREEN_STATE_SUSPENDED || t->shared_owner == g)
         return 0;
     return (long)g->copy_len;
 }

@@ -195,6 +195,17 @@ static void m_kill(int t, int g)
         m_drop(g, t);
 }
 
+/* Queues g's kill for thread t, newest first, as the library does. */
+static void m_queue(int t, int g)
+{
+    memmove(&M.pending[t][1], &M.pending[t][0],
+            sizeof(int) * (size_t)M.npending[t]);
+    M.pending[t][0] = g;
+    M.npending[t]++;
+    if (verbose)
+        fprintf(stderr, "    model: slot %d queued\n", g);
+}
+
 /* g lost its last reference; `here` is the releasing thread (NONE for a
  * thread that has ended). */
 static void m_drop(int g, int here)
@@ -210,12 +221,7 @@ static void m_drop(int g, int here)
         }
         if (t != here) {
             if (M.alive[t]) {
-                memmove(&M.pending[t][1], &M.pending[t][0],
-                        sizeof(int) * (size_t)M.npending[t]);
-                M.pending[t][0] = g;
-                M.npending[t]++;
-                if (verbose)
-                    fprintf(stderr, "    model: slot %d queued\n", g);
+                m_queue(t, g);
                 return;
             }
             g = m_free(g);
@@ -229,11 +235,7 @@ static void m_drop(int g, int here)
             return;
         case GREEN_STATE_SUSPENDED:
             if (s->in_kill) {
-                /* killed once it is back from the kill it waits in */
-                memmove(&M.pending[t][1], &M.pending[t][0],
-                        sizeof(int) * (size_t)M.npending[t]);
-                M.pending[t][0] = g;
-                M.npending[t]++;
+                m_queue(t, g); /* killed once back from the kill it makes */
                 return;
             }
             m_kill(t, g);
